@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * sip_fields.c - the header values parsed on demand: comma lists, Via,
+ * name-addr (From, To, Contact, Route, ...), Content-Type, and lookups of
+ * headers by name. Header values come from the indexer, so a CR or LF in
+ * them is always part of a folded line and counts as whitespace.
+ */
+#include <string.h>
+
+#include "sip_priv.h"
+
+/* ---- lookups ---- */
+
+static bool all_token(const char *p, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (!cc_is((uint8_t)p[i], CC_TOKEN))
+			return false;
+	return true;
+}
+
+enum sip_hdr_id sip_hdr_lookup(const char *name, uint32_t len)
+{
+	if (len == 0 || len > 255 || !all_token(name, len))
+		return SIP_HDR_OTHER;
+	return (enum sip_hdr_id)hdr_id_of(name, len);
+}
+
+static bool name_ieq(struct sip_str a, const char *b, uint32_t len)
+{
+	return sip_str_ieq(a, b, len);
+}
+
+int sip_hdr_next(const struct sip_msg *m, int i)
+{
+	if (i < 0 || i >= m->nhdrs)
+		return -1;
+	unsigned id = m->hdrs[i].id;
+	struct sip_str n = sip_hdr_name(m, (unsigned)i);
+	for (unsigned j = (unsigned)i + 1; j < m->nhdrs; j++) {
+		if (m->hdrs[j].id != id)
+			continue;
+		/* Unknown headers share the OTHER id: match them by name. */
+		if (id != SIP_HDR_OTHER || name_ieq(sip_hdr_name(m, j), n.p, n.len))
+			return (int)j;
+	}
+	return -1;
+}
+
+int sip_hdr_find(const struct sip_msg *m, const char *name, uint32_t len)
+{
+	enum sip_hdr_id id = sip_hdr_lookup(name, len);
+
+	if (id != SIP_HDR_OTHER)
+		return sip_hdr_first(m, id);
+	for (unsigned j = 0; j < m->nhdrs; j++)
+		if (m->hdrs[j].id == SIP_HDR_OTHER && name_ieq(sip_hdr_name(m, j), name, len))
+			return (int)j;
+	return -1;
+}
+
+/* ---- comma lists ---- */
+
+/* End of one list element starting at p: the first comma outside a quoted
+ * string and outside <...>, or e. NULL when a quote or bracket is open. */
+static const char *element_end(const char *p, const char *e)
+{
+	bool quote = false, angle = false;
+
+	for (; p < e; p++) {
+		char c = *p;
+		if (quote) {
+			if (c == '\\' && p + 1 < e)
+				p++;
+			else if (c == '"')
+				quote = false;
+		} else if (c == '"') {
+			quote = true;
+		} else if (c == '<') {
+			angle = true;
+		} else if (c == '>') {
+			angle = false;
+		} else if (c == ',' && !angle) {
+			break;
+		}
+	}
+	return quote || angle ? NULL : p;
+}
+
+int sip_value_next(const struct sip_msg *m, enum sip_hdr_id id,
+		   struct sip_iter *it, struct sip_str *val)
+{
+	for (;;) {
+		if (it->hdr < 0) {
+			it->hdr = sip_hdr_first(m, id);
+			it->off = 0;
+		}
+		if (it->hdr < 0 || it->hdr >= m->nhdrs) {
+			it->hdr = SIP_HDRS_MAX_HARD; /* stays at the end */
+			return 0;
+		}
+		struct sip_str v = sip_hdr_value(m, (unsigned)it->hdr);
+		if (it->off > v.len || v.len == 0) {
+			int n = sip_hdr_next(m, it->hdr);
+			it->hdr = n < 0 ? (int)SIP_HDRS_MAX_HARD : n;
+			it->off = 0;
+			continue;
+		}
+		const char *e = v.p + v.len;
+		const char *s = skip_lws(v.p + it->off, e);
+		const char *q = (sip_hdr_flags[id] & HDRF_MULTI) ? element_end(s, e) : e;
+		if (q == NULL)
+			return -SIP_ERR_BAD_VALUE;
+		const char *end = rtrim_lws(s, q);
+		if (end == s)
+			return -SIP_ERR_BAD_VALUE;
+		*val = mkstr(s, end);
+		it->off = (uint32_t)(q - v.p) + 1;
+		return 1;
+	}
+}
+
+/* ---- generic parameters: *( SEMI name [ EQUAL value ] ) ---- */
+
+struct gparam {
+	struct sip_str name, value;
+	bool has_value;
+};
+
+/* Reads one ";name[=value]" at *pp, LWS allowed around ';' and '='; a value
+ * is a token, a host (with [] and ':') or a quoted string. Returns 1 with *g
+ * set, 0 at the end, -1 when malformed. */
+static int gparam_next(const char **pp, const char *e, struct gparam *g)
+{
+	const char *p = skip_lws(*pp, e);
+
+	if (p == e)
+		return 0;
+	if (*p != ';')
+		return -1;
+	p = skip_lws(p + 1, e);
+	const char *n = p;
+	while (p < e && cc_is((uint8_t)*p, CC_TOKEN))
+		p++;
+	if (p == n)
+		return -1;
+	g->name = mkstr(n, p);
+	g->has_value = false;
+	g->value = mkstr(p, p);
+	const char *r = skip_lws(p, e);
+	if (r < e && *r == '=') {
+		p = skip_lws(r + 1, e);
+		const char *v = p;
+		if (p < e && *p == '"') {
+			p = quoted_end(p, e);
+			if (p == NULL)
+				return -1;
+		} else {
+			while (p < e && (cc_is((uint8_t)*p, CC_TOKEN) || *p == '[' ||
+					 *p == ']' || *p == ':'))
+				p++;
+		}
+		if (p == v)
+			return -1;
+		g->value = mkstr(v, p);
+		g->has_value = true;
+	}
+	*pp = p;
+	return 1;
+}
+
+static bool all_gparams(const char *p, const char *e)
+{
+	struct gparam g;
+	int rc;
+
+	while ((rc = gparam_next(&p, e, &g)) > 0)
+		;
+	return rc == 0;
+}
+
+/* ---- Via ---- */
+
+static bool pick_token(const char **pp, const char *e, struct sip_str *out)
+{
+	const char *p = skip_lws(*pp, e), *s = p;
+	while (p < e && cc_is((uint8_t)*p, CC_TOKEN))
+		p++;
+	*out = mkstr(s, p);
+	*pp = p;
+	return p > s;
+}
+
+static bool pick_slash(const char **pp, const char *e)
+{
+	const char *p = skip_lws(*pp, e);
+	if (p == e || *p != '/')
+		return false;
+	*pp = p + 1;
+	return true;
+}
+
+static bool port_value(struct sip_str v, uint16_t *port)
+{
+	uint64_t n;
+	int d = parse_uint(v.p, v.p + v.len, 65535, &n);
+	if (d < 0 || (uint32_t)d != v.len || d > 5)
+		return false;
+	*port = (uint16_t)n;
+	return true;
+}
+
+static bool via_param(struct sip_via *v, const struct gparam *g)
+{
+	uint8_t type;
+	uint64_t n;
+
+	if (sip_str_ieq(g->name, SIP_LIT("branch"))) {
+		v->branch = g->value;
+		return g->has_value && g->value.p[0] != '"';
+	}
+	if (sip_str_ieq(g->name, SIP_LIT("received"))) {
+		v->received = g->value;
+		return g->has_value &&
+		       sip_check_host(g->value.p, g->value.p + g->value.len, &type) == 0 &&
+		       type != SIP_HOST_NAME;
+	}
+	if (sip_str_ieq(g->name, SIP_LIT("rport"))) {
+		v->has_rport = true;
+		return !g->has_value || port_value(g->value, &v->rport);
+	}
+	if (sip_str_ieq(g->name, SIP_LIT("maddr"))) {
+		v->maddr = g->value;
+		return g->has_value &&
+		       sip_check_host(g->value.p, g->value.p + g->value.len, &type) == 0;
+	}
+	if (sip_str_ieq(g->name, SIP_LIT("ttl"))) {
+		int d = g->has_value ? parse_uint(g->value.p, g->value.p + g->value.len, 255, &n) : -1;
+		if (d < 0 || (uint32_t)d != g->value.len)
+			return false;
+		v->ttl = (uint8_t)n;
+		v->has_ttl = true;
+	}
+	return true;
+}
+
+int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
+{
+	const char *e = p + len, *q = p;
+	struct sip_str name, version;
+
+	memset(v, 0, sizeof(*v));
+	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport,
+	 * SLASH = SWS "/" SWS */
+	if (!pick_token(&q, e, &name) || !pick_slash(&q, e) ||
+	    !pick_token(&q, e, &version) || !pick_slash(&q, e) ||
+	    !pick_token(&q, e, &v->transport))
+		return -SIP_ERR_BAD_VIA;
+	v->proto = mkstr(name.p, version.p + version.len);
+
+	/* LWS sent-by */
+	const char *h = skip_lws(q, e);
+	if (h == q || h == e)
+		return -SIP_ERR_BAD_VIA;
+	const char *he = h;
+	if (*h == '[') {
+		he = memchr(h, ']', (size_t)(e - h));
+		if (he == NULL)
+			return -SIP_ERR_BAD_VIA;
+		he++;
+	} else {
+		while (he < e && *he != ':' && *he != ';' && !is_lws((uint8_t)*he))
+			he++;
+	}
+	if (sip_check_host(h, he, &v->host_type) < 0 ||
+	    (v->host_type == SIP_HOST_IPV6 && *h != '['))
+		return -SIP_ERR_BAD_VIA;
+	v->host = v->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
+	q = skip_lws(he, e);
+	if (q < e && *q == ':') {
+		struct sip_str port;
+		q = skip_lws(q + 1, e);
+		const char *ps = q;
+		while (q < e && is_digit((uint8_t)*q))
+			q++;
+		port = mkstr(ps, q);
+		if (!port_value(port, &v->port))
+			return -SIP_ERR_BAD_VIA;
+	}
+
+	/* *( SEMI via-params ) */
+	const char *ps = skip_lws(q, e);
+	struct gparam g;
+	int rc;
+	q = ps;
+	while ((rc = gparam_next(&q, e, &g)) > 0)
+		if (!via_param(v, &g))
+			return -SIP_ERR_BAD_VIA;
+	if (rc < 0)
+		return -SIP_ERR_BAD_VIA;
+	if (ps < e)
+		v->params = mkstr(skip_lws(ps + 1, e), e);
+	return (int)len;
+}
+
+int sip_via_next(const struct sip_msg *m, struct sip_iter *it, struct sip_via *v)
+{
+	struct sip_str val;
+	int rc = sip_value_next(m, SIP_HDR_VIA, it, &val);
+
+	if (rc <= 0)
+		return rc < 0 ? -SIP_ERR_BAD_VIA : 0;
+	return sip_parse_via(val.p, val.len, v) < 0 ? -SIP_ERR_BAD_VIA : 1;
+}
+
+/* ---- name-addr / addr-spec ---- */
+
+/* A URI starts with scheme ":" (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" /
+ * "-" / "." )); the rest is sip_parse_uri()'s business. */
+static bool has_scheme(struct sip_str u)
+{
+	uint32_t i = 0;
+
+	if (u.len == 0 || !is_alpha((uint8_t)u.p[0]))
+		return false;
+	while (++i < u.len && (is_alpha((uint8_t)u.p[i]) || is_digit((uint8_t)u.p[i]) ||
+			       u.p[i] == '+' || u.p[i] == '-' || u.p[i] == '.'))
+		;
+	return i < u.len && u.p[i] == ':';
+}
+
+int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
+{
+	const char *e = p + len, *q = skip_lws(p, e);
+
+	memset(na, 0, sizeof(*na));
+	if (q == e)
+		return -SIP_ERR_BAD_NAME_ADDR;
+	if (*q == '*') {
+		if (skip_lws(q + 1, e) != e)
+			return -SIP_ERR_BAD_NAME_ADDR;
+		na->star = true;
+		return (int)len;
+	}
+
+	if (*q == '"') {
+		const char *qe = quoted_end(q, e);
+		if (qe == NULL)
+			return -SIP_ERR_BAD_NAME_ADDR;
+		na->display = mkstr(q + 1, qe - 1);
+		na->display_quoted = true;
+		q = skip_lws(qe, e);
+		if (q == e || *q != '<')
+			return -SIP_ERR_BAD_NAME_ADDR;
+	} else {
+		/* display-name = *(token LWS): if only tokens and LWS lead to a
+		 * '<', this is a name-addr; otherwise an addr-spec. */
+		const char *r = q;
+		while (r < e && (cc_is((uint8_t)*r, CC_TOKEN) || is_lws((uint8_t)*r)))
+			r++;
+		if (r < e && *r == '<') {
+			na->display = mkstr(q, rtrim_lws(q, r));
+			q = r;
+		}
+	}
+
+	if (*q == '<') {
+		const char *ue = memchr(q + 1, '>', (size_t)(e - q - 1));
+		if (ue == NULL || ue == q + 1)
+			return -SIP_ERR_BAD_NAME_ADDR;
+		na->uri = mkstr(q + 1, ue);
+		q = ue + 1;
+	} else {
+		/* addr-spec: any ';' that follows starts the header's params
+		 * (RFC 3261 20.10), and a URI holds no LWS, '<' or '>'. */
+		const char *s = q;
+		while (q < e && *q != ';' && !is_lws((uint8_t)*q)) {
+			if (*q == '<' || *q == '>' || *q == '"')
+				return -SIP_ERR_BAD_NAME_ADDR;
+			q++;
+		}
+		na->uri = mkstr(s, q);
+	}
+
+	if (!has_scheme(na->uri))
+		return -SIP_ERR_BAD_NAME_ADDR;
+	const char *ps = skip_lws(q, e);
+	if (ps < e) {
+		if (*ps != ';' || !all_gparams(ps, e))
+			return -SIP_ERR_BAD_NAME_ADDR;
+		na->params = mkstr(skip_lws(ps + 1, e), e);
+		struct sip_str tag;
+		if (sip_param_find(na->params, SIP_LIT("tag"), &tag) == 1) {
+			if (tag.len == 0)
+				return -SIP_ERR_BAD_NAME_ADDR;
+			na->tag = tag;
+		}
+	}
+	return (int)len;
+}
+
+/* ---- Content-Type ---- */
+
+int sip_parse_ctype(const char *p, uint32_t len, struct sip_ctype *ct)
+{
+	const char *e = p + len, *q = p;
+
+	memset(ct, 0, sizeof(*ct));
+	if (!pick_token(&q, e, &ct->type) || !pick_slash(&q, e) ||
+	    !pick_token(&q, e, &ct->subtype))
+		return -SIP_ERR_BAD_VALUE;
+	const char *ps = skip_lws(q, e);
+	if (ps < e) {
+		if (!all_gparams(ps, e))
+			return -SIP_ERR_BAD_VALUE;
+		ct->params = mkstr(skip_lws(ps + 1, e), e);
+	}
+	return (int)len;
+}

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * sip_parse.c - framing, start line, header index and the per-packet sanity
+ * checks of RFC 3261.
+ *
+ * The header section is scanned 64 bytes at a time with SIMD: one pass gives
+ * a bitmask of line feeds and one of bytes a header may not hold (controls
+ * other than HT, a CR not followed by LF, DEL). Lines are then walked by
+ * popping bits, and only header names are looked at byte by byte (with a
+ * SIMD token test where available), so the cost per message is one vector
+ * pass over the header bytes plus a small constant per header.
+ */
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "sip_priv.h"
+
+/* ---- the 64-byte block scanner ---- */
+
+struct scan {
+	const uint8_t *buf;
+	uint32_t len;
+	uint32_t blk;	   /* offset of the current block */
+	uint64_t lf;	   /* line feeds of the current block not yet consumed */
+	uint32_t first_bad; /* offset of the first forbidden byte seen, or ~0 */
+};
+
+/* Masks of one block of 64 bytes at p (all readable). */
+static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint64_t *cr)
+{
+#if defined(__AVX512BW__)
+	__m512i b = _mm512_loadu_si512((const void *)p);
+	uint64_t le1f = _mm512_cmple_epu8_mask(b, _mm512_set1_epi8(0x1f));
+	uint64_t ht = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\t'));
+	uint64_t del = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8(0x7f));
+	*lf = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\n'));
+	*cr = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\r'));
+	*ctl = (le1f & ~(ht | *lf | *cr)) | del;
+#elif defined(__AVX2__)
+	const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+#define MASK64(expr_lo, expr_hi) \
+	((uint64_t)(uint32_t)_mm256_movemask_epi8(expr_lo) | \
+	 (uint64_t)(uint32_t)_mm256_movemask_epi8(expr_hi) << 32)
+#define EQ(b, c) _mm256_cmpeq_epi8((b), _mm256_set1_epi8(c))
+#define LE1F(b) _mm256_cmpeq_epi8(_mm256_min_epu8((b), _mm256_set1_epi8(0x1f)), (b))
+	uint64_t le1f = MASK64(LE1F(lo), LE1F(hi));
+	uint64_t ht = MASK64(EQ(lo, '\t'), EQ(hi, '\t'));
+	uint64_t del = MASK64(EQ(lo, 0x7f), EQ(hi, 0x7f));
+	*lf = MASK64(EQ(lo, '\n'), EQ(hi, '\n'));
+	*cr = MASK64(EQ(lo, '\r'), EQ(hi, '\r'));
+	*ctl = (le1f & ~(ht | *lf | *cr)) | del;
+#undef LE1F
+#undef EQ
+#undef MASK64
+#elif defined(__SSE2__)
+	uint64_t m[5] = {0, 0, 0, 0, 0};
+	for (int q = 0; q < 4; q++) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
+		__m128i le = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x1f)), b);
+		m[0] |= (uint64_t)(uint16_t)_mm_movemask_epi8(le) << (16 * q);
+		m[1] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\t'))) << (16 * q);
+		m[2] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\n'))) << (16 * q);
+		m[3] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\r'))) << (16 * q);
+		m[4] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(0x7f))) << (16 * q);
+	}
+	*lf = m[2];
+	*cr = m[3];
+	*ctl = (m[0] & ~(m[1] | m[2] | m[3])) | m[4];
+#else
+	uint64_t l = 0, c = 0, r = 0;
+	for (int i = 0; i < 64; i++) {
+		uint8_t x = p[i];
+		l |= (uint64_t)(x == '\n') << i;
+		r |= (uint64_t)(x == '\r') << i;
+		c |= (uint64_t)((x < 0x20 && x != '\t' && x != '\n' && x != '\r') || x == 0x7f) << i;
+	}
+	*lf = l;
+	*cr = r;
+	*ctl = c;
+#endif
+}
+
+/* Loads the block at s->blk: never reads outside the datagram (a short last
+ * block is copied into a local buffer first). */
+static inline void scan_load(struct scan *s)
+{
+	uint32_t left = s->len - s->blk;
+	uint64_t lf, ctl, cr, valid = ~0ull;
+	const uint8_t *p = s->buf + s->blk;
+	uint8_t tail[64];
+
+	if (left < 64) {
+		memset(tail, 'x', sizeof(tail));
+		memcpy(tail, p, left);
+		p = tail;
+		valid = (1ull << left) - 1;
+	}
+	blk_masks(p, &lf, &ctl, &cr);
+	lf &= valid;
+	/* A CR is allowed only right before a LF; the LF after bit 63 lives in
+	 * the next block, so look at that byte directly. */
+	uint64_t lf_next = (lf >> 1) | (uint64_t)(left > 64 && s->buf[s->blk + 64] == '\n') << 63;
+	/* A CR that is the datagram's last byte is not judged: on a stream
+	 * its LF may be on the way, and a datagram ending there is truncated. */
+	if (left <= 64)
+		lf_next |= 1ull << (left - 1);
+	uint64_t bad = (ctl | (cr & ~lf_next)) & valid;
+	if (bad != 0 && s->first_bad == UINT32_MAX)
+		s->first_bad = s->blk + (uint32_t)__builtin_ctzll(bad);
+	s->lf = lf;
+}
+
+/* Offset of the next line feed at or after 'from' (which never goes
+ * backwards between calls), or UINT32_MAX when there is none. */
+static inline uint32_t scan_next_lf(struct scan *s, uint32_t from)
+{
+	for (;;) {
+		if (from >= s->blk + 64) {
+			s->blk = from & ~63u;
+			if (s->blk >= s->len)
+				return UINT32_MAX;
+			scan_load(s);
+		}
+		uint64_t m = s->lf & (~0ull << (from - s->blk));
+		if (m != 0)
+			return s->blk + (uint32_t)__builtin_ctzll(m);
+		from = s->blk + 64;
+	}
+}
+
+/* ---- header names ---- */
+
+/* Length of the run of token characters at p (at most end - p). */
+static inline uint32_t token_len(const char *p, const char *end)
+{
+	const char *s = p;
+#if defined(__SSSE3__)
+	/* Nibble lookup: byte c is a token char iff lo[c & 15] & hi[c >> 4]. */
+	const __m128i lo_t = _mm_loadu_si128((const __m128i *)(const void *)sip_tok_lo);
+	const __m128i hi_t = _mm_loadu_si128((const __m128i *)(const void *)sip_tok_hi);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	while (end - p >= 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(b, nib));
+		__m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(b, 4), nib));
+		__m128i z = _mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128());
+		unsigned stop = (unsigned)_mm_movemask_epi8(z);
+		if (stop != 0)
+			return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop);
+		p += 16;
+	}
+#endif
+	while (p < end && cc_is((uint8_t)*p, CC_TOKEN))
+		p++;
+	return (uint32_t)(p - s);
+}
+
+/* ---- start line ---- */
+
+enum sip_method sip_method_lookup(const char *p, uint32_t len)
+{
+	/* Dispatch on the first letter; methods are case-sensitive (7.1). */
+#define M(id, lit) \
+	if (len == sizeof(lit) - 1 && memcmp(p, lit, len) == 0) \
+		return SIP_METHOD_##id
+	if (len < 3)
+		return SIP_METHOD_OTHER;
+	switch (p[0]) {
+	case 'I': M(INVITE, "INVITE"); M(INFO, "INFO"); break;
+	case 'A': M(ACK, "ACK"); break;
+	case 'B': M(BYE, "BYE"); break;
+	case 'C': M(CANCEL, "CANCEL"); break;
+	case 'O': M(OPTIONS, "OPTIONS"); break;
+	case 'R': M(REGISTER, "REGISTER"); M(REFER, "REFER"); break;
+	case 'P': M(PRACK, "PRACK"); M(PUBLISH, "PUBLISH"); break;
+	case 'S': M(SUBSCRIBE, "SUBSCRIBE"); break;
+	case 'N': M(NOTIFY, "NOTIFY"); break;
+	case 'U': M(UPDATE, "UPDATE"); break;
+	case 'M': M(MESSAGE, "MESSAGE"); break;
+	default: break;
+	}
+#undef M
+	return SIP_METHOD_OTHER;
+}
+
+static inline bool is_sip20(const char *p, uint32_t len)
+{
+	return len == 7 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
+	       (p[2] | 0x20) == 'p' && memcmp(p + 3, "/2.0", 4) == 0;
+}
+
+static inline bool is_sip_slash(const char *p, const char *end)
+{
+	return end - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
+	       (p[2] | 0x20) == 'p' && p[3] == '/';
+}
+
+/* Sets the error and returns its negation, for one-line error exits. */
+static int fail(struct sip_msg *m, enum sip_err e, const char *at)
+{
+	m->err = (uint16_t)e;
+	m->err_off = (uint32_t)(at - m->buf);
+	return -(int)e;
+}
+
+static int parse_status_line(struct sip_msg *m, const char *p, const char *e)
+{
+	const char *sp = memchr(p, ' ', (size_t)(e - p));
+	if (sp == NULL)
+		return fail(m, SIP_ERR_BAD_START_LINE, e);
+	if (!is_sip20(p, (uint32_t)(sp - p)))
+		return fail(m, SIP_ERR_BAD_VERSION, p);
+	m->version = mkstr(p, sp);
+	const char *c = sp + 1;
+	if (e - c < 3 || !is_digit((uint8_t)c[0]) || !is_digit((uint8_t)c[1]) ||
+	    !is_digit((uint8_t)c[2]) || (e - c > 3 && c[3] != ' '))
+		return fail(m, SIP_ERR_BAD_STATUS, c);
+	unsigned code = (unsigned)(c[0] - '0') * 100 + (unsigned)(c[1] - '0') * 10 +
+			(unsigned)(c[2] - '0');
+	if (code < 100 || code > 699)
+		return fail(m, SIP_ERR_BAD_STATUS, c);
+	m->status = (uint16_t)code;
+	/* RFC 3261 requires the SP before an empty reason; "SIP/2.0 200" with
+	 * none is common enough in the wild to be taken as an empty reason. */
+	m->reason = e - c > 3 ? mkstr(c + 4, e) : mkstr(c + 3, c + 3);
+	return 0;
+}
+
+static int parse_request_line(struct sip_msg *m, const char *p, const char *e)
+{
+	uint32_t tl = token_len(p, e);
+	const char *sp = p + tl;
+	if (tl == 0)
+		return fail(m, SIP_ERR_BAD_METHOD, p);
+	if (sp == e || *sp != ' ')
+		return fail(m, sp == e || is_ws((uint8_t)*sp) ? SIP_ERR_BAD_START_LINE :
+				SIP_ERR_BAD_METHOD, sp);
+	m->method_str = mkstr(p, sp);
+	m->method = (uint8_t)sip_method_lookup(p, tl);
+	m->flags |= SIP_MSG_REQUEST;
+
+	const char *u = sp + 1;
+	const char *usp = memchr(u, ' ', (size_t)(e - u));
+	if (usp == NULL || usp == u)
+		return fail(m, SIP_ERR_BAD_START_LINE, usp ? usp : e);
+	m->ruri = mkstr(u, usp);
+	const char *v = usp + 1;
+	if (!is_sip20(v, (uint32_t)(e - v)))
+		return fail(m, is_sip_slash(v, e) ? SIP_ERR_BAD_VERSION : SIP_ERR_BAD_START_LINE, v);
+	m->version = mkstr(v, e);
+
+	/* The URI itself: a sip/sips/tel one must parse; another scheme must at
+	 * least be scheme ":" followed by URI characters (absoluteURI). */
+	struct sip_uri uri;
+	const char *colon = memchr(u, ':', (size_t)(usp - u));
+	if (colon == NULL || colon == u || !is_alpha((uint8_t)*u))
+		return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
+	uint32_t sl = (uint32_t)(colon - u);
+	if ((sl == 3 && (ieq_lc(u, "sip", 3) || ieq_lc(u, "tel", 3))) ||
+	    (sl == 4 && ieq_lc(u, "sips", 4))) {
+		if (sip_parse_uri(u, m->ruri.len, &uri) < 0)
+			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
+	} else {
+		for (const char *q = u; q < usp; q++)
+			if ((uint8_t)*q <= 0x20 || (uint8_t)*q >= 0x7f || *q == '"' ||
+			    *q == '<' || *q == '>')
+				return fail(m, SIP_ERR_BAD_REQUEST_URI, q);
+	}
+	return 0;
+}
+
+/* ---- the sanity checks after indexing ---- */
+
+static int check_cseq(struct sip_msg *m)
+{
+	int i = sip_hdr_first(m, SIP_HDR_CSEQ);
+	struct sip_str v = sip_hdr_value(m, (unsigned)i);
+	const char *p = v.p, *e = v.p + v.len;
+	uint64_t n;
+	int d = parse_uint(p, e, 0x7fffffffu, &n);
+
+	if (d < 0)
+		return fail(m, SIP_ERR_BAD_CSEQ, p);
+	p += d;
+	const char *ms = skip_lws(p, e);
+	if (ms == p || ms == e)
+		return fail(m, SIP_ERR_BAD_CSEQ, ms);
+	uint32_t tl = token_len(ms, e);
+	if (tl == 0 || ms + tl != e)
+		return fail(m, SIP_ERR_BAD_CSEQ, ms + tl);
+	m->cseq = (uint32_t)n;
+	m->cseq_method_str = mkstr(ms, e);
+	m->cseq_method = (uint8_t)sip_method_lookup(ms, tl);
+	if ((m->flags & SIP_MSG_REQUEST) &&
+	    (tl != m->method_str.len || memcmp(ms, m->method_str.p, tl) != 0))
+		return fail(m, SIP_ERR_CSEQ_MISMATCH, ms);
+	return 0;
+}
+
+static int check_call_id(struct sip_msg *m)
+{
+	struct sip_str v = sip_hdr_value(m, (unsigned)sip_hdr_first(m, SIP_HDR_CALL_ID));
+
+	/* callid = word [ "@" word ] */
+	const char *p = v.p, *e = v.p + v.len, *w = p;
+	while (p < e && cc_is((uint8_t)*p, CC_WORD))
+		p++;
+	if (p < e && *p == '@' && p > w) {
+		w = ++p;
+		while (p < e && cc_is((uint8_t)*p, CC_WORD))
+			p++;
+	}
+	if (p != e || p == w)
+		return fail(m, SIP_ERR_BAD_CALL_ID, p);
+	m->call_id = v;
+	return 0;
+}
+
+/* A whole value that must be 1*DIGIT no larger than max. */
+static int number_value(struct sip_msg *m, enum sip_hdr_id id, uint64_t max,
+			enum sip_err err, uint64_t *out, bool clamp)
+{
+	struct sip_str v = sip_hdr_value(m, (unsigned)sip_hdr_first(m, id));
+	const char *p = v.p, *e = v.p + v.len;
+	uint64_t n = 0;
+	const char *q = p;
+
+	while (q < e && is_digit((uint8_t)*q)) {
+		if (n <= max)
+			n = n * 10 + (uint64_t)(*q - '0');
+		q++;
+	}
+	if (q == p || q != e)
+		return fail(m, err, q);
+	if (n > max) {
+		if (!clamp)
+			return fail(m, err, p);
+		n = max;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Single-valued headers may repeat only with the same value. */
+static int check_duplicates(struct sip_msg *m)
+{
+	for (unsigned i = 0; i < m->nhdrs; i++) {
+		unsigned id = m->hdrs[i].id;
+		if (!(sip_hdr_flags[id] & HDRF_SINGLE) || m->first[id] == i)
+			continue;
+		struct sip_str a = sip_hdr_value(m, m->first[id]);
+		struct sip_str b = sip_hdr_value(m, i);
+		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+			return fail(m, SIP_ERR_DUPLICATE_HEADER, b.p);
+	}
+	return 0;
+}
+
+static int check_headers(struct sip_msg *m, bool dups)
+{
+	static const struct {
+		uint8_t id, err;
+	} mandatory[] = {
+		{SIP_HDR_VIA, SIP_ERR_MISSING_VIA},
+		{SIP_HDR_FROM, SIP_ERR_MISSING_FROM},
+		{SIP_HDR_TO, SIP_ERR_MISSING_TO},
+		{SIP_HDR_CALL_ID, SIP_ERR_MISSING_CALL_ID},
+		{SIP_HDR_CSEQ, SIP_ERR_MISSING_CSEQ},
+	};
+	uint64_t n;
+	int rc;
+
+	for (unsigned i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++)
+		if (m->first[mandatory[i].id] == SIP_HDR_NONE)
+			return fail(m, mandatory[i].err, m->buf + m->hdr_len);
+	if (dups && (rc = check_duplicates(m)) < 0)
+		return rc;
+	if ((rc = check_cseq(m)) < 0 || (rc = check_call_id(m)) < 0)
+		return rc;
+	if (m->first[SIP_HDR_CONTENT_LENGTH] != SIP_HDR_NONE) {
+		if ((rc = number_value(m, SIP_HDR_CONTENT_LENGTH, SIP_MSG_MAX_HARD,
+				       SIP_ERR_BAD_CONTENT_LENGTH, &n, false)) < 0)
+			return rc;
+		m->content_length = (int32_t)n;
+	}
+	if (m->first[SIP_HDR_MAX_FORWARDS] != SIP_HDR_NONE) {
+		if ((rc = number_value(m, SIP_HDR_MAX_FORWARDS, 255,
+				       SIP_ERR_BAD_MAX_FORWARDS, &n, false)) < 0)
+			return rc;
+		m->max_forwards = (int16_t)n;
+	}
+	/* RFC 3261 20.19: a larger delta-seconds means 2^32-1. */
+	if (m->first[SIP_HDR_EXPIRES] != SIP_HDR_NONE) {
+		if ((rc = number_value(m, SIP_HDR_EXPIRES, 0xffffffffu,
+				       SIP_ERR_BAD_EXPIRES, &n, true)) < 0)
+			return rc;
+		m->expires = (int64_t)n;
+	}
+	return 0;
+}
+
+/* ---- the indexer ---- */
+
+void sip_limits_default(struct sip_limits *lim)
+{
+	lim->max_msg = SIP_DEF_MAX_MSG;
+	lim->max_hdrs = SIP_DEF_MAX_HDRS;
+	lim->max_line = SIP_DEF_MAX_LINE;
+}
+
+static void msg_reset(struct sip_msg *m, const char *buf)
+{
+	/* Everything up to the header array; the array is written as filled. */
+	memset(m, 0, offsetof(struct sip_msg, first));
+	memset(m->first, SIP_HDR_NONE, sizeof(m->first));
+	m->buf = buf;
+	m->content_length = -1;
+	m->max_forwards = -1;
+	m->expires = -1;
+}
+
+/* Appends a folded line [p, e) to the last header's value. */
+static int fold_line(struct sip_msg *m, const char *p, const char *e)
+{
+	struct sip_hdr *h = &m->hdrs[m->nhdrs - 1];
+	const char *vs = m->buf + h->value_off;
+	const char *ve = rtrim_lws(p, e);
+
+	if (h->value_len == 0) /* the value started on this line */
+		vs = skip_lws(p, ve);
+	if (ve > vs) {
+		h->value_off = (uint16_t)(vs - m->buf);
+		h->value_len = (uint16_t)(ve - vs);
+	}
+	m->flags |= SIP_MSG_FOLDED;
+	return 0;
+}
+
+/* Why the line starting at pos has no acceptable end (out of line: never
+ * taken by a well-formed message). A line's length excludes its CRLF. */
+static int line_error(struct sip_msg *m, const struct scan *s, uint32_t pos,
+		      uint32_t lf, uint32_t len, uint32_t max_line, bool stream,
+		      uint32_t max_msg)
+{
+	const char *buf = m->buf;
+
+	if (lf != UINT32_MAX) {
+		uint32_t n = lf - pos - (lf > pos && buf[lf - 1] == '\r');
+		if (n > max_line)
+			return fail(m, SIP_ERR_LINE_TOO_LONG, buf + pos + max_line);
+		return fail(m, SIP_ERR_BAD_CHAR, buf + s->first_bad);
+	}
+	if (s->len - pos > max_line)
+		return fail(m, SIP_ERR_LINE_TOO_LONG, buf + pos + max_line);
+	if (s->first_bad < s->len)
+		return fail(m, SIP_ERR_BAD_CHAR, buf + s->first_bad);
+	if (stream && len <= max_msg)
+		return 0;
+	return fail(m, len > max_msg ? SIP_ERR_TOO_LARGE : SIP_ERR_TRUNCATED, buf + s->len);
+}
+
+int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
+	      unsigned opts, struct sip_msg *m)
+{
+	struct sip_limits def;
+	const bool stream = (opts & SIP_PARSE_STREAM) != 0;
+	bool dups = false;
+	int rc;
+
+	msg_reset(m, buf);
+	if (lim == NULL) {
+		sip_limits_default(&def);
+		lim = &def;
+	}
+	uint32_t max_msg = lim->max_msg < SIP_MSG_MAX_HARD ? lim->max_msg : SIP_MSG_MAX_HARD;
+	uint32_t max_hdrs = lim->max_hdrs < SIP_HDRS_MAX_HARD ? lim->max_hdrs : SIP_HDRS_MAX_HARD;
+	if (len > max_msg && !stream)
+		return fail(m, SIP_ERR_TOO_LARGE, buf + max_msg);
+	/* A stream parser looks no further than the limit: the message must
+	 * be complete within it. */
+	uint32_t slen = len > max_msg ? max_msg : len;
+
+	/* 7.5: CRLFs before the start line are ignored (stream keep-alives,
+	 * and harmless on a datagram). */
+	uint32_t pos = 0;
+	while (pos < slen && (buf[pos] == '\r' || buf[pos] == '\n'))
+		pos++;
+	if (pos == slen) {
+		if (stream && len <= max_msg)
+			return 0;
+		return fail(m, SIP_ERR_EMPTY, buf + pos);
+	}
+
+	struct scan s = {(const uint8_t *)buf, slen, 0, 0, UINT32_MAX};
+	const uint32_t max_line = lim->max_line;
+	scan_load(&s);
+
+	/* Each line ends at a LF that the scan found, so the byte at e (CR or
+	 * LF) stops every whitespace loop below without a bounds check. */
+	for (bool first_line = true;; first_line = false) {
+		uint32_t lf = scan_next_lf(&s, pos);
+		if (__builtin_expect(lf == UINT32_MAX || lf - pos > max_line + 1 ||
+				     s.first_bad < lf, 0))
+			return line_error(m, &s, pos, lf, len, max_line, stream, max_msg);
+		const char *p = buf + pos;
+		const char *e = buf + lf;
+		if (e > p && e[-1] == '\r')
+			e--;
+		if (__builtin_expect((uint32_t)(e - p) > max_line, 0))
+			return fail(m, SIP_ERR_LINE_TOO_LONG, p + max_line);
+		pos = lf + 1;
+
+		if (__builtin_expect(first_line, 0)) {
+			rc = is_sip_slash(p, e) ? parse_status_line(m, p, e) :
+						  parse_request_line(m, p, e);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (p == e)
+			break; /* the empty line: end of headers */
+		if (__builtin_expect(is_ws((uint8_t)*p), 0)) {
+			if (m->nhdrs == 0)
+				return fail(m, SIP_ERR_BAD_FOLDING, p);
+			fold_line(m, p, e);
+			continue;
+		}
+
+		uint32_t nl = token_len(p, e);
+		const char *c = p + nl;
+		/* nl - 1 > 254: an empty name, or one too long for the index */
+		if (__builtin_expect(*c != ':' || nl - 1 > 254, 0)) {
+			while (is_ws((uint8_t)*c)) /* HCOLON allows WS before ':' */
+				c++;
+			if (nl == 0 || nl > 255 || *c != ':')
+				return fail(m, SIP_ERR_BAD_HEADER_NAME, nl == 0 || nl > 255 ? p : c);
+		}
+		if (__builtin_expect(m->nhdrs >= max_hdrs, 0))
+			return fail(m, SIP_ERR_TOO_MANY_HEADERS, p);
+
+		const char *vs = c + 1;
+		while (is_ws((uint8_t)*vs))
+			vs++;
+		const char *ve = e;
+		while (ve > vs && is_ws((uint8_t)ve[-1]))
+			ve--;
+
+		unsigned id = hdr_id_of(p, nl);
+		unsigned idx = m->nhdrs++;
+		struct sip_hdr *h = &m->hdrs[idx];
+		h->name_off = (uint16_t)(p - buf);
+		h->name_len = (uint8_t)nl;
+		h->id = (uint8_t)id;
+		h->value_off = (uint16_t)(vs - buf);
+		h->value_len = (uint16_t)(ve - vs);
+		if (__builtin_expect(nl == 1, 0) && id != SIP_HDR_OTHER)
+			m->flags |= SIP_MSG_COMPACT;
+		if (m->first[id] == SIP_HDR_NONE)
+			m->first[id] = (uint8_t)idx;
+		else if (sip_hdr_flags[id] & HDRF_SINGLE)
+			dups = true;
+	}
+	m->hdr_len = pos;
+	if (m->status == 0 && !(m->flags & SIP_MSG_REQUEST))
+		return fail(m, SIP_ERR_BAD_START_LINE, buf);
+	if ((rc = check_headers(m, dups)) < 0)
+		return rc;
+
+	/* 18.3: the body is Content-Length bytes; a datagram shorter than that
+	 * is an error, one longer has its extra bytes discarded. Without the
+	 * header, a datagram's body is the rest and a stream's is malformed. */
+	uint32_t body = len - pos;
+	if (m->content_length >= 0) {
+		if ((uint32_t)m->content_length > body) {
+			if (!stream)
+				return fail(m, SIP_ERR_BODY_TRUNCATED, buf + len);
+			if (pos + (uint32_t)m->content_length > max_msg)
+				return fail(m, SIP_ERR_TOO_LARGE, buf + pos);
+			return 0;
+		}
+		if ((uint32_t)m->content_length < body && !stream)
+			m->flags |= SIP_MSG_BODY_TRIMMED;
+		body = (uint32_t)m->content_length;
+	} else if (stream) {
+		return fail(m, SIP_ERR_BAD_CONTENT_LENGTH, buf + pos);
+	}
+	if (pos + body > max_msg)
+		return fail(m, SIP_ERR_TOO_LARGE, buf + max_msg);
+	m->body = mkstr(buf + pos, buf + pos + body);
+	m->len = pos + body;
+	return (int)m->len;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * sip_priv.h - what the parser's files share and nobody else needs: the
+ * generated tables, character classes and small inline helpers.
+ */
+#ifndef SIPEDGE_SIP_PRIV_H
+#define SIPEDGE_SIP_PRIV_H
+
+#include <string.h>
+
+#include "sip.h"
+#include "sip_hdr_hash.h"
+
+/* Bits of sip_cc[], in the order gen_hdr.py's CLASSES lists them. */
+#define CC_TOKEN 0x01u
+#define CC_WORD	 0x02u
+#define CC_USER	 0x04u /* unreserved / user-unreserved (escapes apart) */
+#define CC_PASS	 0x08u
+#define CC_PARAM 0x10u
+#define CC_HNV	 0x20u
+#define CC_HOST	 0x40u
+#define CC_TEL	 0x80u
+
+#define HDRF_MULTI  0x01u
+#define HDRF_SINGLE 0x02u
+
+/* Per-id facts of sip_hdr.def, in sip_names.c. */
+extern const uint8_t sip_hdr_flags[SIP_HDR__COUNT];
+extern const uint8_t sip_hdr_compact[SIP_HDR__COUNT];
+/* Lowercase canonical names, zero-padded to 24 bytes for 8-byte compares. */
+extern const char sip_hdr_lc[SIP_HDR__COUNT][24];
+
+static inline bool cc_is(uint8_t c, unsigned cls)
+{
+	return (sip_cc[c] & cls) != 0;
+}
+
+static inline bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Linear whitespace inside an indexed header value: SP, HT, and the CR/LF
+ * of a folded line (the indexer only lets CRLF through when SP/HT follows). */
+static inline bool is_lws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static inline bool is_digit(uint8_t c)
+{
+	return (uint8_t)(c - '0') < 10;
+}
+
+static inline bool is_hex(uint8_t c)
+{
+	return is_digit(c) || (uint8_t)((c | 0x20) - 'a') < 6;
+}
+
+static inline bool is_alpha(uint8_t c)
+{
+	return (uint8_t)((c | 0x20) - 'a') < 26;
+}
+
+static inline uint8_t lower(uint8_t c)
+{
+	return (uint8_t)(c | (((uint8_t)(c - 'A') < 26) << 5));
+}
+
+static inline const char *skip_lws(const char *p, const char *end)
+{
+	while (p < end && is_lws((uint8_t)*p))
+		p++;
+	return p;
+}
+
+static inline const char *rtrim_lws(const char *start, const char *end)
+{
+	while (end > start && is_lws((uint8_t)end[-1]))
+		end--;
+	return end;
+}
+
+static inline struct sip_str mkstr(const char *p, const char *end)
+{
+	struct sip_str s = {p, (uint32_t)(end - p)};
+	return s;
+}
+
+/* End of a quoted string starting at p (on the '"'), past the closing
+ * quote; NULL when it is not closed. A backslash escapes the next byte. */
+static inline const char *quoted_end(const char *p, const char *e)
+{
+	for (p++; p < e; p++) {
+		if (*p == '\\') {
+			if (++p == e)
+				return NULL;
+		} else if (*p == '"') {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Case-insensitive compare of n bytes; b is already lowercase. */
+static inline bool ieq_lc(const char *a, const char *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (lower((uint8_t)a[i]) != (uint8_t)b[i])
+			return false;
+	return true;
+}
+
+/* The hash gen_hdr.py builds its table for: length and the first, third,
+ * second-last and last bytes, lowercased by OR 0x20 (exact for the token
+ * characters a header name may hold; the compare that follows is exact). */
+static inline unsigned hdr_slot(const uint8_t *n, uint32_t len)
+{
+	uint32_t w = (uint32_t)(n[0] | 0x20) |
+		     (uint32_t)(n[len > 2 ? 2 : len - 1] | 0x20) << 8 |
+		     (uint32_t)(n[len > 1 ? len - 2 : 0] | 0x20) << 16 |
+		     (uint32_t)(n[len - 1] | 0x20) << 24;
+	uint32_t k = (len * 0x9E3779B1u) ^ w;
+	return (k * SIP_HDR_HASH_SEED) >> (32 - SIP_HDR_HASH_BITS);
+}
+
+static inline uint64_t ld64(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t ld32(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t ld16(const void *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* Header id of a token of len >= 1 bytes, or SIP_HDR_OTHER.
+ * For token characters, OR 0x20 maps exactly the two cases of a letter
+ * together and nothing else onto [a-z0-9-], the characters of the names in
+ * sip_hdr.def; so the compare is word-wide, with overlapping loads at the
+ * tail instead of a byte loop, and never reads outside the name. */
+static inline unsigned hdr_id_of(const char *name, uint32_t len)
+{
+	const uint8_t *n = (const uint8_t *)name;
+	unsigned slot = sip_hdr_slot[hdr_slot(n, len)];
+	unsigned id = slot & 0xff;
+
+	if (len != slot >> 8 || id == SIP_HDR_OTHER)
+		return SIP_HDR_OTHER;
+	const char *c = sip_hdr_lc[id];
+	if (len >= 8) {
+		for (uint32_t i = 0; i + 8 <= len; i += 8)
+			if ((ld64(n + i) | 0x2020202020202020ull) != ld64(c + i))
+				return SIP_HDR_OTHER;
+		return (ld64(n + len - 8) | 0x2020202020202020ull) == ld64(c + len - 8) ?
+			       id : SIP_HDR_OTHER;
+	}
+	if (len >= 4)
+		return (ld32(n) | 0x20202020u) == ld32(c) &&
+			       (ld32(n + len - 4) | 0x20202020u) == ld32(c + len - 4) ?
+			       id : SIP_HDR_OTHER;
+	if (len >= 2)
+		return (ld16(n) | 0x2020u) == ld16(c) &&
+			       (ld16(n + len - 2) | 0x2020u) == ld16(c + len - 2) ?
+			       id : SIP_HDR_OTHER;
+	/* compact form: sip_hdr_lc holds the full name; compare the letter */
+	return (n[0] | 0x20) == sip_hdr_compact[id] && is_alpha(n[0]) ? id : SIP_HDR_OTHER;
+}
+
+/* Numbers: 1*DIGIT, at most max; returns digits consumed or -1. */
+static inline int parse_uint(const char *p, const char *end, uint64_t max, uint64_t *out)
+{
+	const char *s = p;
+	uint64_t v = 0;
+
+	while (p < end && is_digit((uint8_t)*p)) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > max)
+			return -1;
+		p++;
+	}
+	if (p == s)
+		return -1;
+	*out = v;
+	return (int)(p - s);
+}
+
+int sip_check_host(const char *p, const char *end, uint8_t *type);
+
+#endif /* SIPEDGE_SIP_PRIV_H */

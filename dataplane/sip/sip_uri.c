@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * sip_uri.c - SIP/SIPS (RFC 3261 19.1, 25.1) and tel (RFC 3966) URIs, hosts
+ * (names, IPv4, IPv6 references per RFC 5954), parameter lists and %HH
+ * escapes. Strict to the grammar: an edge gateway that is lenient about a
+ * URI is the one that forwards what the core then misreads.
+ */
+#include <string.h>
+
+#include "sip_priv.h"
+
+static bool valid_ipv4(const char *p, const char *e)
+{
+	for (int octet = 0; octet < 4; octet++) {
+		const char *s = p;
+		unsigned v = 0;
+		while (p < e && is_digit((uint8_t)*p) && p - s < 3)
+			v = v * 10 + (unsigned)(*p++ - '0');
+		if (p == s || v > 255 || (p < e && is_digit((uint8_t)*p)))
+			return false;
+		if (octet < 3) {
+			if (p == e || *p != '.')
+				return false;
+			p++;
+		}
+	}
+	return p == e;
+}
+
+/* IPv6address of RFC 3261 25.1 (as corrected by RFC 5954): eight groups,
+ * or fewer with one "::", the last two possibly as a dotted IPv4 address. */
+static bool valid_ipv6(const char *p, const char *e)
+{
+	unsigned groups = 0;
+	bool dbl = false;
+
+	if (e - p >= 2 && p[0] == ':' && p[1] == ':') {
+		dbl = true;
+		p += 2;
+	}
+	while (p < e) {
+		const char *g = p;
+		while (p < e && is_hex((uint8_t)*p) && p - g < 5)
+			p++;
+		if (p < e && *p == '.') {
+			if (!valid_ipv4(g, e))
+				return false;
+			groups += 2;
+			p = e;
+			break;
+		}
+		if (p == g || p - g > 4)
+			return false;
+		groups++;
+		if (p == e)
+			break;
+		if (*p++ != ':' || p == e)
+			return false;
+		if (*p == ':') {
+			if (dbl)
+				return false;
+			dbl = true;
+			if (++p == e)
+				break;
+		}
+	}
+	return dbl ? groups <= 7 : groups == 8;
+}
+
+/* hostname = *( domainlabel "." ) toplabel [ "." ], where a toplabel starts
+ * with a letter; a name whose last label starts with a digit can only be
+ * an IPv4 address. One pass over the bytes decides which. Returns the
+ * sip_host_type, or SIP_HOST_NONE when neither. */
+static uint8_t name_or_ipv4(const char *p, const char *e)
+{
+	const char *end = e > p && e[-1] == '.' ? e - 1 : e;
+	const char *label = p;
+
+	if (p == end)
+		return SIP_HOST_NONE;
+	for (const char *q = p;; q++) {
+		if (q == end || *q == '.') {
+			if (q == label || label[0] == '-' || q[-1] == '-')
+				return SIP_HOST_NONE;
+			if (q == end)
+				break;
+			label = q + 1;
+		} else if (!cc_is((uint8_t)*q, CC_HOST)) {
+			return SIP_HOST_NONE;
+		}
+	}
+	if (is_alpha((uint8_t)label[0]))
+		return SIP_HOST_NAME;
+	return end == e && valid_ipv4(p, e) ? SIP_HOST_IPV4 : SIP_HOST_NONE;
+}
+
+/* sip_check_host - classify and validate a host: "[v6]", bare v6 (as Via
+ * received= carries it), IPv4 or a host name. Returns 0 with *type set, or
+ * -1. The caller decides whether a bare IPv6 address is acceptable. */
+int sip_check_host(const char *p, const char *end, uint8_t *type)
+{
+	if (p == end)
+		return -1;
+	if (*p == '[') {
+		if (end - p < 4 || end[-1] != ']' || !valid_ipv6(p + 1, end - 1))
+			return -1;
+		*type = SIP_HOST_IPV6;
+		return 0;
+	}
+	if (memchr(p, ':', (size_t)(end - p)) != NULL) {
+		if (!valid_ipv6(p, end))
+			return -1;
+		*type = SIP_HOST_IPV6;
+		return 0;
+	}
+	*type = name_or_ipv4(p, end);
+	return *type == SIP_HOST_NONE ? -1 : 0;
+}
+
+/* The run of bytes of class cls and %HH escapes at p: returns where it
+ * ends (the caller checks the byte there), or NULL on a bad escape. */
+static const char *run_of(const char *p, const char *e, unsigned cls)
+{
+	for (;;) {
+		while (p < e && cc_is((uint8_t)*p, cls))
+			p++;
+		if (p == e || *p != '%')
+			return p;
+		if (e - p < 3 || !is_hex((uint8_t)p[1]) || !is_hex((uint8_t)p[2]))
+			return NULL;
+		p += 3;
+	}
+}
+
+/* ;name[=value] repeated, each name and value of class cls. */
+static bool valid_params(const char *p, const char *e, unsigned cls)
+{
+	while (p < e) {
+		if (*p++ != ';')
+			return false;
+		const char *n = run_of(p, e, cls);
+		if (n == NULL || n == p)
+			return false;
+		p = n;
+		if (p < e && *p == '=') {
+			const char *v = run_of(++p, e, cls);
+			if (v == NULL || v == p)
+				return false;
+			p = v;
+		}
+	}
+	return true;
+}
+
+static int parse_tel(const char *p, const char *e, struct sip_uri *u)
+{
+	const char *n = p;
+	while (n < e && cc_is((uint8_t)*n, CC_TEL))
+		n++;
+	if (n == p)
+		return -1;
+	u->user = mkstr(p, n);
+	if (n < e) {
+		if (*n != ';' || !valid_params(n, e, CC_PARAM))
+			return -1;
+		u->params = mkstr(n + 1, e);
+	}
+	return 0;
+}
+
+int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
+{
+	const char *e = p + len, *q;
+
+	memset(u, 0, sizeof(*u));
+	if (len >= 4 && ieq_lc(p, "sip:", 4)) {
+		u->scheme = SIP_SCHEME_SIP;
+		q = p + 4;
+	} else if (len >= 5 && ieq_lc(p, "sips:", 5)) {
+		u->scheme = SIP_SCHEME_SIPS;
+		q = p + 5;
+	} else if (len >= 4 && ieq_lc(p, "tel:", 4)) {
+		u->scheme = SIP_SCHEME_TEL;
+		return parse_tel(p + 4, e, u) < 0 ? -SIP_ERR_BAD_URI : (int)len;
+	} else {
+		return -SIP_ERR_BAD_URI;
+	}
+
+	/* userinfo: '@' may appear nowhere else unescaped, so the first one
+	 * (if any) ends it. */
+	const char *at = memchr(q, '@', (size_t)(e - q));
+	if (at != NULL) {
+		const char *ue = run_of(q, at, CC_USER);
+		if (ue == NULL || ue == q || (ue != at && *ue != ':'))
+			return -SIP_ERR_BAD_URI;
+		u->user = mkstr(q, ue);
+		if (ue < at) {
+			if (run_of(ue + 1, at, CC_PASS) != at)
+				return -SIP_ERR_BAD_URI;
+			u->password = mkstr(ue + 1, at);
+		}
+		q = at + 1;
+	}
+
+	/* host: a reference in brackets, or the run of host characters */
+	const char *h = q, *he;
+	if (q < e && *q == '[') {
+		he = memchr(q, ']', (size_t)(e - q));
+		if (he == NULL)
+			return -SIP_ERR_BAD_URI;
+		he++;
+	} else {
+		he = q;
+		while (he < e && cc_is((uint8_t)*he, CC_HOST))
+			he++;
+	}
+	if (sip_check_host(h, he, &u->host_type) < 0)
+		return -SIP_ERR_BAD_URI;
+	u->host = u->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
+	q = he;
+
+	/* port */
+	if (q < e && *q == ':') {
+		uint64_t port;
+		int d = parse_uint(q + 1, e, 65535, &port);
+		if (d < 0 || d > 5)
+			return -SIP_ERR_BAD_URI;
+		u->port = (uint16_t)port;
+		u->port_str = mkstr(q + 1, q + 1 + d);
+		q += 1 + d;
+	}
+
+	/* uri-parameters, then headers */
+	const char *ps = q;
+	while (q < e && *q != '?')
+		q++;
+	if (!valid_params(ps, q, CC_PARAM))
+		return -SIP_ERR_BAD_URI;
+	if (q > ps)
+		u->params = mkstr(ps + 1, q);
+	if (q < e) {
+		const char *hs = ++q;
+		for (;;) {
+			const char *n = run_of(q, e, CC_HNV);
+			if (n == NULL || n == q || n == e || *n != '=')
+				return -SIP_ERR_BAD_URI;
+			const char *v = run_of(n + 1, e, CC_HNV);
+			if (v == NULL || (v != e && *v != '&'))
+				return -SIP_ERR_BAD_URI;
+			if (v == e)
+				break;
+			q = v + 1;
+		}
+		u->headers = mkstr(hs, e);
+	}
+	return (int)len;
+}
+
+static bool ieq2(const char *a, const char *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (lower((uint8_t)a[i]) != lower((uint8_t)b[i]))
+			return false;
+	return true;
+}
+
+bool sip_str_ieq(struct sip_str s, const char *lit, uint32_t len)
+{
+	return s.len == len && ieq2(s.p, lit, len);
+}
+
+/* Walks ";name[=value]" with optional LWS around ';' and '=' (header
+ * params allow it, URI params never have it) and quoted-string values. */
+int sip_param_find(struct sip_str params, const char *name, uint32_t nlen,
+		   struct sip_str *val)
+{
+	const char *p = params.p, *e = params.p + params.len;
+
+	while (p < e) {
+		p = skip_lws(p, e);
+		if (p < e && *p == ';') {
+			p++;
+			continue;
+		}
+		const char *ns = p;
+		while (p < e && *p != '=' && *p != ';' && !is_lws((uint8_t)*p))
+			p++;
+		const char *ne = p;
+		const char *vs = NULL, *ve = NULL;
+		p = skip_lws(p, e);
+		if (p < e && *p == '=') {
+			p = vs = skip_lws(p + 1, e);
+			if (p < e && *p == '"') {
+				const char *qe = quoted_end(p, e);
+				p = qe != NULL ? qe : e;
+			} else {
+				while (p < e && *p != ';' && !is_lws((uint8_t)*p))
+					p++;
+			}
+			ve = p;
+		}
+		if ((uint32_t)(ne - ns) == nlen && ieq2(ns, name, nlen)) {
+			*val = vs != NULL ? mkstr(vs, ve) : mkstr(ne, ne);
+			return 1;
+		}
+		while (p < e && *p != ';')
+			p++;
+	}
+	return 0;
+}
+
+int sip_unescape(struct sip_str src, char *dst, uint32_t dlen)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < src.len; i++) {
+		uint8_t c = (uint8_t)src.p[i];
+		if (c == '%') {
+			if (i + 2 >= src.len || !is_hex((uint8_t)src.p[i + 1]) ||
+			    !is_hex((uint8_t)src.p[i + 2]))
+				return -SIP_ERR_BAD_URI;
+			uint8_t hi = (uint8_t)src.p[i + 1], lo = (uint8_t)src.p[i + 2];
+			hi = is_digit(hi) ? hi - '0' : (uint8_t)((hi | 0x20) - 'a' + 10);
+			lo = is_digit(lo) ? lo - '0' : (uint8_t)((lo | 0x20) - 'a' + 10);
+			c = (uint8_t)(hi << 4 | lo);
+			i += 2;
+		}
+		if (n >= dlen)
+			return -SIP_ERR_BAD_URI;
+		dst[n++] = (char)c;
+	}
+	return (int)n;
+}
