@@ -118,22 +118,23 @@ def emit_classes(f):
     for j in range(0, 256, 16):
         f.write("\t" + ", ".join(f"0x{v:02x}" for v in cc[j:j + 16]) + ",\n")
     f.write("};\n")
-    # Token test for a SIMD nibble lookup: byte c is a token char iff
-    # (sip_tok_lo[c & 15] & sip_tok_hi[c >> 4]) != 0.
-    token = CLASSES[0][1]
-    lo = [0] * 16
-    for c in token:
-        lo[c & 15] |= 1 << (c >> 4)
+    # Class tests for a SIMD nibble lookup: byte c is in class X iff
+    # (sip_X_lo[c & 15] & sip_nib_hi[c >> 4]) != 0 (only ASCII classes).
     hi = [(1 << h) if h < 8 else 0 for h in range(16)]
-    f.write("static const uint8_t sip_tok_lo[16] = {" + ", ".join(f"0x{v:02x}" for v in lo) + "};\n")
-    f.write("static const uint8_t sip_tok_hi[16] = {" + ", ".join(f"0x{v:02x}" for v in hi) + "};\n")
+    f.write("static const uint8_t sip_nib_hi[16] = {" + ", ".join(f"0x{v:02x}" for v in hi) + "};\n")
+    for name, chars in (("tok", CLASSES[0][1]), ("word", CLASSES[1][1]), ("host", CLASSES[6][1])):
+        lo = [0] * 16
+        for c in chars:
+            lo[c & 15] |= 1 << (c >> 4)
+        f.write(f"static const uint8_t sip_{name}_lo[16] = {{" + ", ".join(f"0x{v:02x}" for v in lo) + "};\n")
 
 
 def emit_markdown(rows):
     print("| header | compact | kind | RFC |")
     print("| --- | --- | --- | --- |")
     for ident, canon, compact, flags, rfc in rows:
-        kind = {"MULTI": "list", "SINGLE": "single-valued", "0": ""}[flags]
+        kind = {"MULTI": "list", "LIST0": "list, may be empty",
+                "SINGLE": "single-valued", "0": ""}[flags]
         print(f"| {canon} | {compact or ''} | {kind} | {rfc} |")
 
 

@@ -241,7 +241,8 @@ struct sip_via {
 	struct sip_str transport; /* "UDP", "TCP", "TLS", "SCTP", "WS", ... */
 	struct sip_str host;	  /* sent-by host; IPv6 without brackets */
 	uint8_t host_type;	  /* enum sip_host_type */
-	uint16_t port;		  /* 0 when absent */
+	uint16_t port;		  /* 0 when absent (port_str tells from ":0") */
+	struct sip_str port_str;
 	bool has_rport;		  /* ";rport" present, with or without value */
 	uint16_t rport;		  /* its value, 0 when empty */
 	uint8_t ttl;

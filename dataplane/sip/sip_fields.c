@@ -101,6 +101,10 @@ int sip_value_next(const struct sip_msg *m, enum sip_hdr_id id,
 			return 0;
 		}
 		struct sip_str v = sip_hdr_value(m, (unsigned)it->hdr);
+		/* An empty list header is malformed unless its grammar says
+		 * [ ... ]; an empty value of any other header has no element. */
+		if (v.len == 0 && (sip_hdr_flags[id] & (HDRF_MULTI | HDRF_EMPTY)) == HDRF_MULTI)
+			return -SIP_ERR_BAD_VALUE;
 		if (it->off > v.len || v.len == 0) {
 			int n = sip_hdr_next(m, it->hdr);
 			it->hdr = n < 0 ? (int)SIP_HDRS_MAX_HARD : n;
@@ -287,6 +291,7 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 		port = mkstr(ps, q);
 		if (!port_value(port, &v->port))
 			return -SIP_ERR_BAD_VIA;
+		v->port_str = port;
 	}
 
 	/* *( SEMI via-params ) */

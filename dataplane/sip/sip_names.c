@@ -8,6 +8,7 @@
 #include "sip_priv.h"
 
 #define MULTI  HDRF_MULTI
+#define LIST0  (HDRF_MULTI | HDRF_EMPTY)
 #define SINGLE HDRF_SINGLE
 
 const uint8_t sip_hdr_flags[SIP_HDR__COUNT] = {
@@ -32,7 +33,8 @@ static const char *const hdr_canon[SIP_HDR__COUNT] = {
 /* The lowercase names, built at compile time from the canonical spelling:
  * each byte is OR'd with 0x20 (exact for letters, digits and '-', the only
  * characters of the names in sip_hdr.def; gen_hdr.py relies on the same). */
-#define LC(s, i) (char)(i < sizeof(s) - 1 ? (s)[i] | 0x20 : 0)
+/* The index is clamped so that even the branch not taken stays in bounds. */
+#define LC(s, i) (char)((i) < sizeof(s) - 1 ? (s)[(i) < sizeof(s) - 1 ? (i) : 0] | 0x20 : 0)
 #define LC24(s) { LC(s, 0), LC(s, 1), LC(s, 2), LC(s, 3), LC(s, 4), LC(s, 5), \
 	LC(s, 6), LC(s, 7), LC(s, 8), LC(s, 9), LC(s, 10), LC(s, 11), LC(s, 12), \
 	LC(s, 13), LC(s, 14), LC(s, 15), LC(s, 16), LC(s, 17), LC(s, 18), \

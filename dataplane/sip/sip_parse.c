@@ -29,48 +29,61 @@ struct scan {
 	uint32_t first_bad; /* offset of the first forbidden byte seen, or ~0 */
 };
 
-/* Masks of one block of 64 bytes at p (all readable). */
+/* Masks of one block of 64 bytes at p (all readable): line feeds, CRs, and
+ * the other bytes a header may not hold (controls but HT, LF and CR; DEL).
+ * The classes are combined in vector registers so that each mask costs one
+ * movemask per vector. */
 static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint64_t *cr)
 {
 #if defined(__AVX512BW__)
 	__m512i b = _mm512_loadu_si512((const void *)p);
-	uint64_t le1f = _mm512_cmple_epu8_mask(b, _mm512_set1_epi8(0x1f));
-	uint64_t ht = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\t'));
-	uint64_t del = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8(0x7f));
-	*lf = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\n'));
-	*cr = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\r'));
-	*ctl = (le1f & ~(ht | *lf | *cr)) | del;
+	__mmask64 l = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\n'));
+	__mmask64 r = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\r'));
+	__mmask64 t = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\t'));
+	__mmask64 c = _mm512_cmple_epu8_mask(b, _mm512_set1_epi8(0x1f));
+	__mmask64 d = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8(0x7f));
+	*lf = l;
+	*cr = r;
+	*ctl = (c & ~(l | r | t)) | d;
 #elif defined(__AVX2__)
+	/* Two halves; here (unlike AVX-512) combining the classes after the
+	 * movemasks measured faster than doing it in vector registers. */
 	const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-#define MASK64(expr_lo, expr_hi) \
-	((uint64_t)(uint32_t)_mm256_movemask_epi8(expr_lo) | \
-	 (uint64_t)(uint32_t)_mm256_movemask_epi8(expr_hi) << 32)
-#define EQ(b, c) _mm256_cmpeq_epi8((b), _mm256_set1_epi8(c))
+#define MASK64(f) ((uint64_t)(uint32_t)_mm256_movemask_epi8(f(lo)) | \
+		   (uint64_t)(uint32_t)_mm256_movemask_epi8(f(hi)) << 32)
+#define LF(b)  _mm256_cmpeq_epi8((b), _mm256_set1_epi8('\n'))
+#define CR(b)  _mm256_cmpeq_epi8((b), _mm256_set1_epi8('\r'))
+#define HT(b)  _mm256_cmpeq_epi8((b), _mm256_set1_epi8('\t'))
+#define DEL(b) _mm256_cmpeq_epi8((b), _mm256_set1_epi8(0x7f))
 #define LE1F(b) _mm256_cmpeq_epi8(_mm256_min_epu8((b), _mm256_set1_epi8(0x1f)), (b))
-	uint64_t le1f = MASK64(LE1F(lo), LE1F(hi));
-	uint64_t ht = MASK64(EQ(lo, '\t'), EQ(hi, '\t'));
-	uint64_t del = MASK64(EQ(lo, 0x7f), EQ(hi, 0x7f));
-	*lf = MASK64(EQ(lo, '\n'), EQ(hi, '\n'));
-	*cr = MASK64(EQ(lo, '\r'), EQ(hi, '\r'));
-	*ctl = (le1f & ~(ht | *lf | *cr)) | del;
+	uint64_t l = MASK64(LF), r = MASK64(CR);
+	*lf = l;
+	*cr = r;
+	*ctl = (MASK64(LE1F) & ~(l | r | MASK64(HT))) | MASK64(DEL);
 #undef LE1F
-#undef EQ
+#undef DEL
+#undef HT
+#undef CR
+#undef LF
 #undef MASK64
 #elif defined(__SSE2__)
-	uint64_t m[5] = {0, 0, 0, 0, 0};
+	uint64_t ml = 0, mr = 0, mc = 0;
 	for (int q = 0; q < 4; q++) {
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
-		__m128i le = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x1f)), b);
-		m[0] |= (uint64_t)(uint16_t)_mm_movemask_epi8(le) << (16 * q);
-		m[1] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\t'))) << (16 * q);
-		m[2] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\n'))) << (16 * q);
-		m[3] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\r'))) << (16 * q);
-		m[4] |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(0x7f))) << (16 * q);
+		__m128i l = _mm_cmpeq_epi8(b, _mm_set1_epi8('\n'));
+		__m128i r = _mm_cmpeq_epi8(b, _mm_set1_epi8('\r'));
+		__m128i t = _mm_cmpeq_epi8(b, _mm_set1_epi8('\t'));
+		__m128i c = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x1f)), b);
+		__m128i d = _mm_cmpeq_epi8(b, _mm_set1_epi8(0x7f));
+		c = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(_mm_or_si128(l, r), t), c), d);
+		ml |= (uint64_t)(uint16_t)_mm_movemask_epi8(l) << (16 * q);
+		mr |= (uint64_t)(uint16_t)_mm_movemask_epi8(r) << (16 * q);
+		mc |= (uint64_t)(uint16_t)_mm_movemask_epi8(c) << (16 * q);
 	}
-	*lf = m[2];
-	*cr = m[3];
-	*ctl = (m[0] & ~(m[1] | m[2] | m[3])) | m[4];
+	*lf = ml;
+	*cr = mr;
+	*ctl = mc;
 #else
 	uint64_t l = 0, c = 0, r = 0;
 	for (int i = 0; i < 64; i++) {
@@ -85,34 +98,46 @@ static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint
 #endif
 }
 
-/* Loads the block at s->blk: never reads outside the datagram (a short last
- * block is copied into a local buffer first). */
-static inline void scan_load(struct scan *s)
+/* Records the masks of the block at s->blk; p holds its 64 bytes. */
+static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, uint64_t valid)
 {
-	uint32_t left = s->len - s->blk;
-	uint64_t lf, ctl, cr, valid = ~0ull;
-	const uint8_t *p = s->buf + s->blk;
-	uint8_t tail[64];
+	uint64_t lf, ctl, cr;
 
-	if (left < 64) {
-		memset(tail, 'x', sizeof(tail));
-		memcpy(tail, p, left);
-		p = tail;
-		valid = (1ull << left) - 1;
-	}
 	blk_masks(p, &lf, &ctl, &cr);
 	lf &= valid;
 	/* A CR is allowed only right before a LF; the LF after bit 63 lives in
-	 * the next block, so look at that byte directly. */
+	 * the next block, so look at that byte directly. A CR that is the
+	 * datagram's last byte is not judged: on a stream its LF may be on the
+	 * way, and a datagram that ends there is truncated anyway. */
 	uint64_t lf_next = (lf >> 1) | (uint64_t)(left > 64 && s->buf[s->blk + 64] == '\n') << 63;
-	/* A CR that is the datagram's last byte is not judged: on a stream
-	 * its LF may be on the way, and a datagram ending there is truncated. */
 	if (left <= 64)
 		lf_next |= 1ull << (left - 1);
 	uint64_t bad = (ctl | (cr & ~lf_next)) & valid;
-	if (bad != 0 && s->first_bad == UINT32_MAX)
+	if (__builtin_expect(bad != 0, 0) && s->first_bad == UINT32_MAX)
 		s->first_bad = s->blk + (uint32_t)__builtin_ctzll(bad);
 	s->lf = lf;
+}
+
+/* The last block, shorter than 64 bytes: copied so that no load reads past
+ * the datagram. Out of line, as most messages end in the body. */
+static __attribute__((noinline)) void scan_load_tail(struct scan *s, uint32_t left)
+{
+	uint8_t tail[64];
+
+	memset(tail, 'x', sizeof(tail));
+	memcpy(tail, s->buf + s->blk, left);
+	scan_masks(s, tail, left, (1ull << left) - 1);
+}
+
+/* Loads the block at s->blk: never reads outside the datagram. */
+static inline void scan_load(struct scan *s)
+{
+	uint32_t left = s->len - s->blk;
+
+	if (__builtin_expect(left < 64, 0))
+		scan_load_tail(s, left);
+	else
+		scan_masks(s, s->buf + s->blk, left, ~0ull);
 }
 
 /* Offset of the next line feed at or after 'from' (which never goes
@@ -133,40 +158,13 @@ static inline uint32_t scan_next_lf(struct scan *s, uint32_t from)
 	}
 }
 
-/* ---- header names ---- */
-
-/* Length of the run of token characters at p (at most end - p). */
-static inline uint32_t token_len(const char *p, const char *end)
-{
-	const char *s = p;
-#if defined(__SSSE3__)
-	/* Nibble lookup: byte c is a token char iff lo[c & 15] & hi[c >> 4]. */
-	const __m128i lo_t = _mm_loadu_si128((const __m128i *)(const void *)sip_tok_lo);
-	const __m128i hi_t = _mm_loadu_si128((const __m128i *)(const void *)sip_tok_hi);
-	const __m128i nib = _mm_set1_epi8(0x0f);
-	while (end - p >= 16) {
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(b, nib));
-		__m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(b, 4), nib));
-		__m128i z = _mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128());
-		unsigned stop = (unsigned)_mm_movemask_epi8(z);
-		if (stop != 0)
-			return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop);
-		p += 16;
-	}
-#endif
-	while (p < end && cc_is((uint8_t)*p, CC_TOKEN))
-		p++;
-	return (uint32_t)(p - s);
-}
-
 /* ---- start line ---- */
 
 enum sip_method sip_method_lookup(const char *p, uint32_t len)
 {
 	/* Dispatch on the first letter; methods are case-sensitive (7.1). */
 #define M(id, lit) \
-	if (len == sizeof(lit) - 1 && memcmp(p, lit, len) == 0) \
+	if (len == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0) \
 		return SIP_METHOD_##id
 	if (len < 3)
 		return SIP_METHOD_OTHER;
@@ -296,8 +294,12 @@ static int check_cseq(struct sip_msg *m)
 	m->cseq = (uint32_t)n;
 	m->cseq_method_str = mkstr(ms, e);
 	m->cseq_method = (uint8_t)sip_method_lookup(ms, tl);
+	/* Known methods are recognised byte for byte, so equal ids mean equal
+	 * text; only extension methods need the bytes compared. */
 	if ((m->flags & SIP_MSG_REQUEST) &&
-	    (tl != m->method_str.len || memcmp(ms, m->method_str.p, tl) != 0))
+	    (m->cseq_method != m->method ||
+	     (m->method == SIP_METHOD_OTHER &&
+	      (tl != m->method_str.len || memcmp(ms, m->method_str.p, tl) != 0))))
 		return fail(m, SIP_ERR_CSEQ_MISMATCH, ms);
 	return 0;
 }
@@ -308,12 +310,10 @@ static int check_call_id(struct sip_msg *m)
 
 	/* callid = word [ "@" word ] */
 	const char *p = v.p, *e = v.p + v.len, *w = p;
-	while (p < e && cc_is((uint8_t)*p, CC_WORD))
-		p++;
+	p += word_len(p, e);
 	if (p < e && *p == '@' && p > w) {
 		w = ++p;
-		while (p < e && cc_is((uint8_t)*p, CC_WORD))
-			p++;
+		p += word_len(p, e);
 	}
 	if (p != e || p == w)
 		return fail(m, SIP_ERR_BAD_CALL_ID, p);
@@ -552,12 +552,16 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 
 		unsigned id = hdr_id_of(p, nl);
 		unsigned idx = m->nhdrs++;
-		struct sip_hdr *h = &m->hdrs[idx];
-		h->name_off = (uint16_t)(p - buf);
-		h->name_len = (uint8_t)nl;
-		h->id = (uint8_t)id;
-		h->value_off = (uint16_t)(vs - buf);
-		h->value_len = (uint16_t)(ve - vs);
+		/* One 8-byte store: byte-typed stores would alias everything and
+		 * make the compiler reload the state of this loop after each. */
+		struct sip_hdr h = {
+			.name_off = (uint16_t)(p - buf),
+			.name_len = (uint8_t)nl,
+			.id = (uint8_t)id,
+			.value_off = (uint16_t)(vs - buf),
+			.value_len = (uint16_t)(ve - vs),
+		};
+		memcpy(&m->hdrs[idx], &h, sizeof(h));
 		if (__builtin_expect(nl == 1, 0) && id != SIP_HDR_OTHER)
 			m->flags |= SIP_MSG_COMPACT;
 		if (m->first[id] == SIP_HDR_NONE)

@@ -9,6 +9,10 @@
 
 #include <string.h>
 
+#if defined(__SSSE3__)
+#include <immintrin.h>
+#endif
+
 #include "sip.h"
 #include "sip_hdr_hash.h"
 
@@ -24,6 +28,7 @@
 
 #define HDRF_MULTI  0x01u
 #define HDRF_SINGLE 0x02u
+#define HDRF_EMPTY  0x04u /* the header may have an empty value */
 
 /* Per-id facts of sip_hdr.def, in sip_names.c. */
 extern const uint8_t sip_hdr_flags[SIP_HDR__COUNT];
@@ -177,6 +182,43 @@ static inline unsigned hdr_id_of(const char *name, uint32_t len)
 			       id : SIP_HDR_OTHER;
 	/* compact form: sip_hdr_lc holds the full name; compare the letter */
 	return (n[0] | 0x20) == sip_hdr_compact[id] && is_alpha(n[0]) ? id : SIP_HDR_OTHER;
+}
+
+/* Length of the run at p (at most end - p) of bytes in an ASCII class given
+ * as nibble tables (gen_hdr.py): byte c is in it iff
+ * lo_t[c & 15] & sip_nib_hi[c >> 4]. 16 bytes a step where SSSE3 is there;
+ * the scalar tail uses the same tables, so both agree by construction. */
+static inline uint32_t class_len(const char *p, const char *end, const uint8_t *lo_tab)
+{
+	const char *s = p;
+#if defined(__SSSE3__)
+	const __m128i lo_t = _mm_loadu_si128((const __m128i *)(const void *)lo_tab);
+	const __m128i hi_t = _mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	while (end - p >= 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(b, nib));
+		__m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(b, 4), nib));
+		__m128i z = _mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128());
+		unsigned stop = (unsigned)_mm_movemask_epi8(z);
+		if (stop != 0)
+			return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop);
+		p += 16;
+	}
+#endif
+	while (p < end && (lo_tab[(uint8_t)*p & 15] & sip_nib_hi[(uint8_t)*p >> 4]))
+		p++;
+	return (uint32_t)(p - s);
+}
+
+static inline uint32_t token_len(const char *p, const char *end)
+{
+	return class_len(p, end, sip_tok_lo);
+}
+
+static inline uint32_t word_len(const char *p, const char *end)
+{
+	return class_len(p, end, sip_word_lo);
 }
 
 /* Numbers: 1*DIGIT, at most max; returns digits consumed or -1. */

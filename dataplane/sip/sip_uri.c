@@ -211,9 +211,7 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 			return -SIP_ERR_BAD_URI;
 		he++;
 	} else {
-		he = q;
-		while (he < e && cc_is((uint8_t)*he, CC_HOST))
-			he++;
+		he = q + class_len(q, e, sip_host_lo);
 	}
 	if (sip_check_host(h, he, &u->host_type) < 0)
 		return -SIP_ERR_BAD_URI;
@@ -275,6 +273,8 @@ bool sip_str_ieq(struct sip_str s, const char *lit, uint32_t len)
 int sip_param_find(struct sip_str params, const char *name, uint32_t nlen,
 		   struct sip_str *val)
 {
+	if (params.p == NULL) /* absent: no arithmetic on a null pointer */
+		return 0;
 	const char *p = params.p, *e = params.p + params.len;
 
 	while (p < e) {
