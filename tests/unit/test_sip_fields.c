@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * test_sip_fields.c - table-driven tests of the on-demand parsers: value
+ * lists, Via, name-addr, URI, parameters, Content-Type and unescaping.
+ * Every input is handed over in a heap block of exactly its length, so a
+ * parser that reads one byte too far is caught by ASan or valgrind.
+ */
+#include <stdlib.h>
+
+#include "test_sip.h"
+
+#define ANY_ERR	 1000 /* any negative return */
+
+static char *dup_buf;
+
+/* An exact-size heap copy of s, valid until the next call. */
+static const char *exact(const char *s, uint32_t *len)
+{
+	*len = (uint32_t)strlen(s);
+	free(dup_buf);
+	dup_buf = malloc(*len ? *len : 1);
+	if (dup_buf == NULL) {
+		perror("malloc");
+		exit(2);
+	}
+	memcpy(dup_buf, s, *len);
+	return dup_buf;
+}
+
+/* want: 0 means "the whole input", otherwise an SIP_ERR_x or ANY_ERR. */
+static void check_ret(int r, uint32_t len, int want)
+{
+	if (want == 0)
+		CHECK_INT(r, len);
+	else if (want == ANY_ERR)
+		CHECK(r < 0);
+	else
+		CHECK_INT(r, -want);
+}
+
+static struct sip_msg msg;
+
+/* ---- sip_value_next ---- */
+
+struct vn_row {
+	const char *name;
+	const char *hdrs; /* extra header lines of a request */
+	int id;
+	const char *vals[6];
+	int end; /* 0, or ANY_ERR */
+};
+
+static const struct vn_row vn_rows[] = {
+	{"two contacts", "Contact: <sip:a@x.example>, <sip:b@y.example>\r\n", SIP_HDR_CONTACT,
+	 {"<sip:a@x.example>", "<sip:b@y.example>"}, 0},
+	{"comma in quotes", "Contact: \"Doe, J\" <sip:j@x.example>;q=1, sip:k@y.example\r\n",
+	 SIP_HDR_CONTACT, {"\"Doe, J\" <sip:j@x.example>;q=1", "sip:k@y.example"}, 0},
+	{"comma in angle brackets", "Contact: <sip:a,b@x.example>;q=0.1,<sip:c@d.example>\r\n",
+	 SIP_HDR_CONTACT, {"<sip:a,b@x.example>;q=0.1", "<sip:c@d.example>"}, 0},
+	{"escaped quote before a comma",
+	 "Contact: \"a\\\", b\" <sip:a@x.example>, <sip:c@d.example>\r\n", SIP_HDR_CONTACT,
+	 {"\"a\\\", b\" <sip:a@x.example>", "<sip:c@d.example>"}, 0},
+	{"escaped backslash ends the quote",
+	 "Contact: \"a\\\\\" <sip:a@x.example>, <sip:c@d.example>\r\n", SIP_HDR_CONTACT,
+	 {"\"a\\\\\" <sip:a@x.example>", "<sip:c@d.example>"}, 0},
+	{"quoted param with comma and <>",
+	 "Contact: <sip:a@x.example>;+sip.instance=\"<urn:uuid:1,2>\", <sip:b@y.example>\r\n",
+	 SIP_HDR_CONTACT, {"<sip:a@x.example>;+sip.instance=\"<urn:uuid:1,2>\"", "<sip:b@y.example>"},
+	 0},
+	{"across headers",
+	 "Route: <sip:p1.example;lr>, <sip:p2.example;lr>\r\nSubject: x\r\nRoute: <sip:p3.example;lr>\r\n",
+	 SIP_HDR_ROUTE, {"<sip:p1.example;lr>", "<sip:p2.example;lr>", "<sip:p3.example;lr>"}, 0},
+	{"trimmed elements", "Supported: timer ,100rel,\t path \r\n", SIP_HDR_SUPPORTED,
+	 {"timer", "100rel", "path"}, 0},
+	{"folded list", "Supported: timer,\r\n 100rel\r\n", SIP_HDR_SUPPORTED, {"timer", "100rel"}, 0},
+	{"compact and full", "k: a\r\nSupported: b, c\r\n", SIP_HDR_SUPPORTED, {"a", "b", "c"}, 0},
+	{"contact star", "Contact: *\r\n", SIP_HDR_CONTACT, {"*"}, 0},
+	{"via list", "Via: SIP/2.0/UDP b.example;branch=z9hG4bK2,SIP/2.0/UDP c.example\r\n",
+	 SIP_HDR_VIA, {"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-t1",
+		       "SIP/2.0/UDP b.example;branch=z9hG4bK2", "SIP/2.0/UDP c.example"}, 0},
+	{"not a list header", "Subject: hello, world\r\n", SIP_HDR_SUBJECT, {"hello, world"}, 0},
+	{"absent header", "", SIP_HDR_CONTACT, {NULL}, 0},
+	{"empty element", "Supported: a,,b\r\n", SIP_HDR_SUPPORTED, {"a"}, ANY_ERR},
+	{"blank element", "Supported: a, ,b\r\n", SIP_HDR_SUPPORTED, {"a"}, ANY_ERR},
+	{"leading comma", "Supported: ,a\r\n", SIP_HDR_SUPPORTED, {NULL}, ANY_ERR},
+	{"trailing comma", "Supported: a,\r\n", SIP_HDR_SUPPORTED, {"a"}, ANY_ERR},
+	{"unterminated quote", "Contact: \"abc <sip:a@x.example>\r\n", SIP_HDR_CONTACT, {NULL},
+	 ANY_ERR},
+	{"unterminated angle bracket", "Contact: <sip:a@x.example\r\n", SIP_HDR_CONTACT, {NULL},
+	 ANY_ERR},
+};
+
+static void test_value_next(void)
+{
+	char buf[1024];
+
+	for (unsigned i = 0; i < NELEM(vn_rows); i++) {
+		const struct vn_row *row = &vn_rows[i];
+		int len = snprintf(buf, sizeof(buf), REQ("%s"), row->hdrs);
+		struct sip_iter it;
+		struct sip_str val;
+		unsigned k = 0;
+		int r;
+
+		check_ctx = row->name;
+		r = parse_copy(buf, (uint32_t)len, NULL, 0, &msg);
+		CHECK_INT(r, len);
+		if (r <= 0)
+			continue;
+		sip_iter_init(&it);
+		while ((r = sip_value_next(&msg, (enum sip_hdr_id)row->id, &it, &val)) == 1) {
+			CHECK(k < NELEM(row->vals) && row->vals[k] != NULL);
+			if (k < NELEM(row->vals) && row->vals[k] != NULL)
+				CHECK_STR(val, row->vals[k]);
+			k++;
+			if (k > NELEM(row->vals))
+				break;
+		}
+		CHECK(k == NELEM(row->vals) || row->vals[k] == NULL);
+		if (row->end == 0)
+			CHECK_INT(r, 0);
+		else
+			CHECK(r < 0);
+	}
+}
+
+/* ---- Via ---- */
+
+struct via_row {
+	const char *in;
+	int want;
+	const char *proto, *transport, *host;
+	int host_type, port;
+	bool has_rport;
+	int rport;
+	bool has_ttl;
+	int ttl;
+	const char *branch, *received, *maddr, *params;
+};
+
+#define VIA_BAD(s) {s, SIP_ERR_BAD_VIA}
+
+static const struct via_row via_rows[] = {
+	{"SIP/2.0/UDP example.com", 0, "SIP/2.0", "UDP", "example.com", SIP_HOST_NAME, 0, false, 0,
+	 false, 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK776asdhds", 0, "SIP/2.0", "TCP", "192.0.2.1",
+	 SIP_HOST_IPV4, 5060, false, 0, false, 0, "z9hG4bK776asdhds", NULL, NULL,
+	 "branch=z9hG4bK776asdhds"},
+	{"SIP/2.0/TLS [2001:db8::1]:5061;branch=z9hG4bKx;received=2001:db8::2", 0, "SIP/2.0", "TLS",
+	 "2001:db8::1", SIP_HOST_IPV6, 5061, false, 0, false, 0, "z9hG4bKx", "2001:db8::2", NULL,
+	 "branch=z9hG4bKx;received=2001:db8::2"},
+	{"SIP/2.0/UDP [2001:db8::1];rport", 0, "SIP/2.0", "UDP", "2001:db8::1", SIP_HOST_IPV6, 0, true,
+	 0, false, 0, NULL, NULL, NULL, "rport"},
+	{"SIP/2.0/UDP [::1]", 0, "SIP/2.0", "UDP", "::1", SIP_HOST_IPV6, 0, false, 0, false, 0, NULL,
+	 NULL, NULL, ""},
+	{"SIP/2.0/UDP [::ffff:192.0.2.7]:5060", 0, "SIP/2.0", "UDP", "::ffff:192.0.2.7",
+	 SIP_HOST_IPV6, 5060, false, 0, false, 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/UDP h.example;rport=5070;received=192.0.2.9", 0, "SIP/2.0", "UDP", "h.example",
+	 SIP_HOST_NAME, 0, true, 5070, false, 0, NULL, "192.0.2.9", NULL,
+	 "rport=5070;received=192.0.2.9"},
+	{"SIP/2.0/UDP h.example;maddr=239.255.0.1;ttl=16;branch=z9hG4bKm", 0, "SIP/2.0", "UDP",
+	 "h.example", SIP_HOST_NAME, 0, false, 0, true, 16, "z9hG4bKm", NULL, "239.255.0.1",
+	 "maddr=239.255.0.1;ttl=16;branch=z9hG4bKm"},
+	{"SIP/2.0/UDP h.example;ttl=0", 0, "SIP/2.0", "UDP", "h.example", SIP_HOST_NAME, 0, false, 0,
+	 true, 0, NULL, NULL, NULL, "ttl=0"},
+	{"SIP/2.0/UDP h.example;ttl=255", 0, "SIP/2.0", "UDP", "h.example", SIP_HOST_NAME, 0, false,
+	 0, true, 255, NULL, NULL, NULL, "ttl=255"},
+	{"SIP / 2.0 / UDP  h.example : 5060 ; branch = z9hG4bKs", 0, NULL, "UDP", "h.example",
+	 SIP_HOST_NAME, 5060, false, 0, false, 0, "z9hG4bKs", NULL, NULL, NULL},
+	{"SIP/2.0/UDP 192.0.2.1:5060 ;branch=z9hG4bKa", 0, "SIP/2.0", "UDP", "192.0.2.1",
+	 SIP_HOST_IPV4, 5060, false, 0, false, 0, "z9hG4bKa", NULL, NULL, NULL},
+	{"SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKws", 0, "SIP/2.0", "WS",
+	 "df7jal23ls0d.invalid", SIP_HOST_NAME, 0, false, 0, false, 0, "z9hG4bKws", NULL, NULL,
+	 "branch=z9hG4bKws"},
+	{"SIP/2.0/SCTP h.example:65535", 0, "SIP/2.0", "SCTP", "h.example", SIP_HOST_NAME, 65535,
+	 false, 0, false, 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/FOO h.example", 0, "SIP/2.0", "FOO", "h.example", SIP_HOST_NAME, 0, false, 0, false,
+	 0, NULL, NULL, NULL, ""},
+	{"sip/2.0/udp h.example", 0, "sip/2.0", "udp", "h.example", SIP_HOST_NAME, 0, false, 0, false,
+	 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/UDP h.example;Branch=z9hG4bKc;RPORT", 0, "SIP/2.0", "UDP", "h.example",
+	 SIP_HOST_NAME, 0, true, 0, false, 0, "z9hG4bKc", NULL, NULL, "Branch=z9hG4bKc;RPORT"},
+	{"SIP/2.0/UDP h.example;x=y;branch=z9hG4bK1;lr", 0, "SIP/2.0", "UDP", "h.example",
+	 SIP_HOST_NAME, 0, false, 0, false, 0, "z9hG4bK1", NULL, NULL, "x=y;branch=z9hG4bK1;lr"},
+
+	VIA_BAD(""),
+	VIA_BAD("SIP/2.0 h.example"),
+	VIA_BAD("SIP/2.0/ h.example"),
+	VIA_BAD("SIP/2.0/UDP"),
+	VIA_BAD("SIP/2.0/UDP "),
+	VIA_BAD("SIP/2.0/UDP h.example:65536"),
+	VIA_BAD("SIP/2.0/UDP h.example:99999999999"),
+	VIA_BAD("SIP/2.0/UDP h.example:abc"),
+	VIA_BAD("SIP/2.0/UDP h.example:"),
+	VIA_BAD("SIP/2.0/UDP [2001:db8::1"),
+	VIA_BAD("SIP/2.0/UDP [2001:db8::1]:"),
+	VIA_BAD("SIP/2.0/UDP 2001:db8::1"),
+	VIA_BAD("SIP/2.0/UDP [2001:db8::g]"),
+	VIA_BAD("SIP/2.0/UDP h.example;rport=abc"),
+	VIA_BAD("SIP/2.0/UDP h.example;rport=65536"),
+	VIA_BAD("SIP/2.0/UDP h.example;ttl=256"),
+	VIA_BAD("SIP/2.0/UDP h.example;ttl=x"),
+	VIA_BAD("SIP/2.0/UDP h.example;branch="),
+	VIA_BAD("SIP/2.0/UDP h.example;;branch=z9hG4bKq"),
+	VIA_BAD("SIP/2.0/UDP h.example junk"),
+	VIA_BAD("SIP/2.0/UDP h.example,"),
+};
+
+static void test_via(void)
+{
+	for (unsigned i = 0; i < NELEM(via_rows); i++) {
+		const struct via_row *row = &via_rows[i];
+		struct sip_via v;
+		uint32_t len;
+		const char *in = exact(row->in, &len);
+
+		check_ctx = row->in;
+		memset(&v, 0xa5, sizeof(v));
+		int r = sip_parse_via(in, len, &v);
+		check_ret(r, len, row->want);
+		if (row->want != 0 || r != (int)len)
+			continue;
+		if (row->proto != NULL)
+			CHECK_STR(v.proto, row->proto);
+		CHECK_STR(v.transport, row->transport);
+		CHECK_STR(v.host, row->host);
+		CHECK_INT(v.host_type, row->host_type);
+		CHECK_INT(v.port, row->port);
+		CHECK_INT(v.has_rport, row->has_rport);
+		CHECK_INT(v.rport, row->rport);
+		CHECK_INT(v.has_ttl, row->has_ttl);
+		if (row->has_ttl)
+			CHECK_INT(v.ttl, row->ttl);
+		CHECK_STR(v.branch, row->branch);
+		CHECK_STR(v.received, row->received);
+		CHECK_STR(v.maddr, row->maddr);
+		if (row->params != NULL)
+			CHECK_OPT_STR(v.params, row->params);
+	}
+}
+
+static void test_via_next(void)
+{
+	static const char good[] =
+		"OPTIONS sip:x.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP a.example;branch=z9hG4bKa, SIP/2.0/TCP b.example:5070\r\n"
+		"Subject: between\r\n"
+		"v: SIP/2.0/UDP [2001:db8::3]\r\n"
+		"Via: SIP/2.0/TLS d.example;rport,\r\n SIP/2.0/UDP 192.0.2.5\r\n"
+		H_FROM H_TO H_CID "CSeq: 1 OPTIONS\r\n\r\n";
+	static const char *const hosts[] = {"a.example", "b.example", "2001:db8::3", "d.example",
+					    "192.0.2.5"};
+	static const char bad[] =
+		"OPTIONS sip:x.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP a.example, SIP/2.0 b.example\r\n"
+		H_FROM H_TO H_CID "CSeq: 1 OPTIONS\r\n\r\n";
+	struct sip_iter it;
+	struct sip_via v;
+	unsigned k = 0;
+	int r;
+
+	check_ctx = "sip_via_next";
+	r = parse_copy(good, sizeof(good) - 1, NULL, 0, &msg);
+	CHECK_INT(r, sizeof(good) - 1);
+	if (r > 0) {
+		sip_iter_init(&it);
+		while ((r = sip_via_next(&msg, &it, &v)) == 1) {
+			CHECK(k < NELEM(hosts));
+			if (k < NELEM(hosts))
+				CHECK_STR(v.host, hosts[k]);
+			k++;
+			if (k > NELEM(hosts))
+				break;
+		}
+		CHECK_INT(r, 0);
+		CHECK_INT(k, NELEM(hosts));
+		/* At the end it stays at the end. */
+		CHECK_INT(sip_via_next(&msg, &it, &v), 0);
+	}
+
+	/* RFC 3261 20.42: Via is 1#via-parm. A Via header with none at all must
+	 * be refused by one of the two layers: sip_parse() (missing or bad
+	 * Via) or the iterator; an iterator that just ends would make the
+	 * message look like one whose Vias were all consumed. */
+	static const struct {
+		const char *name, *msg;
+	} empty_vias[] = {
+		{"empty Via header", "OPTIONS sip:x.example SIP/2.0\r\nVia:\r\n" H_FROM H_TO H_CID
+				     "CSeq: 1 OPTIONS\r\n\r\n"},
+		{"blank Via header", "OPTIONS sip:x.example SIP/2.0\r\nVia:  \t \r\n" H_FROM H_TO
+				     H_CID "CSeq: 1 OPTIONS\r\n\r\n"},
+		{"Via of one comma", "OPTIONS sip:x.example SIP/2.0\r\nv: ,\r\n" H_FROM H_TO H_CID
+				     "CSeq: 1 OPTIONS\r\n\r\n"},
+		{"Via not a via-parm", "OPTIONS sip:x.example SIP/2.0\r\nVia: garbage\r\n" H_FROM
+				       H_TO H_CID "CSeq: 1 OPTIONS\r\n\r\n"},
+	};
+	for (unsigned i = 0; i < NELEM(empty_vias); i++) {
+		check_ctx = empty_vias[i].name;
+		r = parse_copy(empty_vias[i].msg, (uint32_t)strlen(empty_vias[i].msg), NULL, 0, &msg);
+		if (r < 0) {
+			CHECK(r == -SIP_ERR_BAD_VIA || r == -SIP_ERR_MISSING_VIA);
+		} else {
+			sip_iter_init(&it);
+			CHECK_INT(sip_via_next(&msg, &it, &v), -SIP_ERR_BAD_VIA);
+		}
+	}
+
+	check_ctx = "sip_via_next, a bad element";
+	r = parse_copy(bad, sizeof(bad) - 1, NULL, 0, &msg);
+	/* sip_parse() may check Via itself; if it does not, the iterator must. */
+	if (r < 0) {
+		CHECK_INT(r, -SIP_ERR_BAD_VIA);
+	} else {
+		sip_iter_init(&it);
+		CHECK_INT(sip_via_next(&msg, &it, &v), 1);
+		CHECK_STR(v.host, "a.example");
+		CHECK_INT(sip_via_next(&msg, &it, &v), -SIP_ERR_BAD_VIA);
+	}
+}
+
+/* ---- name-addr ---- */
+
+struct na_row {
+	const char *in;
+	int want;
+	const char *display; /* "" for none */
+	bool quoted, star;
+	const char *uri, *params, *tag; /* tag NULL: absent */
+};
+
+#define NA_BAD(s) {s, SIP_ERR_BAD_NAME_ADDR}
+
+static const struct na_row na_rows[] = {
+	{"\"Alice \\\"A\\\" Smith\" <sip:alice@example.com>;tag=abc", 0, "Alice \\\"A\\\" Smith", true,
+	 false, "sip:alice@example.com", "tag=abc", "abc"},
+	{"Bob <sip:bob@b.example>", 0, "Bob", false, false, "sip:bob@b.example", "", NULL},
+	{"Bob  Q. Smith   <sip:bob@b.example>", 0, "Bob  Q. Smith", false, false, "sip:bob@b.example",
+	 "", NULL},
+	{"<sip:c@d.example>", 0, "", false, false, "sip:c@d.example", "", NULL},
+	{"\"\" <sip:c@d.example>", 0, "", true, false, "sip:c@d.example", "", NULL},
+	{"\"a\\\\\" <sip:c@d.example>", 0, "a\\\\", true, false, "sip:c@d.example", "", NULL},
+	{"\"Zo\xc3\xab\" <sip:z@d.example>", 0, "Zo\xc3\xab", true, false, "sip:z@d.example", "", NULL},
+	{"\"<sip:fake@x>\" <sip:real@d.example>", 0, "<sip:fake@x>", true, false,
+	 "sip:real@d.example", "", NULL},
+	{"sip:carol@c.example;tag=xyz", 0, "", false, false, "sip:carol@c.example", "tag=xyz", "xyz"},
+	/* RFC 3261 20.10: without <>, parameters are the header's. */
+	{"sip:carol@c.example;transport=tcp;tag=xyz", 0, "", false, false, "sip:carol@c.example",
+	 "transport=tcp;tag=xyz", "xyz"},
+	{"<sip:c@d.example;transport=tcp>;tag=1;expires=60", 0, "", false, false,
+	 "sip:c@d.example;transport=tcp", "tag=1;expires=60", "1"},
+	{"<sip:c@d.example>;expires=60;TAG=Mixed", 0, "", false, false, "sip:c@d.example",
+	 "expires=60;TAG=Mixed", "Mixed"},
+	{"<tel:+15550100>;tag=9", 0, "", false, false, "tel:+15550100", "tag=9", "9"},
+	{"<urn:service:sos>", 0, "", false, false, "urn:service:sos", "", NULL},
+	{"*", 0, "", false, true, NULL, NULL, NULL},
+	{"\"A\"<sip:a@b.example>", 0, "A", true, false, "sip:a@b.example", "", NULL},
+	{"<sip:a@b.example>;x=\"a;tag=no\";tag=t", 0, "", false, false, "sip:a@b.example",
+	 "x=\"a;tag=no\";tag=t", "t"},
+
+	NA_BAD(""),
+	NA_BAD("\"unterminated <sip:a@b.example>"),
+	NA_BAD("<sip:a@b.example"),
+	NA_BAD("Bob"),
+	NA_BAD("<>"),
+	NA_BAD("Bob Smith sip:a@b.example"),
+	NA_BAD("<sip:a@b.example> trailing"),
+	NA_BAD("\"Bob\" sip:a@b.example"),
+};
+
+static void test_nameaddr(void)
+{
+	for (unsigned i = 0; i < NELEM(na_rows); i++) {
+		const struct na_row *row = &na_rows[i];
+		struct sip_nameaddr na;
+		uint32_t len;
+		const char *in = exact(row->in, &len);
+
+		check_ctx = row->in;
+		memset(&na, 0xa5, sizeof(na));
+		int r = sip_parse_nameaddr(in, len, &na);
+		check_ret(r, len, row->want);
+		if (row->want != 0 || r != (int)len)
+			continue;
+		CHECK_INT(na.star, row->star);
+		if (row->star)
+			continue;
+		CHECK_OPT_STR(na.display, row->display);
+		CHECK_INT(na.display_quoted, row->quoted);
+		CHECK_STR(na.uri, row->uri);
+		CHECK_OPT_STR(na.params, row->params);
+		CHECK_STR(na.tag, row->tag);
+	}
+}
+
+/* ---- URI ---- */
+
+struct uri_row {
+	const char *in;
+	int want;
+	int scheme, host_type, port;
+	const char *user, *password, *host, *port_str, *params, *headers;
+};
+
+#define URI_BAD(s) {s, SIP_ERR_BAD_URI}
+
+static const struct uri_row uri_rows[] = {
+	{"sip:alice@example.com", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "alice", NULL, "example.com",
+	 NULL, "", ""},
+	{"sips:bob:secret@192.0.2.4:5061;transport=tls?subject=x&priority=urgent", 0,
+	 SIP_SCHEME_SIPS, SIP_HOST_IPV4, 5061, "bob", "secret", "192.0.2.4", "5061",
+	 "transport=tls", "subject=x&priority=urgent"},
+	{"sip:[2001:db8::10]:5070", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 5070, NULL, NULL,
+	 "2001:db8::10", "5070", "", ""},
+	{"sip:[2001:db8::10]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, NULL, NULL, "2001:db8::10", NULL,
+	 "", ""},
+	{"sip:u@[2001:DB8:0:0:8:800:200C:417A];maddr=[2001:db8::1]", 0, SIP_SCHEME_SIP,
+	 SIP_HOST_IPV6, 0, "u", NULL, "2001:DB8:0:0:8:800:200C:417A", NULL,
+	 "maddr=[2001:db8::1]", ""},
+	{"sip:u@[::ffff:192.0.2.1]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, "u", NULL,
+	 "::ffff:192.0.2.1", NULL, "", ""},
+	{"sip:host.example:0", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, NULL, NULL, "host.example", "0",
+	 "", ""},
+	{"sip:host.example:65535", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 65535, NULL, NULL,
+	 "host.example", "65535", "", ""},
+	{"sip:192.0.2.1", 0, SIP_SCHEME_SIP, SIP_HOST_IPV4, 0, NULL, NULL, "192.0.2.1", NULL, "", ""},
+	{"sip:a@host-1.example-2.com.", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "a", NULL,
+	 "host-1.example-2.com.", NULL, "", ""},
+	{"tel:+1-201-555-0123;phone-context=example.com", 0, SIP_SCHEME_TEL, SIP_HOST_NONE, 0,
+	 "+1-201-555-0123", NULL, "", NULL, "phone-context=example.com", ""},
+	{"tel:7042;phone-context=+1-201-555", 0, SIP_SCHEME_TEL, SIP_HOST_NONE, 0, "7042", NULL, "",
+	 NULL, "phone-context=+1-201-555", ""},
+	{"SIP:Alice@EXAMPLE.com", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "Alice", NULL, "EXAMPLE.com",
+	 NULL, "", ""},
+	{"sip:%61lice%40home@example.com", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "%61lice%40home", NULL,
+	 "example.com", NULL, "", ""},
+	{"sip:bob;ext=1@example.org;user=phone", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "bob;ext=1",
+	 NULL, "example.org", NULL, "user=phone", ""},
+	{"sip:alice:@example.com", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "alice", "", "example.com",
+	 NULL, "", ""},
+	{"sip:a@example.com;transport=udp;lr;maddr=239.1.1.1", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0,
+	 "a", NULL, "example.com", NULL, "transport=udp;lr;maddr=239.1.1.1", ""},
+	{"sip:a@example.com?Subject=hi%20there", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0, "a", NULL,
+	 "example.com", NULL, "", "Subject=hi%20there"},
+	{"sip:+1-555-0100;isub=1@gw.example;user=phone", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 0,
+	 "+1-555-0100;isub=1", NULL, "gw.example", NULL, "user=phone", ""},
+	{"sip:[::]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, NULL, NULL, "::", NULL, "", ""},
+	{"sip:[1:2:3:4:5:6:7:8]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, NULL, NULL,
+	 "1:2:3:4:5:6:7:8", NULL, "", ""},
+	{"sip:[1:2:3:4:5:6:7::]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, NULL, NULL,
+	 "1:2:3:4:5:6:7::", NULL, "", ""},
+	{"sip:[::2:3:4:5:6:7:8]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, NULL, NULL,
+	 "::2:3:4:5:6:7:8", NULL, "", ""},
+	{"sip:[1:2:3:4:5:6:192.0.2.1]:5060", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 5060, NULL, NULL,
+	 "1:2:3:4:5:6:192.0.2.1", "5060", "", ""},
+	{"sip:[::192.0.2.1]", 0, SIP_SCHEME_SIP, SIP_HOST_IPV6, 0, NULL, NULL, "::192.0.2.1", NULL,
+	 "", ""},
+	{"sip:h.example:05060", 0, SIP_SCHEME_SIP, SIP_HOST_NAME, 5060, NULL, NULL, "h.example",
+	 "05060", "", ""},
+
+	URI_BAD(""),
+	URI_BAD("sip:[1:2:3:4:5:6:7:8:9]"),
+	URI_BAD("sip:[1:2:3:4:5:6:7]"),
+	URI_BAD("sip:[1::2:3:4:5:6:7:8]"),
+	URI_BAD("sip:[1:2:3:4:5:6:7:192.0.2.1]"),
+	URI_BAD("sip:[::ffff:192.0.2]"),
+	URI_BAD("sip:[::ffff:192.0.2.256]"),
+	URI_BAD("sip:[:1]"),
+	URI_BAD("sip:[1:]"),
+	URI_BAD("sip:[fe80::1%25eth0]"),
+	URI_BAD("sip:192.0.2.256"),
+	URI_BAD("sip"),
+	URI_BAD("sip:"),
+	URI_BAD("sip:@example.com"),
+	URI_BAD("sip:alice@"),
+	URI_BAD("http://example.com"),
+	URI_BAD("mailto:a@example.com"),
+	URI_BAD("sip:[2001:db8::1"),
+	URI_BAD("sip:2001:db8::1"),
+	URI_BAD("sip:a@[192.0.2.1]"),
+	URI_BAD("sip:a@[2001:db8:::1]"),
+	URI_BAD("sip:a@[2001:db8::1::2]"),
+	URI_BAD("sip:a@[12345::1]"),
+	URI_BAD("sip:a@[]"),
+	URI_BAD("sip:b%zzob@example.com"),
+	URI_BAD("sip:b%4@example.com"),
+	URI_BAD("sip:bob%@example.com"),
+	URI_BAD("sip:host name"),
+	URI_BAD("sip:a@exa mple.com"),
+	URI_BAD("sip:host.example:65536"),
+	URI_BAD("sip:host.example:99999999999"),
+	URI_BAD("sip:host.example:"),
+	URI_BAD("sip:host.example:5x"),
+	URI_BAD("sip:a@example.com:5060:5061"),
+	URI_BAD("tel:"),
+	URI_BAD("sip:a:b:c@example.com"),
+	URI_BAD("sip:a@b.example;x=%g0"),
+};
+
+static void test_uri(void)
+{
+	for (unsigned i = 0; i < NELEM(uri_rows); i++) {
+		const struct uri_row *row = &uri_rows[i];
+		struct sip_uri u;
+		uint32_t len;
+		const char *in = exact(row->in, &len);
+
+		check_ctx = row->in;
+		memset(&u, 0xa5, sizeof(u));
+		int r = sip_parse_uri(in, len, &u);
+		check_ret(r, len, row->want);
+		if (row->want != 0 || r != (int)len)
+			continue;
+		CHECK_INT(u.scheme, row->scheme);
+		CHECK_INT(u.host_type, row->host_type);
+		CHECK_INT(u.port, row->port);
+		CHECK_OPT_STR(u.user, row->user);
+		CHECK_OPT_STR(u.password, row->password);
+		CHECK_OPT_STR(u.host, row->host);
+		CHECK_OPT_STR(u.port_str, row->port_str);
+		CHECK_OPT_STR(u.params, row->params);
+		CHECK_OPT_STR(u.headers, row->headers);
+		/* password "" means present and empty, not absent */
+		if (row->password != NULL && row->password[0] == '\0')
+			CHECK(u.password.p != NULL);
+	}
+}
+
+/* ---- parameters ---- */
+
+struct param_row {
+	const char *params, *name;
+	int want;
+	const char *val; /* "" with want 1: present without value */
+};
+
+static const struct param_row param_rows[] = {
+	{"transport=udp;lr;maddr=239.255.0.1", "transport", 1, "udp"},
+	{"transport=udp;lr;maddr=239.255.0.1", "TRANSPORT", 1, "udp"},
+	{"transport=udp;lr;maddr=239.255.0.1", "lr", 1, ""},
+	{"transport=udp;lr;maddr=239.255.0.1", "maddr", 1, "239.255.0.1"},
+	{"transport=udp;lr;maddr=239.255.0.1", "ttl", 0, NULL},
+	{"transport=udp;lr;maddr=239.255.0.1", "t", 0, NULL},
+	{"transport=udp;lr;maddr=239.255.0.1", "transportx", 0, NULL},
+	{"transport=udp;lr;maddr=239.255.0.1", "udp", 0, NULL},
+	{"Tag=AbC;expires=60", "tag", 1, "AbC"},
+	{"expires=60;+sip.instance=\"<urn:uuid:x;lr=1>\";lr", "lr", 1, ""},
+	{"expires=60;+sip.instance=\"<urn:uuid:x;lr=1>\"", "lr", 0, NULL},
+	{"expires=60;+sip.instance=\"<urn:uuid:x;lr=1>\"", "+sip.instance", 1, "\"<urn:uuid:x;lr=1>\""},
+	{"q = 0.5 ; expires = 60", "expires", 1, "60"},
+	{"q = 0.5 ; expires = 60", "q", 1, "0.5"},
+	{"lr", "lr", 1, ""},
+	{"x=\"a\\\";lr\";tag=1", "lr", 0, NULL},
+	{"x=\"a\\\";lr\";tag=1", "tag", 1, "1"},
+	{"", "lr", 0, NULL},
+};
+
+static void test_params(void)
+{
+	for (unsigned i = 0; i < NELEM(param_rows); i++) {
+		const struct param_row *row = &param_rows[i];
+		struct sip_str params, val = {NULL, 0};
+		uint32_t len;
+
+		check_ctx = row->name;
+		params.p = exact(row->params, &len);
+		params.len = len;
+		int r = sip_param_find(params, row->name, (uint32_t)strlen(row->name), &val);
+		CHECK_INT(r, row->want);
+		if (r == 1 && row->want == 1) {
+			CHECK_STR(val, row->val);
+			CHECK(val.p != NULL);
+		}
+	}
+}
+
+/* ---- Content-Type ---- */
+
+struct ct_row {
+	const char *in;
+	int want;
+	const char *type, *subtype, *params;
+};
+
+static const struct ct_row ct_rows[] = {
+	{"application/sdp", 0, "application", "sdp", ""},
+	{"Application/SDP", 0, "Application", "SDP", ""},
+	{"application/pidf+xml", 0, "application", "pidf+xml", ""},
+	{"multipart/mixed;boundary=xyz", 0, "multipart", "mixed", "boundary=xyz"},
+	{"text/plain ; charset=utf-8", 0, "text", "plain", "charset=utf-8"},
+	{"text / plain", 0, "text", "plain", ""},
+	{"message/sipfrag;version=2.0", 0, "message", "sipfrag", "version=2.0"},
+	{"multipart/related;type=\"application/sdp\";boundary=\"a;b\"", 0, "multipart", "related",
+	 "type=\"application/sdp\";boundary=\"a;b\""},
+	{"application", SIP_ERR_BAD_VALUE},
+	{"/sdp", SIP_ERR_BAD_VALUE},
+	{"application/", SIP_ERR_BAD_VALUE},
+	{"", SIP_ERR_BAD_VALUE},
+	{"app lication/sdp", SIP_ERR_BAD_VALUE},
+	{"application/sdp/x", SIP_ERR_BAD_VALUE},
+};
+
+static void test_ctype(void)
+{
+	for (unsigned i = 0; i < NELEM(ct_rows); i++) {
+		const struct ct_row *row = &ct_rows[i];
+		struct sip_ctype ct;
+		uint32_t len;
+		const char *in = exact(row->in, &len);
+
+		check_ctx = row->in;
+		memset(&ct, 0xa5, sizeof(ct));
+		int r = sip_parse_ctype(in, len, &ct);
+		check_ret(r, len, row->want);
+		if (row->want != 0 || r != (int)len)
+			continue;
+		CHECK_STR(ct.type, row->type);
+		CHECK_STR(ct.subtype, row->subtype);
+		CHECK_OPT_STR(ct.params, row->params);
+	}
+}
+
+/* ---- unescaping ---- */
+
+struct unesc_row {
+	const char *in;
+	uint32_t dlen;
+	int want; /* decoded length, or -SIP_ERR_BAD_URI */
+	const char *out;
+	uint32_t out_len;
+};
+
+static const struct unesc_row unesc_rows[] = {
+	{"%41b%20c", 16, 4, "Ab c", 4},
+	{"abc", 16, 3, "abc", 3},
+	{"", 16, 0, "", 0},
+	{"%2f%2F", 16, 2, "//", 2},
+	{"%00x", 16, 2, "\0x", 2},
+	{"%ff", 16, 1, "\xff", 1},
+	{"abcd", 4, 4, "abcd", 4},
+	{"%41", 1, 1, "A", 1},
+	{"abcd", 3, -SIP_ERR_BAD_URI, NULL, 0},
+	{"%41%42", 1, -SIP_ERR_BAD_URI, NULL, 0},
+	{"%4", 16, -SIP_ERR_BAD_URI, NULL, 0},
+	{"%", 16, -SIP_ERR_BAD_URI, NULL, 0},
+	{"a%zz", 16, -SIP_ERR_BAD_URI, NULL, 0},
+	{"%g1", 16, -SIP_ERR_BAD_URI, NULL, 0},
+	{"%1g", 16, -SIP_ERR_BAD_URI, NULL, 0},
+};
+
+static void test_unescape(void)
+{
+	for (unsigned i = 0; i < NELEM(unesc_rows); i++) {
+		const struct unesc_row *row = &unesc_rows[i];
+		struct sip_str src;
+		uint32_t len;
+		char *dst = malloc(row->dlen);
+
+		check_ctx = row->in;
+		CHECK(dst != NULL);
+		if (dst == NULL)
+			continue;
+		src.p = exact(row->in, &len);
+		src.len = len;
+		int r = sip_unescape(src, dst, row->dlen);
+		CHECK_INT(r, row->want);
+		if (r >= 0 && r == row->want)
+			CHECK(memcmp(dst, row->out, row->out_len) == 0);
+		free(dst);
+	}
+}
+
+void test_fields(void)
+{
+	test_value_next();
+	test_via();
+	test_via_next();
+	test_nameaddr();
+	test_uri();
+	test_params();
+	test_ctype();
+	test_unescape();
+	free(dup_buf);
+	dup_buf = NULL;
+}
