@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * sipedgectl.c - the operator CLI: command table, option parsing, help.
+ *
+ * A command is one row of cmds[] below. Commands that talk to
+ * sipedge-control (status, stats, rules, bans, backends, ...) are added as
+ * rows here with their handler in a ctl_<name>.c of their own; the
+ * dispatcher, the option checks, the help text and the exit statuses stay
+ * the same for all of them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#ifndef SIPEDGE_VERSION
+#define SIPEDGE_VERSION "unknown" /* built outside meson */
+#endif
+
+static int cmd_help(const struct ctl_cmd *cmd, const struct ctl_args *a);
+static int cmd_version(const struct ctl_cmd *cmd, const struct ctl_args *a);
+
+static const char inspect_more[] =
+	"Reads one SIP message (a UDP datagram, or with --stream the head of a\n"
+	"TCP/TLS stream) from FILE, or from standard input for \"-\", parses it\n"
+	"with the dataplane's parser and prints its start line, parsed\n"
+	"Request-URI, Vias, From/To/Contact, the fields the parser checks, the\n"
+	"full header index and a preview of the body. Non-printable bytes are\n"
+	"shown as \\xNN (\\t \\r \\n for those). A malformed message is reported\n"
+	"with the parser's error, its byte offset and the offending line.\n"
+	"Inputs over 65535 bytes are refused before parsing.\n"
+	"\n"
+	"Exit status: 0 well-formed, 1 malformed, 2 usage or I/O error.\n";
+
+/* The commands, in the order help lists them. */
+static const struct ctl_cmd cmds[] = {
+	{
+		.name = "help",
+		.operands = "[COMMAND]",
+		.min_args = 0,
+		.max_args = 1,
+		.help = "list the commands, or describe one",
+		.run = cmd_help,
+	},
+	{
+		.name = "version",
+		.operands = "",
+		.min_args = 0,
+		.max_args = 0,
+		.help = "print the version",
+		.run = cmd_version,
+	},
+	{
+		.name = "inspect",
+		.operands = "FILE|-",
+		.min_args = 1,
+		.max_args = 1,
+		.opts = ctl_inspect_opts,
+		.help = "parse one SIP message and print its fields",
+		.more = inspect_more,
+		.run = ctl_inspect_run,
+	},
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static const struct ctl_cmd *cmd_find(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static unsigned opts_count(const struct ctl_cmd *cmd)
+{
+	unsigned n = 0;
+
+	while (cmd->opts != NULL && cmd->opts[n].name != NULL)
+		n++;
+	return n;
+}
+
+/* "[--json] [--max-msg N] FILE|-", from the command's own tables. */
+static void print_synopsis(FILE *f, const struct ctl_cmd *cmd)
+{
+	unsigned i, n = opts_count(cmd);
+
+	fprintf(f, "usage: sipedgectl %s", cmd->name);
+	for (i = 0; i < n; i++) {
+		if (cmd->opts[i].arg != NULL)
+			fprintf(f, " [--%s %s]", cmd->opts[i].name, cmd->opts[i].arg);
+		else
+			fprintf(f, " [--%s]", cmd->opts[i].name);
+	}
+	if (cmd->operands[0] != '\0')
+		fprintf(f, " %s", cmd->operands);
+	fputc('\n', f);
+}
+
+static void print_cmd_help(FILE *f, const struct ctl_cmd *cmd)
+{
+	unsigned i, n = opts_count(cmd);
+
+	print_synopsis(f, cmd);
+	fprintf(f, "\n%s - %s\n", cmd->name, cmd->help);
+	if (cmd->more != NULL)
+		fprintf(f, "\n%s", cmd->more);
+	if (n == 0)
+		return;
+	fputs("\noptions:\n", f);
+	for (i = 0; i < n; i++) {
+		const struct ctl_opt *o = &cmd->opts[i];
+		char left[48];
+
+		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg != NULL ? " " : "",
+			 o->arg != NULL ? o->arg : "");
+		fprintf(f, "  %-18s %s", left, o->help);
+		if (o->arg != NULL)
+			fprintf(f, " (default %u, range %u..%u)", o->def, o->min, o->max);
+		fputc('\n', f);
+	}
+}
+
+static void print_usage(FILE *f)
+{
+	unsigned i;
+
+	fputs("usage: sipedgectl COMMAND [OPTIONS] [OPERANDS]\n"
+	      "       sipedgectl --help | --version\n"
+	      "\ncommands:\n",
+	      f);
+	for (i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-10s %-10s %s\n", cmds[i].name, cmds[i].operands, cmds[i].help);
+	fputs("\n`sipedgectl help COMMAND` describes a command and its options.\n"
+	      "Exit status: 0 success, 1 refused (inspect: malformed message),\n"
+	      "2 usage or I/O error.\n",
+	      f);
+}
+
+static int cmd_help(const struct ctl_cmd *cmd, const struct ctl_args *a)
+{
+	const struct ctl_cmd *c;
+
+	(void)cmd;
+	if (a->nargs == 0) {
+		print_usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	c = cmd_find(a->args[0]);
+	if (c == NULL) {
+		fprintf(stderr,
+			"sipedgectl: help: unknown command \"%s\" "
+			"(`sipedgectl help` lists them)\n",
+			a->args[0]);
+		return CTL_EXIT_USAGE;
+	}
+	print_cmd_help(stdout, c);
+	return CTL_EXIT_OK;
+}
+
+static int cmd_version(const struct ctl_cmd *cmd, const struct ctl_args *a)
+{
+	(void)cmd;
+	(void)a;
+	printf("sipedgectl %s\n", SIPEDGE_VERSION);
+	return CTL_EXIT_OK;
+}
+
+/* Decimal digits only: no sign, no spaces, no hex, so that "-1", " 5" and
+ * "0x10" are refused instead of being read as something else.
+ * Returns 0, -EINVAL (not a number) or -ERANGE (over 2^32-1). */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX) {
+			/* keep checking that the rest are digits */
+			while (*++s != '\0')
+				if (*s < '0' || *s > '9')
+					return -EINVAL;
+			return -ERANGE;
+		}
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int opt_value(const struct ctl_cmd *cmd, const struct ctl_opt *o, const char *val,
+		     uint32_t *out)
+{
+	int rc = parse_u32(val, out);
+
+	if (rc == -EINVAL) {
+		fprintf(stderr,
+			"sipedgectl %s: --%s \"%s\" is not a number "
+			"in [%u, %u]\n",
+			cmd->name, o->name, val, o->min, o->max);
+		return rc;
+	}
+	if (rc == -ERANGE || *out < o->min || *out > o->max) {
+		fprintf(stderr,
+			"sipedgectl %s: --%s \"%s\" is out of range "
+			"[%u, %u]\n",
+			cmd->name, o->name, val, o->min, o->max);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* One "--name", "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i
+ * past a separate value. Returns 0 or -EINVAL (message printed). */
+static int parse_opt(const struct ctl_cmd *cmd, int argc, char **argv, int *i, struct ctl_args *a)
+{
+	const char *arg = argv[*i] + 2;
+	const char *eq = strchr(arg, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	unsigned k, n = opts_count(cmd);
+	const struct ctl_opt *o = NULL;
+	const char *val;
+
+	for (k = 0; k < n; k++) {
+		if (strlen(cmd->opts[k].name) == nlen &&
+		    strncmp(cmd->opts[k].name, arg, nlen) == 0) {
+			o = &cmd->opts[k];
+			break;
+		}
+	}
+	if (o == NULL) {
+		fprintf(stderr, "sipedgectl %s: unknown option \"%s\"\n", cmd->name, argv[*i]);
+		return -EINVAL;
+	}
+	if (o->arg == NULL) {
+		if (eq != NULL) {
+			fprintf(stderr,
+				"sipedgectl %s: --%s takes no value "
+				"(got \"%s\")\n",
+				cmd->name, o->name, eq + 1);
+			return -EINVAL;
+		}
+		a->set[k] = true;
+		a->val[k] = 1;
+		return 0;
+	}
+	if (eq != NULL) {
+		val = eq + 1;
+	} else if (*i + 1 < argc) {
+		val = argv[++*i];
+	} else {
+		fprintf(stderr,
+			"sipedgectl %s: --%s needs a value %s in "
+			"[%u, %u]\n",
+			cmd->name, o->name, o->arg, o->min, o->max);
+		return -EINVAL;
+	}
+	if (opt_value(cmd, o, val, &a->val[k]) < 0)
+		return -EINVAL;
+	a->set[k] = true;
+	return 0;
+}
+
+/* Splits argv (the words after the command name) into options and
+ * operands, moving the operands to the front of argv as getopt does.
+ * Returns 0, 1 when the user asked for this command's help, or -EINVAL
+ * (message printed). */
+static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv, struct ctl_args *a)
+{
+	bool opts_done = false;
+	int i, nops = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < argc; i++) {
+		char *w = argv[i];
+
+		if (opts_done || w[0] != '-' || strcmp(w, "-") == 0) {
+			argv[nops++] = w; /* nops <= i: nothing unread is lost */
+			continue;
+		}
+		if (strcmp(w, "--") == 0) {
+			opts_done = true;
+		} else if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0) {
+			return 1;
+		} else if (w[1] != '-') {
+			fprintf(stderr, "sipedgectl %s: unknown option \"%s\"\n", cmd->name, w);
+			return -EINVAL;
+		} else if (parse_opt(cmd, argc, argv, &i, a) < 0) {
+			return -EINVAL;
+		}
+	}
+	if ((unsigned)nops < cmd->min_args || (unsigned)nops > cmd->max_args) {
+		if (cmd->min_args == cmd->max_args)
+			fprintf(stderr,
+				"sipedgectl %s: expected %u operand%s "
+				"(%s), got %d\n",
+				cmd->name, cmd->min_args, cmd->min_args == 1 ? "" : "s",
+				cmd->operands, nops);
+		else
+			fprintf(stderr,
+				"sipedgectl %s: expected %u to %u "
+				"operands (%s), got %d\n",
+				cmd->name, cmd->min_args, cmd->max_args, cmd->operands, nops);
+		return -EINVAL;
+	}
+	a->nargs = (unsigned)nops;
+	a->args = argv;
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+	struct ctl_args a;
+	int rc;
+
+	if (argc < 2) {
+		print_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		cmd = cmd_find("help");
+	else if (strcmp(argv[1], "--version") == 0)
+		cmd = cmd_find("version");
+	else
+		cmd = cmd_find(argv[1]);
+	if (cmd == NULL) {
+		if (argv[1][0] == '-')
+			fprintf(stderr,
+				"sipedgectl: unknown option \"%s\" "
+				"(`sipedgectl help` lists the commands)\n",
+				argv[1]);
+		else
+			fprintf(stderr,
+				"sipedgectl: unknown command \"%s\" "
+				"(`sipedgectl help` lists the commands)\n",
+				argv[1]);
+		return CTL_EXIT_USAGE;
+	}
+	rc = parse_args(cmd, argc - 2, argv + 2, &a);
+	if (rc == 1) {
+		print_cmd_help(stdout, cmd);
+		return CTL_EXIT_OK;
+	}
+	if (rc < 0) {
+		print_synopsis(stderr, cmd);
+		return CTL_EXIT_USAGE;
+	}
+	return cmd->run(cmd, &a);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	/* A full disk or a closed pipe must not pass for success. A command
+	 * that already failed (status 2) has said why. */
+	if ((fflush(stdout) == EOF || ferror(stdout)) && rc != CTL_EXIT_USAGE) {
+		fprintf(stderr, "sipedgectl: stdout: %s\n", strerror(errno > 0 ? errno : EIO));
+		rc = CTL_EXIT_USAGE;
+	}
+	return rc;
+}
