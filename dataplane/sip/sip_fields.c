@@ -269,7 +269,7 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 		return -SIP_ERR_BAD_VIA;
 	const char *he = h;
 	if (*h == '[') {
-		he = memchr(h, ']', (size_t)(e - h));
+		he = find_byte(h, e, ']');
 		if (he == NULL)
 			return -SIP_ERR_BAD_VIA;
 		he++;
@@ -371,7 +371,7 @@ int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 	}
 
 	if (*q == '<') {
-		const char *ue = memchr(q + 1, '>', (size_t)(e - q - 1));
+		const char *ue = find_byte(q + 1, e, '>');
 		if (ue == NULL || ue == q + 1)
 			return -SIP_ERR_BAD_NAME_ADDR;
 		na->uri = mkstr(q + 1, ue);

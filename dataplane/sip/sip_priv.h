@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#if defined(__SSSE3__)
+#if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -187,38 +187,66 @@ static inline unsigned hdr_id_of(const char *name, uint32_t len)
 /* Length of the run at p (at most end - p) of bytes in an ASCII class given
  * as nibble tables (gen_hdr.py): byte c is in it iff
  * lo_t[c & 15] & sip_nib_hi[c >> 4]. 16 bytes a step where SSSE3 is there;
- * the scalar tail uses the same tables, so both agree by construction. */
-static inline uint32_t class_len(const char *p, const char *end, const uint8_t *lo_tab)
+ * bytes up to lim (>= end) may be loaded, and lanes past end are masked off,
+ * so a run that ends near its field's end needs no byte loop. The scalar tail
+ * uses the same tables, so both paths agree by construction. */
+static inline uint32_t class_len(const char *p, const char *end, const char *lim,
+				 const uint8_t *lo_tab)
 {
 	const char *s = p;
 #if defined(__SSSE3__)
 	const __m128i lo_t = _mm_loadu_si128((const __m128i *)(const void *)lo_tab);
 	const __m128i hi_t = _mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi);
 	const __m128i nib = _mm_set1_epi8(0x0f);
-	while (end - p >= 16) {
+	while (lim - p >= 16) {
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(b, nib));
 		__m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(b, 4), nib));
 		__m128i z = _mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128());
 		unsigned stop = (unsigned)_mm_movemask_epi8(z);
+		if (end - p < 16)
+			stop |= ~0u << (end - p);
 		if (stop != 0)
 			return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop);
 		p += 16;
 	}
+#else
+	(void)lim;
 #endif
 	while (p < end && (lo_tab[(uint8_t)*p & 15] & sip_nib_hi[(uint8_t)*p >> 4]))
 		p++;
 	return (uint32_t)(p - s);
 }
 
-static inline uint32_t token_len(const char *p, const char *end)
+/* First byte c in [p, e), or NULL: memchr for the short strings of a
+ * start line or URI, inline, where a library call costs more than the
+ * search. */
+static inline const char *find_byte(const char *p, const char *e, char c)
 {
-	return class_len(p, end, sip_tok_lo);
+#if defined(__SSE2__)
+	const __m128i v = _mm_set1_epi8(c);
+	for (; e - p >= 16; p += 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
+		if (m != 0)
+			return p + __builtin_ctz(m);
+	}
+#endif
+	for (; p < e; p++)
+		if (*p == c)
+			return p;
+	return NULL;
 }
 
-static inline uint32_t word_len(const char *p, const char *end)
+/* Token and word runs in [p, end), reading at most up to lim (>= end). */
+static inline uint32_t token_len(const char *p, const char *end, const char *lim)
 {
-	return class_len(p, end, sip_word_lo);
+	return class_len(p, end, lim, sip_tok_lo);
+}
+
+static inline uint32_t word_len(const char *p, const char *end, const char *lim)
+{
+	return class_len(p, end, lim, sip_word_lo);
 }
 
 /* Numbers: 1*DIGIT, at most max; returns digits consumed or -1. */

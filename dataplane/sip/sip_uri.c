@@ -108,7 +108,7 @@ int sip_check_host(const char *p, const char *end, uint8_t *type)
 		*type = SIP_HOST_IPV6;
 		return 0;
 	}
-	if (memchr(p, ':', (size_t)(end - p)) != NULL) {
+	if (find_byte(p, end, ':') != NULL) {
 		if (!valid_ipv6(p, end))
 			return -1;
 		*type = SIP_HOST_IPV6;
@@ -189,7 +189,7 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 
 	/* userinfo: '@' may appear nowhere else unescaped, so the first one
 	 * (if any) ends it. */
-	const char *at = memchr(q, '@', (size_t)(e - q));
+	const char *at = find_byte(q, e, '@');
 	if (at != NULL) {
 		const char *ue = run_of(q, at, CC_USER);
 		if (ue == NULL || ue == q || (ue != at && *ue != ':'))
@@ -206,14 +206,17 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 	/* host: a reference in brackets, or the run of host characters */
 	const char *h = q, *he;
 	if (q < e && *q == '[') {
-		he = memchr(q, ']', (size_t)(e - q));
+		he = find_byte(q, e, ']');
 		if (he == NULL)
 			return -SIP_ERR_BAD_URI;
 		he++;
 	} else {
-		he = q + class_len(q, e, sip_host_lo);
+		he = q + class_len(q, e, e, sip_host_lo);
 	}
-	if (sip_check_host(h, he, &u->host_type) < 0)
+	/* A run of host characters holds no ':', so it is a name or IPv4. */
+	u->host_type = h < e && *h == '[' ? (sip_check_host(h, he, &u->host_type) < 0 ? SIP_HOST_NONE :
+				    SIP_HOST_IPV6) : name_or_ipv4(h, he);
+	if (u->host_type == SIP_HOST_NONE)
 		return -SIP_ERR_BAD_URI;
 	u->host = u->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
 	q = he;
