@@ -78,6 +78,33 @@ struct sip_limits {
 /* Fills *lim with the documented defaults. */
 void sip_limits_default(struct sip_limits *lim);
 
+/* ---- URIs (RFC 3261 19.1, RFC 3966) ---- */
+
+enum sip_scheme {
+	SIP_SCHEME_SIP = 1,
+	SIP_SCHEME_SIPS,
+	SIP_SCHEME_TEL,
+};
+
+enum sip_host_type {
+	SIP_HOST_NONE = 0,
+	SIP_HOST_NAME,
+	SIP_HOST_IPV4,
+	SIP_HOST_IPV6, /* host holds the reference without its brackets */
+};
+
+struct sip_uri {
+	uint8_t scheme;	   /* enum sip_scheme */
+	uint8_t host_type; /* enum sip_host_type; NONE for tel */
+	uint16_t port;	   /* 0 when absent */
+	struct sip_str user;	 /* escaped as written; tel: the number */
+	struct sip_str password;
+	struct sip_str host;
+	struct sip_str port_str;
+	struct sip_str params;	 /* ";a=b;c", without the first ';' */
+	struct sip_str headers;	 /* "a=b&c=d", without the '?' */
+};
+
 /* ---- the parsed message ---- */
 
 /* One header field, 8 bytes: offsets into sip_msg.buf, so a full index of a
@@ -108,6 +135,10 @@ struct sip_msg {
 	uint16_t status;   /* 100..699; responses only */
 	struct sip_str method_str; /* requests */
 	struct sip_str ruri;	   /* requests */
+	struct sip_uri uri;	   /* requests: the Request-URI parsed when its
+				    * scheme is sip, sips or tel (scheme 0 for
+				    * another, which is checked only for its
+				    * characters) */
 	struct sip_str reason;	   /* responses: may be empty */
 	struct sip_str version;	   /* "SIP/2.0", as written */
 
@@ -194,33 +225,6 @@ static inline void sip_iter_init(struct sip_iter *it)
  * or an unterminated quote/angle bracket. */
 int sip_value_next(const struct sip_msg *m, enum sip_hdr_id id,
 		   struct sip_iter *it, struct sip_str *val);
-
-/* ---- URIs (RFC 3261 19.1, RFC 3966) ---- */
-
-enum sip_scheme {
-	SIP_SCHEME_SIP = 1,
-	SIP_SCHEME_SIPS,
-	SIP_SCHEME_TEL,
-};
-
-enum sip_host_type {
-	SIP_HOST_NONE = 0,
-	SIP_HOST_NAME,
-	SIP_HOST_IPV4,
-	SIP_HOST_IPV6, /* host holds the reference without its brackets */
-};
-
-struct sip_uri {
-	uint8_t scheme;	   /* enum sip_scheme */
-	uint8_t host_type; /* enum sip_host_type; NONE for tel */
-	uint16_t port;	   /* 0 when absent */
-	struct sip_str user;	 /* escaped as written; tel: the number */
-	struct sip_str password;
-	struct sip_str host;
-	struct sip_str port_str;
-	struct sip_str params;	 /* ";a=b;c", without the first ';' */
-	struct sip_str headers;	 /* "a=b&c=d", without the '?' */
-};
 
 /* Parses a whole URI (no surrounding <> or whitespace). Returns len or
  * -SIP_ERR_BAD_URI. */

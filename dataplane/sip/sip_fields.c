@@ -62,13 +62,37 @@ int sip_hdr_find(const struct sip_msg *m, const char *name, uint32_t len)
 
 /* ---- comma lists ---- */
 
+/* Next byte at or after p that is one of , " < > \\ (the bytes that matter to
+ * element_end), or e. SIMD, 16 bytes a step: list values are mostly URIs
+ * and parameters where none of these occur for tens of bytes. */
+static inline const char *next_special(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+	for (; e - p >= 16; p += 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8(',')),
+				     _mm_cmpeq_epi8(b, _mm_set1_epi8('"'))),
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('<')),
+						  _mm_cmpeq_epi8(b, _mm_set1_epi8('>'))),
+				     _mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits != 0)
+			return p + __builtin_ctz(bits);
+	}
+#endif
+	while (p < e && *p != ',' && *p != '"' && *p != '<' && *p != '>' && *p != '\\')
+		p++;
+	return p;
+}
+
 /* End of one list element starting at p: the first comma outside a quoted
  * string and outside <...>, or e. NULL when a quote or bracket is open. */
 static const char *element_end(const char *p, const char *e)
 {
 	bool quote = false, angle = false;
 
-	for (; p < e; p++) {
+	for (p = next_special(p, e); p < e; p = next_special(p + 1, e)) {
 		char c = *p;
 		if (quote) {
 			if (c == '\\' && p + 1 < e)

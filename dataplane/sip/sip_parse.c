@@ -98,12 +98,17 @@ static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint
 #endif
 }
 
-/* Records the masks of the block at s->blk; p holds its 64 bytes. */
-static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, uint64_t valid)
+/* Records the masks of the block at s->blk, whose bytes are at p + skip
+ * (p holds 64 readable bytes). */
+static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, uint64_t valid,
+			      unsigned skip)
 {
 	uint64_t lf, ctl, cr;
 
 	blk_masks(p, &lf, &ctl, &cr);
+	lf >>= skip;
+	ctl >>= skip;
+	cr >>= skip;
 	lf &= valid;
 	/* A CR is allowed only right before a LF; the LF after bit 63 lives in
 	 * the next block, so look at that byte directly. A CR that is the
@@ -127,17 +132,22 @@ static __attribute__((noinline)) void copy_tail(uint8_t *tail, const uint8_t *p,
 	memcpy(tail, p, left);
 }
 
-/* Loads the block at s->blk: never reads outside the datagram. */
+/* Loads the block at s->blk: never reads outside the datagram. A short last
+ * block is read as the datagram's last 64 bytes, overlapping the block
+ * before, with the masks shifted into place; only a datagram shorter than
+ * 64 bytes is copied. */
 static inline void scan_load(struct scan *s)
 {
 	uint32_t left = s->len - s->blk;
 
-	if (__builtin_expect(left < 64, 0)) {
+	if (__builtin_expect(left >= 64, 1)) {
+		scan_masks(s, s->buf + s->blk, left, ~0ull, 0);
+	} else if (s->len >= 64) {
+		scan_masks(s, s->buf + s->len - 64, left, (1ull << left) - 1, 64 - left);
+	} else {
 		uint8_t tail[64];
 		copy_tail(tail, s->buf + s->blk, left);
-		scan_masks(s, tail, left, (1ull << left) - 1);
-	} else {
-		scan_masks(s, s->buf + s->blk, left, ~0ull);
+		scan_masks(s, tail, left, (1ull << left) - 1, 0);
 	}
 }
 
@@ -231,6 +241,14 @@ static int fail(struct sip_msg *m, enum sip_err e, const char *at)
 	return -(int)e;
 }
 
+/* fail() from inside the header loop, which counts headers in a register
+ * (see sip_parse) and stores the count only on its way out. */
+static int fail_at(struct sip_msg *m, unsigned nh, enum sip_err e, const char *at)
+{
+	m->nhdrs = (uint16_t)nh;
+	return fail(m, e, at);
+}
+
 static int parse_status_line(struct sip_msg *m, const char *p, const char *e)
 {
 	const char *sp = find_byte(p, e, ' ');
@@ -279,11 +297,10 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *e, c
 
 	/* The URI itself: a sip/sips/tel one must parse; another scheme must at
 	 * least be scheme ":" followed by URI characters (absoluteURI). */
-	struct sip_uri uri;
 	uint32_t ul = (uint32_t)(usp - u);
 	if ((ul > 4 && (ieq_lc(u, "sip:", 4) || ieq_lc(u, "tel:", 4))) ||
 	    (ul > 5 && ieq_lc(u, "sips:", 5))) {
-		if (sip_parse_uri(u, m->ruri.len, &uri) < 0)
+		if (sip_parse_uri(u, m->ruri.len, &m->uri) < 0)
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
 	} else {
 		const char *colon = find_byte(u, usp, ':');
@@ -451,9 +468,9 @@ static void msg_reset(struct sip_msg *m, const char *buf)
 }
 
 /* Appends a folded line [p, e) to the last header's value. */
-static int fold_line(struct sip_msg *m, const char *p, const char *e)
+static int fold_line(struct sip_msg *m, unsigned nh, const char *p, const char *e)
 {
-	struct sip_hdr *h = &m->hdrs[m->nhdrs - 1];
+	struct sip_hdr *h = &m->hdrs[nh - 1];
 	const char *vs = m->buf + h->value_off;
 	const char *ve = rtrim_lws(p, e);
 
@@ -488,6 +505,27 @@ static int line_error(struct sip_msg *m, uint32_t first_bad, uint32_t slen, uint
 	if (stream && len <= max_msg)
 		return 0;
 	return fail(m, len > max_msg ? SIP_ERR_TOO_LARGE : SIP_ERR_TRUNCATED, buf + slen);
+}
+
+/* The next line: [*p, *e) without its line end, pos moved past it. Returns 1;
+ * or, when there is no acceptable line (never for a well-formed message),
+ * 0 for a stream that needs more bytes or -SIP_ERR_x. */
+static inline __attribute__((always_inline)) int
+next_line(struct sip_msg *m, struct scan *s, uint32_t *pos, const char **p, const char **e,
+	  uint32_t len, uint32_t max_line, bool stream, uint32_t max_msg)
+{
+	uint32_t lf = scan_next_lf(s, *pos);
+
+	if (__builtin_expect(lf == UINT32_MAX || lf - *pos > max_line + 1 || s->first_bad < lf, 0))
+		return line_error(m, s->first_bad, s->len, *pos, lf, len, max_line, stream, max_msg);
+	*p = m->buf + *pos;
+	*e = m->buf + lf;
+	if (*e > *p && (*e)[-1] == '\r')
+		(*e)--;
+	if (__builtin_expect((uint32_t)(*e - *p) > max_line, 0))
+		return fail(m, SIP_ERR_LINE_TOO_LONG, *p + max_line);
+	*pos = lf + 1;
+	return 1;
 }
 
 int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
@@ -529,33 +567,28 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 
 	/* Each line ends at a LF that the scan found, so the byte at e (CR or
 	 * LF) stops every whitespace loop below without a bounds check. */
-	for (bool first_line = true;; first_line = false) {
-		uint32_t lf = scan_next_lf(&s, pos);
-		if (__builtin_expect(lf == UINT32_MAX || lf - pos > max_line + 1 ||
-				     s.first_bad < lf, 0))
-			return line_error(m, s.first_bad, s.len, pos, lf, len, max_line, stream,
-					  max_msg);
-		const char *p = buf + pos;
-		const char *e = buf + lf;
-		if (e > p && e[-1] == '\r')
-			e--;
-		if (__builtin_expect((uint32_t)(e - p) > max_line, 0))
-			return fail(m, SIP_ERR_LINE_TOO_LONG, p + max_line);
-		pos = lf + 1;
+	const char *p, *e;
+	if ((rc = next_line(m, &s, &pos, &p, &e, len, max_line, stream, max_msg)) <= 0)
+		return rc;
+	rc = is_sip_slash(p, e) ? parse_status_line(m, p, e) :
+				  parse_request_line(m, p, e, buf + len);
+	if (rc < 0)
+		return rc;
 
-		if (__builtin_expect(first_line, 0)) {
-			rc = is_sip_slash(p, e) ? parse_status_line(m, p, e) :
-						  parse_request_line(m, p, e, buf + len);
-			if (rc < 0)
-				return rc;
-			continue;
+	/* The header count lives in a register: as m->nhdrs, every line would
+	 * wait on the store-to-load forwarding of the line before. */
+	unsigned nh = 0;
+	for (;;) {
+		if ((rc = next_line(m, &s, &pos, &p, &e, len, max_line, stream, max_msg)) <= 0) {
+			m->nhdrs = (uint16_t)nh;
+			return rc;
 		}
 		if (p == e)
 			break; /* the empty line: end of headers */
 		if (__builtin_expect(is_ws((uint8_t)*p), 0)) {
-			if (m->nhdrs == 0)
+			if (nh == 0)
 				return fail(m, SIP_ERR_BAD_FOLDING, p);
-			fold_line(m, p, e);
+			fold_line(m, nh, p, e);
 			continue;
 		}
 
@@ -566,10 +599,11 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 			while (is_ws((uint8_t)*c)) /* HCOLON allows WS before ':' */
 				c++;
 			if (nl == 0 || nl > 255 || *c != ':')
-				return fail(m, SIP_ERR_BAD_HEADER_NAME, nl == 0 || nl > 255 ? p : c);
+				return fail_at(m, nh, SIP_ERR_BAD_HEADER_NAME,
+					       nl == 0 || nl > 255 ? p : c);
 		}
-		if (__builtin_expect(m->nhdrs >= max_hdrs, 0))
-			return fail(m, SIP_ERR_TOO_MANY_HEADERS, p);
+		if (__builtin_expect(nh >= max_hdrs, 0))
+			return fail_at(m, nh, SIP_ERR_TOO_MANY_HEADERS, p);
 
 		const char *vs = c + 1;
 		while (is_ws((uint8_t)*vs))
@@ -579,7 +613,7 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 			ve--;
 
 		unsigned id = hdr_id_of(p, nl);
-		unsigned idx = m->nhdrs++;
+		unsigned idx = nh++;
 		hdr_store(&m->hdrs[idx], (uint32_t)(p - buf), nl, id, (uint32_t)(vs - buf),
 			  (uint32_t)(ve - vs));
 		if (__builtin_expect(nl == 1, 0) && id != SIP_HDR_OTHER)
@@ -589,6 +623,7 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 		else if (sip_hdr_flags[id] & HDRF_SINGLE)
 			dups = true;
 	}
+	m->nhdrs = (uint16_t)nh;
 	m->hdr_len = pos;
 	if (m->status == 0 && !(m->flags & SIP_MSG_REQUEST))
 		return fail(m, SIP_ERR_BAD_START_LINE, buf);
