@@ -171,6 +171,56 @@ static inline uint32_t scan_next_lf(struct scan *s, uint32_t from)
 
 /* ---- the header index ---- */
 
+/* The usual header name, in one 16-byte load: the token test, the search
+ * for the ':' and the compare with the canonical name all use the same
+ * register, with no branch on the name's length. Sets *nlp and *idp and
+ * returns true for a name of 1..15 token bytes followed directly by ':';
+ * returns false, deciding nothing, for anything else (fewer than 16 readable
+ * bytes, a longer name, whitespace before the colon, a malformed name),
+ * which the general path then handles. lim: end of the readable bytes. */
+static inline bool name_fast(const char *p, const char *e, const char *lim, uint32_t *nlp,
+			     unsigned *idp)
+{
+#if defined(__SSSE3__)
+	if (lim - p < 16)
+		return false;
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)sip_tok_lo),
+				      _mm_and_si128(b, nib));
+	__m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi),
+				      _mm_and_si128(_mm_srli_epi16(b, 4), nib));
+	unsigned stop = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
+	if (e - p < 16)
+		stop |= ~0u << (e - p);
+	unsigned nl = (unsigned)__builtin_ctz(stop | 0x10000u);
+	if (nl == 0 || nl == 16 || p[nl] != ':')
+		return false;
+
+	unsigned slot = sip_hdr_slot[hdr_slot((const uint8_t *)p, nl)];
+	unsigned id = slot & 0xff;
+	if (nl != slot >> 8) {
+		id = SIP_HDR_OTHER;
+	} else if (__builtin_expect(nl == 1, 0)) {
+		id = (p[0] | 0x20) == sip_hdr_compact[id] ? id : SIP_HDR_OTHER;
+	} else {
+		/* sip_hdr_lc is zero-padded past the name; only nl lanes count */
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
+		unsigned eq = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_or_si128(b, _mm_set1_epi8(0x20)), c));
+		unsigned want = (1u << nl) - 1;
+		id = (eq & want) == want ? id : SIP_HDR_OTHER;
+	}
+	*nlp = nl;
+	*idp = id;
+	return true;
+#else
+	(void)p, (void)e, (void)lim, (void)nlp, (void)idp;
+	return false;
+#endif
+}
+
 /* Writes one index record with a single 8-byte store of a value built in a
  * general register. Field by field, byte-typed stores would alias everything
  * and make the compiler reload this loop's state after each; as a struct
@@ -592,15 +642,23 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 			continue;
 		}
 
-		uint32_t nl = token_len(p, e, buf + len);
-		const char *c = p + nl;
-		/* nl - 1 > 254: an empty name, or one too long for the index */
-		if (__builtin_expect(*c != ':' || nl - 1 > 254, 0)) {
-			while (is_ws((uint8_t)*c)) /* HCOLON allows WS before ':' */
-				c++;
-			if (nl == 0 || nl > 255 || *c != ':')
-				return fail_at(m, nh, SIP_ERR_BAD_HEADER_NAME,
-					       nl == 0 || nl > 255 ? p : c);
+		uint32_t nl;
+		unsigned id;
+		const char *c;
+		if (__builtin_expect(name_fast(p, e, buf + len, &nl, &id), 1)) {
+			c = p + nl;
+		} else {
+			nl = token_len(p, e, buf + len);
+			c = p + nl;
+			/* nl - 1 > 254: an empty name, or one too long for the index */
+			if (*c != ':' || nl - 1 > 254) {
+				while (is_ws((uint8_t)*c)) /* HCOLON allows WS before ':' */
+					c++;
+				if (nl == 0 || nl > 255 || *c != ':')
+					return fail_at(m, nh, SIP_ERR_BAD_HEADER_NAME,
+						       nl == 0 || nl > 255 ? p : c);
+			}
+			id = hdr_id_of(p, nl);
 		}
 		if (__builtin_expect(nh >= max_hdrs, 0))
 			return fail_at(m, nh, SIP_ERR_TOO_MANY_HEADERS, p);
@@ -612,7 +670,6 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 		while (ve > vs && is_ws((uint8_t)ve[-1]))
 			ve--;
 
-		unsigned id = hdr_id_of(p, nl);
 		unsigned idx = nh++;
 		hdr_store(&m->hdrs[idx], (uint32_t)(p - buf), nl, id, (uint32_t)(vs - buf),
 			  (uint32_t)(ve - vs));
