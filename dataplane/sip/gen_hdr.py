@@ -122,7 +122,11 @@ def emit_classes(f):
     # (sip_X_lo[c & 15] & sip_nib_hi[c >> 4]) != 0 (only ASCII classes).
     hi = [(1 << h) if h < 8 else 0 for h in range(16)]
     f.write("static const uint8_t sip_nib_hi[16] = {" + ", ".join(f"0x{v:02x}" for v in hi) + "};\n")
-    for name, chars in (("tok", CLASSES[0][1]), ("word", CLASSES[1][1]), ("host", CLASSES[6][1])):
+    for name, chars in (("tok", CLASSES[0][1]), ("word", CLASSES[1][1]),
+                        ("user", CLASSES[2][1]), ("pass", CLASSES[3][1]),
+                        ("param", CLASSES[4][1]), ("hnv", CLASSES[5][1]),
+                        ("host", CLASSES[6][1])):
+        assert all(c < 0x80 for c in chars), name
         lo = [0] * 16
         for c in chars:
             lo[c & 15] |= 1 << (c >> 4)

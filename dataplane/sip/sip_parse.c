@@ -350,7 +350,7 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *e, c
 	uint32_t ul = (uint32_t)(usp - u);
 	if ((ul > 4 && (ieq_lc(u, "sip:", 4) || ieq_lc(u, "tel:", 4))) ||
 	    (ul > 5 && ieq_lc(u, "sips:", 5))) {
-		if (sip_parse_uri(u, m->ruri.len, &m->uri) < 0)
+		if (sip_uri_parse_lim(u, m->ruri.len, lim, &m->uri) < 0)
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
 	} else {
 		const char *colon = find_byte(u, usp, ':');

@@ -268,5 +268,6 @@ static inline int parse_uint(const char *p, const char *end, uint64_t max, uint6
 }
 
 int sip_check_host(const char *p, const char *end, uint8_t *type);
+int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_uri *u);
 
 #endif /* SIPEDGE_SIP_PRIV_H */

@@ -70,12 +70,15 @@ static bool valid_ipv6(const char *p, const char *e)
 
 /* hostname = *( domainlabel "." ) toplabel [ "." ], where a toplabel starts
  * with a letter; a name whose last label starts with a digit can only be
- * an IPv4 address. One pass over the bytes decides which. Returns the
+ * an IPv4 address (four labels of 1-3 digits, each at most 255, no
+ * trailing dot). One pass over the bytes checks both. Returns the
  * sip_host_type, or SIP_HOST_NONE when neither. */
 static uint8_t name_or_ipv4(const char *p, const char *e)
 {
 	const char *end = e > p && e[-1] == '.' ? e - 1 : e;
 	const char *label = p;
+	unsigned labels = 0, v = 0;
+	bool digits = true, v4 = true;
 
 	if (p == end)
 		return SIP_HOST_NONE;
@@ -83,16 +86,25 @@ static uint8_t name_or_ipv4(const char *p, const char *e)
 		if (q == end || *q == '.') {
 			if (q == label || label[0] == '-' || q[-1] == '-')
 				return SIP_HOST_NONE;
+			v4 = v4 && digits && q - label <= 3 && v <= 255;
+			labels++;
 			if (q == end)
 				break;
 			label = q + 1;
-		} else if (!cc_is((uint8_t)*q, CC_HOST)) {
-			return SIP_HOST_NONE;
+			v = 0;
+			digits = true;
+			continue;
 		}
+		uint8_t c = (uint8_t)*q;
+		if (!cc_is(c, CC_HOST))
+			return SIP_HOST_NONE;
+		unsigned d = (unsigned)c - '0';
+		digits = digits && d < 10;
+		v = v * 10 + d; /* meaningful only while digits and at most 3 */
 	}
 	if (is_alpha((uint8_t)label[0]))
 		return SIP_HOST_NAME;
-	return end == e && valid_ipv4(p, e) ? SIP_HOST_IPV4 : SIP_HOST_NONE;
+	return v4 && labels == 4 && end == e ? SIP_HOST_IPV4 : SIP_HOST_NONE;
 }
 
 /* sip_check_host - classify and validate a host: "[v6]", bare v6 (as Via
@@ -118,13 +130,13 @@ int sip_check_host(const char *p, const char *end, uint8_t *type)
 	return *type == SIP_HOST_NONE ? -1 : 0;
 }
 
-/* The run of bytes of class cls and %HH escapes at p: returns where it
- * ends (the caller checks the byte there), or NULL on a bad escape. */
-static const char *run_of(const char *p, const char *e, unsigned cls)
+/* The run of bytes of a class (its nibble table, gen_hdr.py) and %HH
+ * escapes at p, reading at most up to lim (>= e): returns where it ends
+ * (the caller checks the byte there), or NULL on a bad escape. */
+static const char *run_of(const char *p, const char *e, const char *lim, const uint8_t *cls)
 {
 	for (;;) {
-		while (p < e && cc_is((uint8_t)*p, cls))
-			p++;
+		p += class_len(p, e, lim, cls);
 		if (p == e || *p != '%')
 			return p;
 		if (e - p < 3 || !is_hex((uint8_t)p[1]) || !is_hex((uint8_t)p[2]))
@@ -134,17 +146,17 @@ static const char *run_of(const char *p, const char *e, unsigned cls)
 }
 
 /* ;name[=value] repeated, each name and value of class cls. */
-static bool valid_params(const char *p, const char *e, unsigned cls)
+static bool valid_params(const char *p, const char *e, const char *lim, const uint8_t *cls)
 {
 	while (p < e) {
 		if (*p++ != ';')
 			return false;
-		const char *n = run_of(p, e, cls);
+		const char *n = run_of(p, e, lim, cls);
 		if (n == NULL || n == p)
 			return false;
 		p = n;
 		if (p < e && *p == '=') {
-			const char *v = run_of(++p, e, cls);
+			const char *v = run_of(++p, e, lim, cls);
 			if (v == NULL || v == p)
 				return false;
 			p = v;
@@ -162,14 +174,17 @@ static int parse_tel(const char *p, const char *e, struct sip_uri *u)
 		return -1;
 	u->user = mkstr(p, n);
 	if (n < e) {
-		if (*n != ';' || !valid_params(n, e, CC_PARAM))
+		if (*n != ';' || !valid_params(n, e, e, sip_param_lo))
 			return -1;
 		u->params = mkstr(n + 1, e);
 	}
 	return 0;
 }
 
-int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
+/* sip_parse_uri() with lim, the end of the bytes that may be read (>= the
+ * URI's end): sip_parse() passes the datagram's end, so that the vector
+ * class runs need no byte loop near the end of the URI either. */
+int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_uri *u)
 {
 	const char *e = p + len, *q;
 
@@ -191,12 +206,12 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 	 * (if any) ends it. */
 	const char *at = find_byte(q, e, '@');
 	if (at != NULL) {
-		const char *ue = run_of(q, at, CC_USER);
+		const char *ue = run_of(q, at, lim, sip_user_lo);
 		if (ue == NULL || ue == q || (ue != at && *ue != ':'))
 			return -SIP_ERR_BAD_URI;
 		u->user = mkstr(q, ue);
 		if (ue < at) {
-			if (run_of(ue + 1, at, CC_PASS) != at)
+			if (run_of(ue + 1, at, lim, sip_pass_lo) != at)
 				return -SIP_ERR_BAD_URI;
 			u->password = mkstr(ue + 1, at);
 		}
@@ -211,7 +226,7 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 			return -SIP_ERR_BAD_URI;
 		he++;
 	} else {
-		he = q + class_len(q, e, e, sip_host_lo);
+		he = q + class_len(q, e, lim, sip_host_lo);
 	}
 	/* A run of host characters holds no ':', so it is a name or IPv4. */
 	u->host_type = h < e && *h == '[' ? (sip_check_host(h, he, &u->host_type) < 0 ? SIP_HOST_NONE :
@@ -234,19 +249,20 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 
 	/* uri-parameters, then headers */
 	const char *ps = q;
-	while (q < e && *q != '?')
-		q++;
-	if (!valid_params(ps, q, CC_PARAM))
+	q = find_byte(q, e, '?');
+	if (q == NULL)
+		q = e;
+	if (!valid_params(ps, q, lim, sip_param_lo))
 		return -SIP_ERR_BAD_URI;
 	if (q > ps)
 		u->params = mkstr(ps + 1, q);
 	if (q < e) {
 		const char *hs = ++q;
 		for (;;) {
-			const char *n = run_of(q, e, CC_HNV);
+			const char *n = run_of(q, e, lim, sip_hnv_lo);
 			if (n == NULL || n == q || n == e || *n != '=')
 				return -SIP_ERR_BAD_URI;
-			const char *v = run_of(n + 1, e, CC_HNV);
+			const char *v = run_of(n + 1, e, lim, sip_hnv_lo);
 			if (v == NULL || (v != e && *v != '&'))
 				return -SIP_ERR_BAD_URI;
 			if (v == e)
@@ -256,6 +272,11 @@ int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
 		u->headers = mkstr(hs, e);
 	}
 	return (int)len;
+}
+
+int sip_parse_uri(const char *p, uint32_t len, struct sip_uri *u)
+{
+	return sip_uri_parse_lim(p, len, p + len, u);
 }
 
 static bool ieq2(const char *a, const char *b, uint32_t n)
