@@ -6,7 +6,7 @@
   gen_hdr.py --markdown sip_hdr.def   the header table of docs/parser.md
   gen_hdr.py --errors sip_err.def     the error table of docs/parser.md
 
-The C side hashes a name as hdr_hash() in sip_parse.c does: the length and
+The C side hashes a name as hdr_slot() in sip_priv.h does: the length and
 the first, third, second-last and last bytes, lowercased by OR-ing 0x20, mixed and
 multiplied by a seed; the top HASH_BITS bits are the slot. This script finds
 a seed under which every full and compact name has a slot of its own, so a
@@ -20,15 +20,25 @@ MASK32 = 0xFFFFFFFF
 
 
 def parse_def(path):
+    # Every X( row must match: the C side expands all of them through the
+    # X-macro, so a row skipped here would shift every id after it.
     rows = []
-    pat = re.compile(r"^X\(\s*(\w+)\s*,\s*\"([^\"]+)\"\s*,\s*('(.)'|0)\s*,\s*(\w+)\s*,\s*\"(\d+)\"\s*\)")
+    pat = re.compile(r"^X\(\s*(\w+)\s*,\s*\"([A-Za-z0-9-]{1,23})\"\s*,\s*('([a-z])'|0)\s*,"
+                     r"\s*(MULTI|LIST0|SINGLE|0)\s*,\s*\"(\d+)\"\s*\)$")
     with open(path, encoding="ascii") as f:
-        for line in f:
+        for n, line in enumerate(f, start=1):
+            if not line.lstrip().startswith("X("):
+                continue
             m = pat.match(line.strip())
-            if m:
-                rows.append((m.group(1), m.group(2), m.group(4), m.group(5), m.group(6)))
+            if not m:
+                sys.exit(f"{path}:{n}: row not understood (name [A-Za-z0-9-]{{1,23}}, "
+                         f"compact 'a'..'z' or 0, flags MULTI|LIST0|SINGLE|0, RFC digits): "
+                         f"{line.strip()}")
+            rows.append((m.group(1), m.group(2), m.group(4), m.group(5), m.group(6)))
     if not rows:
         sys.exit(f"{path}: no X(...) rows found")
+    if len(rows) > 254:
+        sys.exit(f"{path}: {len(rows)} headers: ids are 8 bits (at most 254)")
     return rows
 
 

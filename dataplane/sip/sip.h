@@ -72,7 +72,8 @@ enum sip_err {
 struct sip_limits {
 	uint32_t max_msg;  /* bytes in the datagram, at most SIP_MSG_MAX_HARD */
 	uint16_t max_hdrs; /* header fields, at most SIP_HDRS_MAX_HARD */
-	uint16_t max_line; /* bytes in one header line, folded lines counted apart */
+	uint16_t max_line; /* bytes in one line (the start line too), without its
+			    * CRLF; a folded continuation counts apart */
 };
 
 /* Fills *lim with the documented defaults. */
@@ -121,6 +122,10 @@ struct sip_hdr {
 #define SIP_MSG_FOLDED		0x02u /* some header was folded (LWS continuation) */
 #define SIP_MSG_COMPACT		0x04u /* some header used its compact form */
 #define SIP_MSG_BODY_TRIMMED	0x08u /* bytes beyond Content-Length discarded */
+#define SIP_MSG_BARE_LF		0x10u /* some line ended in LF without CR: accepted
+				       * (RFC 3261 says CRLF), flagged so that a
+				       * policy can refuse what a core might read
+				       * differently */
 
 #define SIP_HDR_NONE		0xffu /* sip_msg.first[] of an absent header */
 
@@ -221,8 +226,9 @@ static inline void sip_iter_init(struct sip_iter *it)
 	it->off = 0;
 }
 
-/* Returns 1 with *val set, 0 at the end, or -SIP_ERR_x for an empty element
- * or an unterminated quote/angle bracket. */
+/* Returns 1 with *val set, 0 at the end, or -SIP_ERR_x for an empty element,
+ * an empty list header whose grammar needs one element, or an unterminated
+ * quote/angle bracket. After an error the iterator does not advance: stop. */
 int sip_value_next(const struct sip_msg *m, enum sip_hdr_id id,
 		   struct sip_iter *it, struct sip_str *val);
 

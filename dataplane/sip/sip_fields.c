@@ -239,33 +239,44 @@ static bool port_value(struct sip_str v, uint16_t *port)
 	return true;
 }
 
+/* Records one Via parameter. The parameters the gateway acts on may appear
+ * once: a second branch (or received, rport, maddr, ttl) would be read one
+ * way here and another way by whoever takes the first. */
 static bool via_param(struct sip_via *v, const struct gparam *g)
 {
 	uint8_t type;
 	uint64_t n;
 
 	if (sip_str_ieq(g->name, SIP_LIT("branch"))) {
+		if (v->branch.p != NULL)
+			return false;
 		v->branch = g->value;
 		return g->has_value && g->value.p[0] != '"';
 	}
 	if (sip_str_ieq(g->name, SIP_LIT("received"))) {
+		if (v->received.p != NULL)
+			return false;
 		v->received = g->value;
 		return g->has_value &&
 		       sip_check_host(g->value.p, g->value.p + g->value.len, &type) == 0 &&
 		       type != SIP_HOST_NAME;
 	}
 	if (sip_str_ieq(g->name, SIP_LIT("rport"))) {
+		if (v->has_rport)
+			return false;
 		v->has_rport = true;
 		return !g->has_value || port_value(g->value, &v->rport);
 	}
 	if (sip_str_ieq(g->name, SIP_LIT("maddr"))) {
+		if (v->maddr.p != NULL)
+			return false;
 		v->maddr = g->value;
 		return g->has_value &&
 		       sip_check_host(g->value.p, g->value.p + g->value.len, &type) == 0;
 	}
 	if (sip_str_ieq(g->name, SIP_LIT("ttl"))) {
 		int d = g->has_value ? parse_uint(g->value.p, g->value.p + g->value.len, 255, &n) : -1;
-		if (d < 0 || (uint32_t)d != g->value.len)
+		if (d < 0 || (uint32_t)d != g->value.len || v->has_ttl)
 			return false;
 		v->ttl = (uint8_t)n;
 		v->has_ttl = true;
@@ -279,6 +290,8 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 	struct sip_str name, version;
 
 	memset(v, 0, sizeof(*v));
+	if (p == NULL) /* an absent slice: no arithmetic on it */
+		return -SIP_ERR_BAD_VIA;
 	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport,
 	 * SLASH = SWS "/" SWS */
 	if (!pick_token(&q, e, &name) || !pick_slash(&q, e) ||
@@ -361,9 +374,10 @@ static bool has_scheme(struct sip_str u)
 
 int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 {
-	const char *e = p + len, *q = skip_lws(p, e);
-
 	memset(na, 0, sizeof(*na));
+	if (p == NULL) /* an absent slice: no arithmetic on it */
+		return -SIP_ERR_BAD_NAME_ADDR;
+	const char *e = p + len, *q = skip_lws(p, e);
 	if (q == e)
 		return -SIP_ERR_BAD_NAME_ADDR;
 	if (*q == '*') {
@@ -405,7 +419,8 @@ int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 		 * (RFC 3261 20.10), and a URI holds no LWS, '<' or '>'. */
 		const char *s = q;
 		while (q < e && *q != ';' && !is_lws((uint8_t)*q)) {
-			if (*q == '<' || *q == '>' || *q == '"')
+			/* RFC 3261 20.10: a URI with ',', '?' or ';' needs <> */
+			if (*q == '<' || *q == '>' || *q == '"' || *q == '?' || *q == ',')
 				return -SIP_ERR_BAD_NAME_ADDR;
 			q++;
 		}
@@ -433,9 +448,11 @@ int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 
 int sip_parse_ctype(const char *p, uint32_t len, struct sip_ctype *ct)
 {
+	memset(ct, 0, sizeof(*ct));
+	if (p == NULL) /* an absent slice: no arithmetic on it */
+		return -SIP_ERR_BAD_VALUE;
 	const char *e = p + len, *q = p;
 
-	memset(ct, 0, sizeof(*ct));
 	if (!pick_token(&q, e, &ct->type) || !pick_slash(&q, e) ||
 	    !pick_token(&q, e, &ct->subtype))
 		return -SIP_ERR_BAD_VALUE;

@@ -46,6 +46,8 @@ const char sip_hdr_lc[SIP_HDR__COUNT][24] = {
 #undef X
 };
 
+_Static_assert(SIP_HDR__COUNT <= 255, "header ids are 8 bits (sip_hdr.id, slot table)");
+
 /* Every canonical name must fit the padded table. */
 #define X(id, name, compact, flags, rfc) \
 	_Static_assert(sizeof(name) - 1 <= 23, "header name too long: " name);
@@ -75,7 +77,7 @@ static const char *const err_texts[SIP_ERR__COUNT] = {
 
 static unsigned err_index(int err)
 {
-	unsigned e = (unsigned)(err < 0 ? -err : err);
+	unsigned e = err < 0 ? 0u - (unsigned)err : (unsigned)err; /* INT_MIN too */
 	return e < SIP_ERR__COUNT ? e : SIP_ERR__COUNT;
 }
 

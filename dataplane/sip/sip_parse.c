@@ -348,14 +348,20 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *e, c
 	/* The URI itself: a sip/sips/tel one must parse; another scheme must at
 	 * least be scheme ":" followed by URI characters (absoluteURI). */
 	uint32_t ul = (uint32_t)(usp - u);
-	if ((ul > 4 && (ieq_lc(u, "sip:", 4) || ieq_lc(u, "tel:", 4))) ||
-	    (ul > 5 && ieq_lc(u, "sips:", 5))) {
+	if ((ul >= 4 && (ieq_lc(u, "sip:", 4) || ieq_lc(u, "tel:", 4))) ||
+	    (ul >= 5 && ieq_lc(u, "sips:", 5))) {
 		if (sip_uri_parse_lim(u, m->ruri.len, lim, &m->uri) < 0)
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
 	} else {
+		/* absoluteURI: scheme ":" and at least one more byte, where
+		 * scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 		const char *colon = find_byte(u, usp, ':');
-		if (colon == NULL || colon == u || !is_alpha((uint8_t)*u))
+		if (colon == NULL || colon == u || colon + 1 == usp || !is_alpha((uint8_t)*u))
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
+		for (const char *q = u + 1; q < colon; q++)
+			if (!is_alpha((uint8_t)*q) && !is_digit((uint8_t)*q) && *q != '+' &&
+			    *q != '-' && *q != '.')
+				return fail(m, SIP_ERR_BAD_REQUEST_URI, q);
 		for (const char *q = u; q < usp; q++)
 			if ((uint8_t)*q <= 0x20 || (uint8_t)*q >= 0x7f || *q == '"' ||
 			    *q == '<' || *q == '>')
@@ -471,6 +477,19 @@ static int check_headers(struct sip_msg *m, bool dups)
 	for (unsigned i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++)
 		if (m->first[mandatory[i].id] == SIP_HDR_NONE)
 			return fail(m, mandatory[i].err, m->buf + m->hdr_len);
+	/* Their contents are parsed on demand; an empty one is refused here. */
+	static const struct {
+		uint8_t id, err;
+	} nonempty[] = {
+		{SIP_HDR_VIA, SIP_ERR_BAD_VIA},
+		{SIP_HDR_FROM, SIP_ERR_BAD_NAME_ADDR},
+		{SIP_HDR_TO, SIP_ERR_BAD_NAME_ADDR},
+	};
+	for (unsigned i = 0; i < sizeof(nonempty) / sizeof(nonempty[0]); i++) {
+		unsigned h = m->first[nonempty[i].id];
+		if (m->hdrs[h].value_len == 0)
+			return fail(m, nonempty[i].err, m->buf + m->hdrs[h].value_off);
+	}
 	if (dups && (rc = check_duplicates(m)) < 0)
 		return rc;
 	if ((rc = check_cseq(m)) < 0 || (rc = check_call_id(m)) < 0)
@@ -524,13 +543,15 @@ static int fold_line(struct sip_msg *m, unsigned nh, const char *p, const char *
 	const char *vs = m->buf + h->value_off;
 	const char *ve = rtrim_lws(p, e);
 
+	m->flags |= SIP_MSG_FOLDED;
+	if (ve == p) /* a continuation of nothing but whitespace adds nothing */
+		return 0;
 	if (h->value_len == 0) /* the value started on this line */
 		vs = skip_lws(p, ve);
 	if (ve > vs) {
 		h->value_off = (uint16_t)(vs - m->buf);
 		h->value_len = (uint16_t)(ve - vs);
 	}
-	m->flags |= SIP_MSG_FOLDED;
 	return 0;
 }
 
@@ -572,6 +593,8 @@ next_line(struct sip_msg *m, struct scan *s, uint32_t *pos, const char **p, cons
 	*e = m->buf + lf;
 	if (*e > *p && (*e)[-1] == '\r')
 		(*e)--;
+	else
+		m->flags |= SIP_MSG_BARE_LF;
 	if (__builtin_expect((uint32_t)(*e - *p) > max_line, 0))
 		return fail(m, SIP_ERR_LINE_TOO_LONG, *p + max_line);
 	*pos = lf + 1;
@@ -587,6 +610,12 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 	int rc;
 
 	msg_reset(m, buf);
+	if (len == 0) { /* buf may be NULL: no arithmetic on it */
+		if (stream)
+			return 0;
+		m->err = SIP_ERR_EMPTY;
+		return -SIP_ERR_EMPTY;
+	}
 	if (lim == NULL) {
 		sip_limits_default(&def);
 		lim = &def;

@@ -165,12 +165,17 @@ static bool valid_params(const char *p, const char *e, const char *lim, const ui
 	return true;
 }
 
+/* RFC 3966: a global number is "+" and digits (with visual separators); a
+ * local number (hex digits, '*', '#') needs a phone-context parameter. */
 static int parse_tel(const char *p, const char *e, struct sip_uri *u)
 {
 	const char *n = p;
-	while (n < e && cc_is((uint8_t)*n, CC_TEL))
+	bool digit = false;
+	while (n < e && cc_is((uint8_t)*n, CC_TEL)) {
+		digit = digit || is_hex((uint8_t)*n) || *n == '*' || *n == '#';
 		n++;
-	if (n == p)
+	}
+	if (!digit || (n > p + 1 && memchr(p + 1, '+', (size_t)(n - p - 1)) != NULL))
 		return -1;
 	u->user = mkstr(p, n);
 	if (n < e) {
@@ -178,6 +183,9 @@ static int parse_tel(const char *p, const char *e, struct sip_uri *u)
 			return -1;
 		u->params = mkstr(n + 1, e);
 	}
+	struct sip_str ctx;
+	if (*p != '+' && sip_param_find(u->params, SIP_LIT("phone-context"), &ctx) != 1)
+		return -1;
 	return 0;
 }
 
@@ -186,9 +194,10 @@ static int parse_tel(const char *p, const char *e, struct sip_uri *u)
  * class runs need no byte loop near the end of the URI either. */
 int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_uri *u)
 {
-	const char *e = p + len, *q;
-
 	memset(u, 0, sizeof(*u));
+	if (p == NULL) /* an absent slice: no arithmetic on it */
+		return -SIP_ERR_BAD_URI;
+	const char *e = p + len, *q;
 	if (len >= 4 && ieq_lc(p, "sip:", 4)) {
 		u->scheme = SIP_SCHEME_SIP;
 		q = p + 4;

@@ -819,6 +819,7 @@ int main(void)
 	test_every_header();
 	test_framing();
 	test_fields();
+	test_review();
 	parse_release();
 	return check_summary();
 }

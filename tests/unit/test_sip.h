@@ -45,5 +45,6 @@ void parse_release(void);
 
 void test_framing(void);
 void test_fields(void);
+void test_review(void);
 
 #endif /* SIPEDGE_TESTS_TEST_SIP_H */
