@@ -635,6 +635,7 @@ static const struct {
 	{SIP_MSG_FOLDED, "folded"},
 	{SIP_MSG_COMPACT, "compact"},
 	{SIP_MSG_BODY_TRIMMED, "body-trimmed"},
+	{SIP_MSG_BARE_LF, "bare-lf"},
 };
 
 static void out_flags(struct out *o, uint32_t flags)
