@@ -362,14 +362,10 @@ int sip_via_next(const struct sip_msg *m, struct sip_iter *it, struct sip_via *v
  * "-" / "." )); the rest is sip_parse_uri()'s business. */
 static bool has_scheme(struct sip_str u)
 {
-	uint32_t i = 0;
-
-	if (u.len == 0 || !is_alpha((uint8_t)u.p[0]))
+	if (u.len == 0)
 		return false;
-	while (++i < u.len && (is_alpha((uint8_t)u.p[i]) || is_digit((uint8_t)u.p[i]) ||
-			       u.p[i] == '+' || u.p[i] == '-' || u.p[i] == '.'))
-		;
-	return i < u.len && u.p[i] == ':';
+	const char *e = u.p + u.len, *s = scheme_end(u.p, e);
+	return s > u.p && s < e && *s == ':';
 }
 
 int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)

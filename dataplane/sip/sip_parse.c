@@ -30,9 +30,7 @@ struct scan {
 };
 
 /* Masks of one block of 64 bytes at p (all readable): line feeds, CRs, and
- * the other bytes a header may not hold (controls but HT, LF and CR; DEL).
- * The classes are combined in vector registers so that each mask costs one
- * movemask per vector. */
+ * the other bytes a header may not hold (controls but HT, LF and CR; DEL). */
 static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint64_t *cr)
 {
 #if defined(__AVX512BW__)
@@ -184,27 +182,16 @@ static inline bool name_fast(const char *p, const char *e, const char *lim, uint
 #if defined(__SSSE3__)
 	if (lim - p < 16)
 		return false;
-	const __m128i nib = _mm_set1_epi8(0x0f);
 	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)sip_tok_lo),
-				      _mm_and_si128(b, nib));
-	__m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi),
-				      _mm_and_si128(_mm_srli_epi16(b, 4), nib));
-	unsigned stop = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
+	unsigned stop = class_stops(b, sip_tok_lo);
 	if (e - p < 16)
 		stop |= ~0u << (e - p);
 	unsigned nl = (unsigned)__builtin_ctz(stop | 0x10000u);
 	if (nl == 0 || nl == 16 || p[nl] != ':')
 		return false;
 
-	unsigned slot = sip_hdr_slot[hdr_slot((const uint8_t *)p, nl)];
-	unsigned id = slot & 0xff;
-	if (nl != slot >> 8) {
-		id = SIP_HDR_OTHER;
-	} else if (__builtin_expect(nl == 1, 0)) {
-		id = (p[0] | 0x20) == sip_hdr_compact[id] ? id : SIP_HDR_OTHER;
-	} else {
+	unsigned id = hdr_candidate((const uint8_t *)p, nl);
+	if (id != SIP_HDR_OTHER && nl > 1) {
 		/* sip_hdr_lc is zero-padded past the name; only nl lanes count */
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
 		unsigned eq = (unsigned)_mm_movemask_epi8(
@@ -353,15 +340,13 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *e, c
 		if (sip_uri_parse_lim(u, m->ruri.len, lim, &m->uri) < 0)
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
 	} else {
-		/* absoluteURI: scheme ":" and at least one more byte, where
-		 * scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+		/* absoluteURI: a scheme, ":" and at least one more byte */
 		const char *colon = find_byte(u, usp, ':');
-		if (colon == NULL || colon == u || colon + 1 == usp || !is_alpha((uint8_t)*u))
+		const char *se = colon != NULL ? scheme_end(u, colon) : u;
+		if (se == u || colon + 1 == usp)
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
-		for (const char *q = u + 1; q < colon; q++)
-			if (!is_alpha((uint8_t)*q) && !is_digit((uint8_t)*q) && *q != '+' &&
-			    *q != '-' && *q != '.')
-				return fail(m, SIP_ERR_BAD_REQUEST_URI, q);
+		if (se != colon)
+			return fail(m, SIP_ERR_BAD_REQUEST_URI, se);
 		for (const char *q = u; q < usp; q++)
 			if ((uint8_t)*q <= 0x20 || (uint8_t)*q >= 0x7f || *q == '"' ||
 			    *q == '<' || *q == '>')
@@ -711,8 +696,6 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 	}
 	m->nhdrs = (uint16_t)nh;
 	m->hdr_len = pos;
-	if (m->status == 0 && !(m->flags & SIP_MSG_REQUEST))
-		return fail(m, SIP_ERR_BAD_START_LINE, buf);
 	if ((rc = check_headers(m, dups)) < 0)
 		return rc;
 

@@ -151,6 +151,22 @@ static inline uint16_t ld16(const void *p)
 	return v;
 }
 
+/* The only header id that the token at n (len >= 1 bytes) can have, by the
+ * slot table: SIP_HDR_OTHER when its slot is empty or holds a name of another
+ * length (an empty slot holds length 0). A compact form (len 1) is checked
+ * whole here; a longer name still has to be compared with sip_hdr_lc[id]. */
+static inline unsigned hdr_candidate(const uint8_t *n, uint32_t len)
+{
+	unsigned slot = sip_hdr_slot[hdr_slot(n, len)];
+	unsigned id = slot & 0xff;
+
+	if (len != slot >> 8)
+		return SIP_HDR_OTHER;
+	if (__builtin_expect(len == 1, 0)) /* sip_hdr_lc holds the full name */
+		return (n[0] | 0x20) == sip_hdr_compact[id] ? id : SIP_HDR_OTHER;
+	return id;
+}
+
 /* Header id of a token of len >= 1 bytes, or SIP_HDR_OTHER.
  * For token characters, OR 0x20 maps exactly the two cases of a letter
  * together and nothing else onto [a-z0-9-], the characters of the names in
@@ -159,11 +175,10 @@ static inline uint16_t ld16(const void *p)
 static inline unsigned hdr_id_of(const char *name, uint32_t len)
 {
 	const uint8_t *n = (const uint8_t *)name;
-	unsigned slot = sip_hdr_slot[hdr_slot(n, len)];
-	unsigned id = slot & 0xff;
+	unsigned id = hdr_candidate(n, len);
 
-	if (len != slot >> 8 || id == SIP_HDR_OTHER)
-		return SIP_HDR_OTHER;
+	if (id == SIP_HDR_OTHER || len == 1)
+		return id;
 	const char *c = sip_hdr_lc[id];
 	if (len >= 8) {
 		for (uint32_t i = 0; i + 8 <= len; i += 8)
@@ -176,12 +191,8 @@ static inline unsigned hdr_id_of(const char *name, uint32_t len)
 		return (ld32(n) | 0x20202020u) == ld32(c) &&
 			       (ld32(n + len - 4) | 0x20202020u) == ld32(c + len - 4) ?
 			       id : SIP_HDR_OTHER;
-	if (len >= 2)
-		return (ld16(n) | 0x2020u) == ld16(c) &&
-			       (ld16(n + len - 2) | 0x2020u) == ld16(c + len - 2) ?
-			       id : SIP_HDR_OTHER;
-	/* compact form: sip_hdr_lc holds the full name; compare the letter */
-	return (n[0] | 0x20) == sip_hdr_compact[id] && is_alpha(n[0]) ? id : SIP_HDR_OTHER;
+	return (ld16(n) | 0x2020u) == ld16(c) && (ld16(n + len - 2) | 0x2020u) == ld16(c + len - 2) ?
+		       id : SIP_HDR_OTHER;
 }
 
 /* Length of the run at p (at most end - p) of bytes in an ASCII class given
@@ -190,20 +201,27 @@ static inline unsigned hdr_id_of(const char *name, uint32_t len)
  * bytes up to lim (>= end) may be loaded, and lanes past end are masked off,
  * so a run that ends near its field's end needs no byte loop. The scalar tail
  * uses the same tables, so both paths agree by construction. */
+#if defined(__SSSE3__)
+/* The lanes of b that are not in the class of lo_tab (a nibble table of
+ * gen_hdr.py, with sip_nib_hi), as a 16-bit mask. */
+static inline unsigned class_stops(__m128i b, const uint8_t *lo_tab)
+{
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)lo_tab),
+				      _mm_and_si128(b, nib));
+	__m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi),
+				      _mm_and_si128(_mm_srli_epi16(b, 4), nib));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
+}
+#endif
+
 static inline uint32_t class_len(const char *p, const char *end, const char *lim,
 				 const uint8_t *lo_tab)
 {
 	const char *s = p;
 #if defined(__SSSE3__)
-	const __m128i lo_t = _mm_loadu_si128((const __m128i *)(const void *)lo_tab);
-	const __m128i hi_t = _mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi);
-	const __m128i nib = _mm_set1_epi8(0x0f);
 	while (lim - p >= 16) {
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(b, nib));
-		__m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(b, 4), nib));
-		__m128i z = _mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128());
-		unsigned stop = (unsigned)_mm_movemask_epi8(z);
+		unsigned stop = class_stops(_mm_loadu_si128((const __m128i *)(const void *)p), lo_tab);
 		if (end - p < 16)
 			stop |= ~0u << (end - p);
 		if (stop != 0)
@@ -247,6 +265,18 @@ static inline uint32_t token_len(const char *p, const char *end, const char *lim
 static inline uint32_t word_len(const char *p, const char *end, const char *lim)
 {
 	return class_len(p, end, lim, sip_word_lo);
+}
+
+/* End of the URI scheme at p, ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+ * (RFC 3986 3.1), within [p, e); p itself when there is no letter at p. */
+static inline const char *scheme_end(const char *p, const char *e)
+{
+	if (p == e || !is_alpha((uint8_t)*p))
+		return p;
+	for (p++; p < e && (is_alpha((uint8_t)*p) || is_digit((uint8_t)*p) || *p == '+' ||
+			    *p == '-' || *p == '.'); p++)
+		;
+	return p;
 }
 
 /* Numbers: 1*DIGIT, at most max; returns digits consumed or -1. */

@@ -234,14 +234,15 @@ int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_u
 		if (he == NULL)
 			return -SIP_ERR_BAD_URI;
 		he++;
+		if (sip_check_host(h, he, &u->host_type) < 0)
+			return -SIP_ERR_BAD_URI;
 	} else {
+		/* A run of host characters holds no ':': a name or IPv4. */
 		he = q + class_len(q, e, lim, sip_host_lo);
+		u->host_type = name_or_ipv4(h, he);
+		if (u->host_type == SIP_HOST_NONE)
+			return -SIP_ERR_BAD_URI;
 	}
-	/* A run of host characters holds no ':', so it is a name or IPv4. */
-	u->host_type = h < e && *h == '[' ? (sip_check_host(h, he, &u->host_type) < 0 ? SIP_HOST_NONE :
-				    SIP_HOST_IPV6) : name_or_ipv4(h, he);
-	if (u->host_type == SIP_HOST_NONE)
-		return -SIP_ERR_BAD_URI;
 	u->host = u->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
 	q = he;
 
