@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * net.h - layers 2 to 4: the ingress stage (Ethernet, VLAN, IPv4/IPv6,
+ * reassembly, UDP), the egress path (UDP/IP/Ethernet headers, checksums,
+ * fragmentation, next-hop resolution, transmit buffers) and the main lcore's
+ * exception handling (ARP, ICMP echo, IPv6 ND, packets waiting for a MAC).
+ */
+#ifndef SIPEDGE_NET_H
+#define SIPEDGE_NET_H
+
+#include "dp.h"
+#include "worker.h"
+
+/* net_rx_stage - the l2/l3/l4 stage of a worker.
+ * For each slot with step CONTINUE (p->in_port set by the caller): checks
+ * Ethernet (our MAC, broadcast or multicast), the VLAN, IPv4/IPv6 headers and
+ * checksums, that the destination is one of the port's addresses,
+ * reassembles fragments (the slot becomes HELD while a datagram is
+ * incomplete; a completed datagram replaces the slot's mbuf), checks UDP
+ * length and checksum and the listen port. A SIP datagram stays CONTINUE with
+ * p->src, p->dst, p->sip, p->sip_len set (a multi-segment datagram is copied
+ * to w->linear[i]). ARP, ICMP/ICMPv6 to us become EXCEPTION. Everything else
+ * is DROP with its reason. Worker lcores only (or the main lcore for its own
+ * worker struct). */
+void net_rx_stage(struct worker *w, struct dp_burst *b);
+
+/* net_send - send one UDP datagram.
+ * m holds the UDP payload only, contiguous, with at least
+ * RTE_PKTMBUF_HEADROOM bytes of headroom. Adds UDP, IPv4 or IPv6 (by
+ * dst->ip.af) and Ethernet (+VLAN) headers, fills the checksums (or asks the
+ * NIC), fragments when the datagram exceeds the port's MTU, looks up the next
+ * hop's MAC and queues the frame(s) on w's tx buffer of that port; a next hop
+ * without a MAC sends the frame to the main lcore (DP_EXC_RESOLVE).
+ * Consumes m in every case. Returns 0, or -(enum stats_drop) already counted
+ * in w->st. */
+int net_send(struct worker *w, struct rte_mbuf *m, unsigned port,
+	     const struct dp_addr *src, const struct dp_addr *dst);
+
+/* net_tx_flush - transmit what w has buffered on every port; count what the
+ * queue refused (tx_full) and free it. */
+void net_tx_flush(struct worker *w);
+
+/* net_exception - main lcore: handle one packet a worker handed over (ARP,
+ * ICMP, ICMPv6, RESOLVE). m->hash.usr holds (exc | port_idx << 8). Consumes
+ * m. */
+void net_exception(struct worker *mw, struct rte_mbuf *m);
+
+/* net_timer - main lcore, called every few milliseconds: neighbour entries
+ * refreshed before they expire and removed after, resolution retried and
+ * given up (neigh_failed). */
+void net_timer(struct worker *mw);
+
+/* net_init - start-up: neighbour tables for every port (with the static
+ * entries of cfg), reassembly tables and linear buffers for every worker.
+ * Returns 0 or -errno with a message on stderr. */
+int net_init(struct dp *dp);
+
+#endif /* SIPEDGE_NET_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * stats.c - names of the counters of stats.def, sums and printing.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+static const char *const drop_names[] = {
+	[STATS_DROP_NONE] = "none",
+#define DROP(id, help) [STATS_DROP_##id] = #id,
+#include "stats.def"
+};
+
+static const char *const drop_help[] = {
+	[STATS_DROP_NONE] = "",
+#define DROP(id, help) [STATS_DROP_##id] = help,
+#include "stats.def"
+};
+
+static const unsigned reply_codes[] = {
+#define REPLY(code, help) code,
+#include "stats.def"
+};
+
+static const char *const ctr_names[] = {
+#define CTR(id, help) #id,
+#include "stats.def"
+};
+
+static const char *const port_names_[] = {
+#define PORT(id, help) #id,
+#include "stats.def"
+};
+
+static const char *const be_names_[] = {
+#define BE(id, help) #id,
+#include "stats.def"
+};
+
+int stats_reply_idx(unsigned code)
+{
+	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++)
+		if (reply_codes[i] == code)
+			return (int)i;
+	return -1;
+}
+
+unsigned stats_reply_code(unsigned idx)
+{
+	return idx < STATS_REPLY__COUNT ? reply_codes[idx] : 0;
+}
+
+const char *stats_drop_name(unsigned r)
+{
+	return r < STATS_DROP__COUNT ? drop_names[r] : "?";
+}
+
+const char *stats_drop_help(unsigned r)
+{
+	return r < STATS_DROP__COUNT ? drop_help[r] : "?";
+}
+
+const char *stats_ctr_name(unsigned c)
+{
+	return c < STATS_CTR__COUNT ? ctr_names[c] : "?";
+}
+
+const char *stats_port_name(unsigned c)
+{
+	return c < STATS_PORT__COUNT ? port_names_[c] : "?";
+}
+
+const char *stats_be_name(unsigned c)
+{
+	return c < STATS_BE__COUNT ? be_names_[c] : "?";
+}
+
+void stats_add(struct stats_block *sum, const struct stats_block *b)
+{
+	/* the block is an array of uint64_t in disguise */
+	uint64_t *d = (uint64_t *)sum;
+	const uint64_t *s = (const uint64_t *)b;
+
+	for (size_t i = 0; i < sizeof(*b) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+void stats_print(FILE *f, const struct stats_block *s,
+		 const char *const *port_names, unsigned nports,
+		 const char *const *be_names, unsigned nbe)
+{
+	for (unsigned i = 0; i < STATS_CTR__COUNT; i++)
+		if (s->ctr[i])
+			fprintf(f, "  %-28s %" PRIu64 "\n", ctr_names[i], s->ctr[i]);
+	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++)
+		if (s->reply[i])
+			fprintf(f, "  reply_%-22u %" PRIu64 "\n", reply_codes[i],
+				s->reply[i]);
+	for (unsigned i = 1; i < STATS_DROP__COUNT; i++)
+		if (s->drop[i])
+			fprintf(f, "  drop_%-23s %" PRIu64 "\n", drop_names[i],
+				s->drop[i]);
+	for (unsigned p = 0; p < nports && p < STATS_MAX_PORTS; p++)
+		for (unsigned i = 0; i < STATS_PORT__COUNT; i++)
+			fprintf(f, "  port %-10s %-12s %" PRIu64 "\n",
+				port_names ? port_names[p] : "?", port_names_[i],
+				s->port[p][i]);
+	for (unsigned b = 0; b < nbe && b < STATS_MAX_BACKENDS; b++)
+		for (unsigned i = 0; i < STATS_BE__COUNT; i++)
+			fprintf(f, "  backend %-10s %-9s %" PRIu64 "\n",
+				be_names ? be_names[b] : "?", be_names_[i],
+				s->be[b][i]);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * stats.h - per-worker counters (stats.def). Each worker owns one
+ * cache-aligned struct stats_block and increments it without atomics; readers
+ * (the main lcore, telemetry) sum the blocks and accept that a sum may be a
+ * few increments behind.
+ */
+#ifndef SIPEDGE_STATS_H
+#define SIPEDGE_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+
+enum stats_drop {
+	STATS_DROP_NONE = 0,
+#define DROP(id, help) STATS_DROP_##id,
+#include "stats.def"
+	STATS_DROP__COUNT
+};
+
+enum stats_reply {
+#define REPLY(code, help) STATS_REPLY_##code,
+#include "stats.def"
+	STATS_REPLY__COUNT
+};
+
+enum stats_ctr {
+#define CTR(id, help) STATS_##id,
+#include "stats.def"
+	STATS_CTR__COUNT
+};
+
+enum stats_port_ctr {
+#define PORT(id, help) STATS_PORT_##id,
+#include "stats.def"
+	STATS_PORT__COUNT
+};
+
+enum stats_be_ctr {
+#define BE(id, help) STATS_BE_##id,
+#include "stats.def"
+	STATS_BE__COUNT
+};
+
+#define STATS_MAX_PORTS		8u
+#define STATS_MAX_BACKENDS	64u
+
+struct stats_block {
+	uint64_t drop[STATS_DROP__COUNT];
+	uint64_t reply[STATS_REPLY__COUNT];
+	uint64_t ctr[STATS_CTR__COUNT];
+	uint64_t port[STATS_MAX_PORTS][STATS_PORT__COUNT];
+	uint64_t be[STATS_MAX_BACKENDS][STATS_BE__COUNT];
+} __rte_cache_aligned;
+
+/* Index of a reply code in stats_block.reply, or -1 for a code not in
+ * stats.def. */
+int stats_reply_idx(unsigned code);
+unsigned stats_reply_code(unsigned idx);
+
+const char *stats_drop_name(unsigned r);
+const char *stats_drop_help(unsigned r);
+const char *stats_ctr_name(unsigned c);
+const char *stats_port_name(unsigned c);
+const char *stats_be_name(unsigned c);
+
+/* Adds every counter of *b into *sum. */
+void stats_add(struct stats_block *sum, const struct stats_block *b);
+
+/* Prints every non-zero counter of *s, one "name value" line each, ports and
+ * backends named by the callbacks' names (may be NULL: index). */
+void stats_print(FILE *f, const struct stats_block *s,
+		 const char *const *port_names, unsigned nports,
+		 const char *const *be_names, unsigned nbe);
+
+#endif /* SIPEDGE_STATS_H */

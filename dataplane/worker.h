@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * worker.h - one poll-mode worker: its queues, its state, its counters, and
+ * the process-wide state every worker reads (struct dp).
+ *
+ * The main lcore also has a struct worker (id == dp.n_workers) so that the
+ * transmit path (net_send) is the same code for probes and ARP replies as for
+ * forwarded SIP; it owns the last tx queue of every port.
+ */
+#ifndef SIPEDGE_WORKER_H
+#define SIPEDGE_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ip_frag.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "cfg.h"
+#include "dp.h"
+#include "stats.h"
+
+struct be_table;
+
+/* Transmit buffer of one port for one worker: flushed when full and at the
+ * end of every loop iteration. */
+struct worker_txq {
+	uint16_t queue;
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST * 2];
+};
+
+/* An rx queue a worker polls. */
+struct worker_rxq {
+	uint8_t port;	 /* index in dp.ports */
+	uint16_t queue;
+	bool spread;	 /* software RSS: hash each packet to its worker */
+};
+
+struct worker {
+	unsigned id;		 /* 0 .. n_workers-1; n_workers for main */
+	unsigned lcore;
+	struct dp *dp;
+
+	struct worker_rxq rxq[DP_MAX_PORTS];
+	unsigned n_rxq;
+	struct worker_txq txq[DP_MAX_PORTS];
+
+	struct rte_ring *spread_in;  /* software RSS: packets for this worker */
+	struct rte_ring *exc;	     /* to the main lcore (SP/SC) */
+
+	struct rte_mempool *pool;     /* rx and built messages */
+	struct rte_mempool *pool_ind; /* indirect mbufs for fragmentation */
+	struct rte_ip_frag_tbl *frag;
+	struct rte_ip_frag_death_row dr;
+
+	uint64_t now;		 /* TSC at the start of this iteration */
+	struct stats_block *st;
+
+	/* contiguous copies of multi-segment (reassembled) datagrams, one per
+	 * burst slot, allocated at start-up with limits.max_message bytes */
+	char *linear[DP_BURST];
+
+	struct dp_burst burst;
+} __rte_cache_aligned;
+
+/* The process-wide state. Written by the main lcore before the workers
+ * start; afterwards only be (RCU-published) and the neighbour tables (see
+ * neigh.h) change. */
+struct dp {
+	struct cfg cfg;
+	struct sip_limits lim;
+
+	struct dp_port ports[DP_MAX_PORTS];
+	unsigned n_ports;
+	uint32_t listen_mask[DP_MAX_SIP_PORTS]; /* unused */
+
+	unsigned n_workers;
+	struct worker *workers[DP_MAX_WORKERS + 1]; /* + main */
+	struct stats_block *stats;		    /* n_workers + 1 blocks */
+
+	struct rte_mempool *pool;
+	struct rte_mempool *pool_ind;
+
+	/* signing keys, derived from proxy.secret */
+	uint64_t key_branch[2];
+	uint64_t key_token[2];
+
+	/* the backend table in force; workers read it through
+	 * __atomic_load_n(ACQUIRE) between two quiescent-state reports */
+	struct be_table *be;
+	struct rte_rcu_qsbr *qsbr;
+
+	uint64_t tsc_hz;
+	volatile bool stop;
+};
+
+/* Whether p is one of the SIP listen ports (host order). */
+static inline bool worker_is_sip_port(const struct dp *dp, uint16_t p)
+{
+	for (unsigned i = 0; i < dp->cfg.n_sip_ports; i++)
+		if (dp->cfg.sip_ports[i] == p)
+			return true;
+	return false;
+}
+
+/* The lcore entry point of a worker (rte_eal_remote_launch). arg is the
+ * struct worker. Returns 0 when dp->stop is set. */
+int worker_main(void *arg);
+
+/* Runs one burst through every stage and the dispatch step: used by
+ * worker_main and by the benchmark and tests. */
+void worker_process(struct worker *w, struct dp_burst *b);
+
+/* Transmits what is buffered on every port. */
+void worker_flush(struct worker *w);
+
+#endif /* SIPEDGE_WORKER_H */
