@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dp.h"
 
@@ -121,8 +122,10 @@ void cfg_defaults(struct cfg *c);
  * main lcore and the workers, --main-lcore, --file-prefix, --no-pci when no
  * port is a PCI device (and -a for each PCI device otherwise), --vdev for
  * each vdev port, --no-huge/-m, then eal.extra_args, then extra[] (the
- * command line's own pass-through). Strings point into c or extra.
- * Returns argc, or -E2BIG if more than max. */
+ * command line's own pass-through). Strings point into c, extra, or static
+ * storage of cfg.c that lives as long as the process (the lcore list and
+ * numbers; overwritten by the next call). argv[argc] is NULL when max leaves
+ * room for it. Returns argc, or -E2BIG if more than max. */
 int cfg_eal_args(const struct cfg *c, char **argv, int max,
 		 char *const *extra, int n_extra);
 
@@ -132,5 +135,16 @@ int cfg_parse_ip(const char *s, struct dp_ip *ip);
 /* Formats *ip (and port when non-zero, "[v6]:port" style) into buf. */
 const char *cfg_fmt_addr(const struct dp_ip *ip, uint16_t port, char *buf,
 			 size_t len);
+
+/* cfg_port_devname - the name the EAL gives p's device, for
+ * rte_eth_dev_get_port_by_name(): a vdev's name (the part before its first
+ * comma, "net_af_packet0"), or the PCI address in full form
+ * ("0000:03:00.0", as cfg_load stores it). Returns buf. */
+const char *cfg_port_devname(const struct cfg_port *p, char *buf, size_t len);
+
+/* cfg_doc_keys - the key table of docs/config.md (markdown), generated from
+ * cfg_keys.def; the cfg-unit test checks the doc holds it verbatim.
+ * Returns 0 or -EIO. */
+int cfg_doc_keys(FILE *f);
 
 #endif /* SIPEDGE_CFG_H */
