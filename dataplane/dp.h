@@ -108,6 +108,9 @@ struct dp_port {
 	struct dp_ip ip4, ip6;	  /* af 0 when not configured */
 	uint8_t plen4, plen6;	  /* prefix lengths of the on-link subnets */
 	struct dp_ip gw4, gw6;	  /* default gateways, af 0 when none */
+	char ip4_str[16];	  /* "10.0.0.1": as we write it in SIP */
+	char ip6_str[48];	  /* "[fd00::1]": with the brackets */
+	uint8_t ip4_len, ip6_len;
 	uint16_t mtu;		  /* IP MTU */
 	uint16_t vlan;		  /* 802.1Q VID, 0 for untagged */
 	uint16_t nb_rxq;	  /* rx queues; 1 when software spreading */

@@ -52,12 +52,24 @@ struct worker {
 	struct rte_ring *spread_in;  /* software RSS: packets for this worker */
 	struct rte_ring *exc;	     /* to the main lcore (SP/SC) */
 
-	struct rte_mempool *pool;     /* rx and built messages */
+	struct rte_mempool *pool;     /* rx, headers, fragments */
+	struct rte_mempool *pool_out; /* built messages: one segment of
+				       * limits.max_message + slack */
 	struct rte_mempool *pool_ind; /* indirect mbufs for fragmentation */
 	struct rte_ip_frag_tbl *frag;
 	struct rte_ip_frag_death_row dr;
 
 	uint64_t now;		 /* TSC at the start of this iteration */
+
+	/* net (net_init): the IPv4 identification / IPv6 fragment id of the
+	 * next datagram this worker sends, and when net_rx_stage next sweeps
+	 * the reassembly table for expired datagrams */
+	struct {
+		uint32_t ip_id;
+		uint64_t sweep_next;
+		uint64_t sweep_period;
+	} net;
+
 	struct stats_block *st;
 
 	/* contiguous copies of multi-segment (reassembled) datagrams, one per
@@ -83,7 +95,10 @@ struct dp {
 	struct stats_block *stats;		    /* n_workers + 1 blocks */
 
 	struct rte_mempool *pool;
+	struct rte_mempool *pool_out;
 	struct rte_mempool *pool_ind;
+	uint8_t port_idx[RTE_MAX_ETHPORTS]; /* ethdev id -> index in ports */
+	struct rte_ring *main_tx[DP_MAX_PORTS]; /* see port_main_has_txq() */
 
 	/* signing keys, derived from proxy.secret */
 	uint64_t key_branch[2];
@@ -93,6 +108,8 @@ struct dp {
 	 * __atomic_load_n(ACQUIRE) between two quiescent-state reports */
 	struct be_table *be;
 	struct rte_rcu_qsbr *qsbr;
+	volatile uint8_t be_up[DP_MAX_BACKENDS]; /* health, for readers outside
+						  * RCU (telemetry) */
 
 	uint64_t tsc_hz;
 	volatile bool stop;
@@ -106,6 +123,32 @@ static inline bool worker_is_sip_port(const struct dp *dp, uint16_t p)
 			return true;
 	return false;
 }
+
+/* The first port of a role with an address of family af (4 or 6), or -1.
+ * Ports are few: a linear scan beats any index. */
+static inline int dp_port_for(const struct dp *dp, unsigned role, unsigned af)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct dp_port *pt = &dp->ports[i];
+
+		if (pt->role == role && (af == 6 ? pt->ip6.af : pt->ip4.af))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Our address of family af on port pt (af 0 when it has none). */
+static inline const struct dp_ip *dp_port_ip(const struct dp_port *pt,
+					     unsigned af)
+{
+	return af == 6 ? &pt->ip6 : &pt->ip4;
+}
+
+/* dp_init - with dp->cfg loaded and the EAL up: keys, pools, ports,
+ * workers, rings, RCU, net, backends. Returns 0 or -errno, the reason on
+ * stderr. Main lcore. dp_fini undoes what was done (also after a failure). */
+int dp_init(struct dp *dp);
+void dp_fini(struct dp *dp);
 
 /* The lcore entry point of a worker (rte_eal_remote_launch). arg is the
  * struct worker. Returns 0 when dp->stop is set. */

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * backend.c - rendezvous hashing over the healthy backends, OPTIONS health
+ * probes from the main lcore, and RCU publication of the table (backend.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "backend.h"
+#include "net.h"
+#include "token.h"
+#include "worker.h"
+
+/* ---- rendezvous hashing ---- */
+
+/* log2(1 + i/256) in Q16, for the fixed-point -ln(u) below. */
+static uint32_t log2_tbl[256];
+
+static void log2_tbl_init(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		/* log2 by bisection-free series is overkill: the C library is
+		 * fine at start-up */
+		double x = 1.0 + i / 256.0, l = 0;
+
+		/* log2(x) for x in [1,2) by repeated squaring, 16 bits */
+		for (int b = 0; b < 16; b++) {
+			x *= x;
+			l *= 2;
+			if (x >= 2.0) {
+				x /= 2.0;
+				l += 1;
+			}
+		}
+		log2_tbl[i] = (uint32_t)l;
+	}
+}
+
+/* 64-bit finalizer (MurmurHash3 fmix64): spreads the per-backend mix. */
+static inline uint64_t fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/* -log2(x / 2^64) in Q16, for x > 0: how "small" the uniform draw is. The
+ * table's 8 mantissa bits make scores exact to ~0.5 %, which only matters
+ * when two backends nearly tie, and then either answer is consistent. */
+static inline uint32_t neg_log2_q16(uint64_t x)
+{
+	unsigned lz = (unsigned)__builtin_clzll(x | 1);
+	unsigned mant = (unsigned)((x << lz) >> 55) & 255; /* bits after the top one */
+	uint32_t l2 = ((63u - lz) << 16) + log2_tbl[mant];
+
+	return (64u << 16) - l2;
+}
+
+const struct be *be_pick(const struct be_table *t, const char *callid,
+			 uint32_t len)
+{
+	const struct be *best = NULL;
+	uint64_t best_w = 0, best_l = 1;
+	uint64_t h;
+
+	if (t == NULL || t->n == 0)
+		return NULL;
+	h = (uint64_t)rte_hash_crc(callid, len, 0x5151) << 32 |
+	    rte_hash_crc(callid, len, 0xe3e3);
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct be *b = &t->b[i];
+		uint64_t l = neg_log2_q16(fmix64(h ^ b->seed));
+
+		/* score = w / l; compare w_i * l_best > w_best * l_i, no division */
+		if (best == NULL || (uint64_t)b->weight * best_l > best_w * l) {
+			best = b;
+			best_w = b->weight;
+			best_l = l;
+		}
+	}
+	return best;
+}
+
+/* ---- health ---- */
+
+struct be_probe_state {
+	bool healthy;
+	bool waiting;		/* a probe is out */
+	uint32_t seq;		/* CSeq of the probe out */
+	uint64_t sent_at, next_at;
+	unsigned fails, oks;	/* consecutive */
+};
+
+static struct be_probe_state probe[DP_MAX_BACKENDS];
+static struct be_table *retired;	/* waiting for a grace period */
+static uint64_t retired_token;
+
+const char *be_name(const struct dp *dp, unsigned idx)
+{
+	return idx < dp->cfg.n_backends ? dp->cfg.backends[idx].name : "?";
+}
+
+static struct be_table *table_build(const struct dp *dp)
+{
+	struct be_table *t = rte_zmalloc("be_table", sizeof(*t), RTE_CACHE_LINE_SIZE);
+
+	if (t == NULL)
+		return NULL;
+	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
+		const struct cfg_backend *cb = &dp->cfg.backends[i];
+		struct be *b;
+
+		if (!cb->enabled || !probe[i].healthy)
+			continue;
+		b = &t->b[t->n++];
+		b->addr = cb->addr;
+		b->weight = cb->weight;
+		b->idx = (uint8_t)i;
+		b->up = true;
+		b->seed = fmix64(rte_hash_crc(cb->name, (uint32_t)strlen(cb->name), 0x7777) |
+				 (uint64_t)i << 40);
+	}
+	return t;
+}
+
+int be_init(struct dp *dp)
+{
+	uint64_t now = rte_rdtsc();
+
+	log2_tbl_init();
+	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
+		probe[i] = (struct be_probe_state){.healthy = true, .next_at = now};
+		dp->be_up[i] = dp->cfg.backends[i].enabled;
+	}
+	dp->be = table_build(dp);
+	return dp->be ? 0 : -ENOMEM;
+}
+
+/* Publishes a new table; the old one is freed after a grace period. Only one
+ * table waits for retirement at a time: a health change while one waits
+ * first waits (a few microseconds: workers report every loop). */
+static void table_publish(struct dp *dp)
+{
+	struct be_table *t = table_build(dp), *old;
+
+	if (t == NULL) {
+		RTE_LOG(ERR, USER1, "backends: out of memory, table not updated\n");
+		return;
+	}
+	if (retired != NULL) {
+		rte_rcu_qsbr_check(dp->qsbr, retired_token, true);
+		rte_free(retired);
+		retired = NULL;
+	}
+	old = dp->be;
+	/* release: the table's contents are visible before its pointer */
+	__atomic_store_n(&dp->be, t, __ATOMIC_RELEASE);
+	retired = old;
+	retired_token = rte_rcu_qsbr_start(dp->qsbr);
+}
+
+static void set_health(struct dp *dp, struct worker *mw, unsigned i, bool up)
+{
+	char a[64];
+
+	probe[i].healthy = up;
+	dp->be_up[i] = up;
+	mw->st->be[i][up ? STATS_BE_went_up : STATS_BE_went_down]++;
+	RTE_LOG(NOTICE, USER1, "backend %s (%s): %s after %u %s\n", be_name(dp, i),
+		cfg_fmt_addr(&dp->cfg.backends[i].addr.ip, dp->cfg.backends[i].addr.port,
+			     a, sizeof(a)),
+		up ? "UP" : "DOWN", up ? probe[i].oks : probe[i].fails,
+		up ? "successful probes" : "failed probes");
+	table_publish(dp);
+}
+
+static void probe_result(struct dp *dp, struct worker *mw, unsigned i, bool ok)
+{
+	struct be_probe_state *s = &probe[i];
+
+	s->waiting = false;
+	if (ok) {
+		mw->st->be[i][STATS_BE_probes_ok]++;
+		s->fails = 0;
+		s->oks++;
+		if (!s->healthy && s->oks >= dp->cfg.probe.up_after)
+			set_health(dp, mw, i, true);
+	} else {
+		mw->st->be[i][STATS_BE_probes_failed]++;
+		s->oks = 0;
+		s->fails++;
+		if (s->healthy && s->fails >= dp->cfg.probe.down_after)
+			set_health(dp, mw, i, false);
+	}
+}
+
+static int fmt_host(const struct dp_ip *ip, char *buf, size_t len)
+{
+	char tmp[64];
+
+	cfg_fmt_addr(ip, 0, tmp, sizeof(tmp));
+	return snprintf(buf, len, ip->af == 6 ? "[%s]" : "%s", tmp);
+}
+
+/* Builds and sends one OPTIONS to backend i. Call-ID "probe-<i>-<seq>" lets
+ * the reply find its backend; the branch is signed like any of ours, so the
+ * worker that receives the response knows it is ours, and finding no Via
+ * under ours, hands it here. */
+static void probe_send(struct dp *dp, struct worker *mw, unsigned i)
+{
+	const struct cfg_backend *cb = &dp->cfg.backends[i];
+	struct be_probe_state *s = &probe[i];
+	int pi = dp_port_for(dp, DP_ROLE_CORE, cb->addr.ip.af);
+	char me[80], them[80], br[TOKEN_BRANCH_LEN + 1];
+	struct dp_addr src;
+	struct rte_mbuf *m;
+	char *p;
+	int n;
+
+	if (pi < 0)
+		return;
+	m = rte_pktmbuf_alloc(mw->pool);
+	if (m == NULL) {
+		mw->st->drop[STATS_DROP_no_mbuf]++;
+		return;
+	}
+	s->seq++;
+	src.ip = *dp_port_ip(&dp->ports[pi], cb->addr.ip.af);
+	src.port = dp->cfg.sip_ports[0];
+	fmt_host(&src.ip, me, sizeof(me));
+	fmt_host(&cb->addr.ip, them, sizeof(them));
+	token_branch(dp->key_branch,
+		     token_siphash(dp->key_branch, (uint64_t[]){i, s->seq}, 16), br);
+	br[TOKEN_BRANCH_LEN] = '\0';
+	p = rte_pktmbuf_mtod(m, char *);
+	n = snprintf(p, rte_pktmbuf_tailroom(m),
+		     "OPTIONS sip:%s:%u SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:sipedge@%s>;tag=%08" PRIx64 "\r\n"
+		     "To: <sip:%s:%u>\r\n"
+		     "Call-ID: probe-%u-%u@%s\r\n"
+		     "CSeq: %u OPTIONS\r\n"
+		     "User-Agent: %s\r\n"
+		     "Content-Length: 0\r\n\r\n",
+		     them, cb->addr.port, me, src.port, br, me,
+		     dp->key_branch[0] & 0xffffffff, them, cb->addr.port, i, s->seq,
+		     me, s->seq, dp->cfg.proxy.server);
+	if (n < 0 || (unsigned)n >= rte_pktmbuf_tailroom(m)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_append(m, (uint16_t)n);
+	s->waiting = true;
+	s->sent_at = mw->now;
+	mw->st->be[i][STATS_BE_probes_sent]++;
+	net_send(mw, m, (unsigned)pi, &src, &cb->addr);
+}
+
+void be_poll(struct dp *dp, struct worker *mw)
+{
+	uint64_t now = mw->now;
+	uint64_t timeout = dp->tsc_hz / 1000 * dp->cfg.probe.timeout_ms;
+	uint64_t interval = dp->tsc_hz / 1000 * dp->cfg.probe.interval_ms;
+
+	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
+		struct be_probe_state *s = &probe[i];
+
+		if (!dp->cfg.backends[i].enabled)
+			continue;
+		if (s->waiting && now - s->sent_at > timeout)
+			probe_result(dp, mw, i, false);
+		if (now >= s->next_at) {
+			s->next_at = now + interval;
+			if (!s->waiting)
+				probe_send(dp, mw, i);
+		}
+	}
+	if (retired != NULL && rte_rcu_qsbr_check(dp->qsbr, retired_token, false) == 1) {
+		rte_free(retired);
+		retired = NULL;
+	}
+}
+
+void be_probe_reply(struct dp *dp, struct worker *mw, struct rte_mbuf *m)
+{
+	struct sip_msg *msg = &mw->burst.msg[0];
+	unsigned idx, seq;
+	char cid[64];
+	int n;
+
+	/* the worker left the mbuf's data at the SIP payload, one segment */
+	if (sip_parse(rte_pktmbuf_mtod(m, const char *), rte_pktmbuf_data_len(m),
+		      &dp->lim, 0, msg) < 0 || (msg->flags & SIP_MSG_REQUEST))
+		goto stray;
+	if (msg->call_id.len < 8 || msg->call_id.len >= sizeof(cid) ||
+	    memcmp(msg->call_id.p, "probe-", 6) != 0)
+		goto stray;
+	memcpy(cid, msg->call_id.p, msg->call_id.len);
+	cid[msg->call_id.len] = '\0';
+	n = sscanf(cid + 6, "%u-%u@", &idx, &seq);
+	if (n != 2 || idx >= dp->cfg.n_backends || !probe[idx].waiting ||
+	    probe[idx].seq != seq || msg->cseq != seq)
+		goto stray;
+	if (msg->status < 200)
+		goto done; /* provisional: the final one decides */
+	/* any final answer shows the server alive, except 503 (overloaded) */
+	probe_result(dp, mw, idx, msg->status != 503);
+done:
+	rte_pktmbuf_free(m);
+	return;
+stray:
+	mw->st->drop[STATS_DROP_resp_stray]++;
+	rte_pktmbuf_free(m);
+}
+
+void be_fini(struct dp *dp)
+{
+	rte_free(retired);
+	retired = NULL;
+	rte_free(dp->be);
+	dp->be = NULL;
+}

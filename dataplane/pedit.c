@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * pedit.c - the edit list and the address helpers of proxy_priv.h.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "proxy_priv.h"
+
+int32_t pe_sort(struct pedits *pe, uint32_t len)
+{
+	int32_t delta = 0;
+
+	if (pe->overflow)
+		return INT32_MIN;
+	/* insertion sort: at most PE_MAX entries, nearly always in order. At
+	 * one offset, pure insertions go before a deletion (our Via goes in
+	 * where a Route line we pop starts); among insertions, order is kept. */
+	for (unsigned i = 1; i < pe->n; i++) {
+		struct pedit x = pe->e[i];
+		unsigned j = i;
+
+		while (j > 0 && (pe->e[j - 1].off > x.off ||
+				 (pe->e[j - 1].off == x.off && pe->e[j - 1].del && !x.del))) {
+			pe->e[j] = pe->e[j - 1];
+			j--;
+		}
+		pe->e[j] = x;
+	}
+	for (unsigned i = 0; i < pe->n; i++) {
+		const struct pedit *e = &pe->e[i];
+
+		if (e->off + e->del > len)
+			return INT32_MIN;
+		if (i + 1 < pe->n && e->off + e->del > pe->e[i + 1].off)
+			return INT32_MIN;
+		delta += (int32_t)e->ins_len - (int32_t)e->del;
+	}
+	return delta;
+}
+
+void pe_apply(const struct pedits *pe, const char *src, uint32_t len, char *out)
+{
+	uint32_t pos = 0;
+
+	for (unsigned i = 0; i < pe->n; i++) {
+		const struct pedit *e = &pe->e[i];
+
+		memcpy(out, src + pos, e->off - pos);
+		out += e->off - pos;
+		if (e->ins_len) {
+			memcpy(out, e->ins, e->ins_len);
+			out += e->ins_len;
+		}
+		pos = e->off + e->del;
+	}
+	memcpy(out, src + pos, len - pos);
+}
+
+unsigned px_fmt_ip(const struct dp_ip *ip, bool brackets, char *out)
+{
+	if (ip->af == 4) {
+		char *o = out;
+
+		for (int k = 0; k < 4; k++) {
+			unsigned v = ip->a[k];
+
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			if (k < 3)
+				*o++ = '.';
+		}
+		return (unsigned)(o - out);
+	}
+	char tmp[INET6_ADDRSTRLEN];
+	unsigned n;
+
+	inet_ntop(AF_INET6, ip->a, tmp, sizeof(tmp));
+	n = (unsigned)strlen(tmp);
+	if (!brackets) {
+		memcpy(out, tmp, n);
+		return n;
+	}
+	out[0] = '[';
+	memcpy(out + 1, tmp, n);
+	out[n + 1] = ']';
+	return n + 2;
+}
+
+bool px_parse_ip(const char *p, uint32_t len, uint8_t host_type, struct dp_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (host_type == SIP_HOST_IPV4) {
+		unsigned k = 0, v = 0, digits = 0;
+
+		for (uint32_t i = 0; i < len; i++) {
+			char c = p[i];
+
+			if (c >= '0' && c <= '9') {
+				v = v * 10 + (unsigned)(c - '0');
+				if (++digits > 3 || v > 255)
+					return false;
+			} else if (c == '.' && digits && k < 3) {
+				ip->a[k++] = (uint8_t)v;
+				v = digits = 0;
+			} else {
+				return false;
+			}
+		}
+		if (k != 3 || !digits)
+			return false;
+		ip->a[3] = (uint8_t)v;
+		ip->af = 4;
+		return true;
+	}
+	if (host_type == SIP_HOST_IPV6) {
+		char tmp[INET6_ADDRSTRLEN + 1];
+
+		if (len >= sizeof(tmp))
+			return false;
+		memcpy(tmp, p, len);
+		tmp[len] = '\0';
+		if (inet_pton(AF_INET6, tmp, ip->a) != 1)
+			return false;
+		ip->af = 6;
+		return true;
+	}
+	return false;
+}
+
+bool px_is_our_ip(const struct dp *dp, const struct dp_ip *ip)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct dp_port *pt = &dp->ports[i];
+		const struct dp_ip *our = ip->af == 6 ? &pt->ip6 : &pt->ip4;
+
+		if (our->af == ip->af && memcmp(our->a, ip->a, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+const char *px_param_at(struct sip_str params, const char *name, uint32_t nlen,
+			struct sip_str *value)
+{
+	const char *p = params.p, *e = params.p + params.len;
+
+	/* params starts at the first name (no ';'); later ones follow a ';'
+	 * that may have LWS around it */
+	while (p < e) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == ';'))
+			p++;
+		const char *n = p;
+
+		while (p < e && *p != '=' && *p != ';' && *p != ' ' && *p != '\t')
+			p++;
+		bool hit = (uint32_t)(p - n) == nlen &&
+			   sip_str_ieq((struct sip_str){n, nlen}, name, nlen);
+		const char *after = p;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		value->p = NULL;
+		value->len = 0;
+		if (p < e && *p == '=') {
+			p++;
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			const char *v = p;
+
+			if (p < e && *p == '"') {
+				for (p++; p < e && *p != '"'; p++)
+					if (*p == '\\' && p + 1 < e)
+						p++;
+				if (p < e)
+					p++;
+			} else {
+				while (p < e && *p != ';' && *p != ' ' && *p != '\t')
+					p++;
+			}
+			value->p = v;
+			value->len = (uint32_t)(p - v);
+		}
+		if (hit)
+			return after;
+		while (p < e && *p != ';')
+			p++;
+	}
+	return NULL;
+}
+
+unsigned px_utoa(char *out, uint32_t v)
+{
+	char d[10];
+	unsigned n = 0;
+	int k = 0;
+
+	do {
+		d[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k)
+		out[n++] = d[--k];
+	return n;
+}
+
+static void via_rport(struct pedits *pe, const char *base,
+		      const struct sip_via *v, uint16_t port)
+{
+	struct sip_str rv;
+	const char *rp = px_param_at(v->params, SIP_LIT("rport"), &rv);
+	char *s;
+	unsigned n = 0;
+
+	if (rp == NULL || (s = pe_alloc(pe, 8)) == NULL)
+		return;
+	if (rv.p == NULL)
+		s[n++] = '=';
+	n += px_utoa(s + n, port);
+	if (rv.p == NULL)
+		pe_add(pe, (uint32_t)(rp - base), 0, s, n);
+	else
+		pe_add(pe, (uint32_t)(rv.p - base), rv.len, s, n);
+}
+
+void px_via_nat(struct pedits *pe, const char *base, struct sip_str val,
+		const struct sip_via *v, const struct dp_addr *src)
+{
+	struct dp_ip host;
+	bool same = px_parse_ip(v->host.p, v->host.len, v->host_type, &host) &&
+		    memcmp(&host, &src->ip, sizeof(host)) == 0;
+	char *s;
+
+	if (same && !v->has_rport)
+		return; /* RFC 3261 18.2.1: nothing to say */
+	/* rport first: when ";rport" ends the element, its "=port" and our
+	 * ";received=" are both inserted at the element's end, in this order */
+	if (v->has_rport)
+		via_rport(pe, base, v, src->port);
+	if (v->received.p != NULL) {
+		if ((s = pe_alloc(pe, 48)) != NULL)
+			pe_add(pe, (uint32_t)(v->received.p - base), v->received.len, s,
+			       px_fmt_ip(&src->ip, false, s));
+	} else if ((s = pe_alloc(pe, 64)) != NULL) {
+		memcpy(s, ";received=", 10);
+		pe_add(pe, (uint32_t)(val.p + val.len - base), 0, s,
+		       10 + px_fmt_ip(&src->ip, false, s + 10));
+	}
+}
+
+uint32_t px_line_end(const struct sip_msg *m, unsigned i)
+{
+	const char *e = m->buf + m->hdrs[i].value_off + m->hdrs[i].value_len;
+	const char *lf = memchr(e, '\n', m->hdr_len - (uint32_t)(e - m->buf));
+
+	return lf ? (uint32_t)(lf + 1 - m->buf) : m->hdr_len;
+}

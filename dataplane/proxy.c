@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * proxy.c - the SIP stages of a worker (proxy.h): parsing and the RFC 3261
+ * stateless proxy.
+ *
+ * Stateless means every decision comes from the message and the keys:
+ *  - a request from the access side goes to the backend that rendezvous
+ *    hashing of its Call-ID picks, so a dialog, its CANCEL and every
+ *    retransmission land on one backend;
+ *  - our Via branch is a hash of what identifies the transaction (RFC 3261
+ *    16.11), signed, so a retransmission gets the same branch and a response
+ *    proves it went through us;
+ *  - Record-Route and Path carry a signed flow token of the client's
+ *    address and port, so requests from the core find the client's NAT
+ *    binding with no per-call state.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <string.h>
+
+#include <rte_hash_crc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "backend.h"
+#include "proxy.h"
+#include "proxy_priv.h"
+#include "token.h"
+
+/* ---- parse stage ---- */
+
+static bool starts_with(const char *p, uint32_t len, const char *lit, uint32_t n)
+{
+	return len >= n && memcmp(p, lit, n) == 0;
+}
+
+void proxy_parse_stage(struct worker *w, struct dp_burst *b)
+{
+	struct dp *dp = w->dp;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		struct dp_pkt *p = &b->p[i];
+		struct sip_msg *msg = &b->msg[i];
+		int rc;
+
+		if (i + 1 < b->n && b->p[i + 1].sip)
+			rte_prefetch0(b->p[i + 1].sip);
+		if (p->step != DP_STEP_CONTINUE)
+			continue;
+		if (p->sip == NULL) {
+			/* over limits.max_message and not contiguous: no bytes
+			 * to answer from */
+			p->step = DP_STEP_DROP;
+			p->reason = STATS_DROP_sip_too_big;
+			continue;
+		}
+		rc = sip_parse(p->sip, p->sip_len, &dp->lim, 0, msg);
+		if (rc > 0) {
+			w->st->ctr[msg->flags & SIP_MSG_REQUEST ? STATS_sip_requests
+								 : STATS_sip_responses]++;
+			continue;
+		}
+		/* Malformed. RFC 3261 8.2.6: a request gets 400 (513 when too
+		 * big); a response or an ACK is never answered. */
+		msg->len = 0; /* tells proxy_reply to salvage what it can */
+		p->sip_err = (uint8_t)-rc;
+		p->step = DP_STEP_DROP;
+		if (starts_with(p->sip, p->sip_len, SIP_LIT("SIP/")))
+			p->reason = STATS_DROP_sip_malformed_resp;
+		else if (starts_with(p->sip, p->sip_len, SIP_LIT("ACK ")))
+			p->reason = STATS_DROP_sip_malformed_ack;
+		else if (!dp->cfg.proxy.reply_malformed)
+			p->reason = rc == -SIP_ERR_TOO_LARGE ? STATS_DROP_sip_too_big
+							      : STATS_DROP_sip_malformed;
+		else {
+			p->step = DP_STEP_REPLY;
+			p->reply_code = rc == -SIP_ERR_TOO_LARGE ? 513 : 400;
+		}
+	}
+}
+
+/* ---- helpers ---- */
+
+static inline void set_drop(struct dp_pkt *p, unsigned reason)
+{
+	p->step = DP_STEP_DROP;
+	p->reason = (uint8_t)reason;
+}
+
+static inline void set_reply(struct dp_pkt *p, unsigned code)
+{
+	p->step = DP_STEP_REPLY;
+	p->reply_code = (uint16_t)code;
+}
+
+/* Whether a URI names us: one of our addresses, and a listen port (or no
+ * port, which means 5060 for sip:). */
+static bool uri_is_us(const struct dp *dp, const struct sip_uri *u)
+{
+	struct dp_ip ip;
+	uint16_t port = u->port ? u->port : 5060;
+
+	if (!px_parse_ip(u->host.p, u->host.len, u->host_type, &ip))
+		return false;
+	return px_is_our_ip(dp, &ip) && worker_is_sip_port(dp, port);
+}
+
+/* Our Route entries at the top of the Route set: deleted from the message,
+ * and the first flow token among them decoded. Returns -1 for a tampered
+ * token, 0 otherwise; *left tells whether Route entries not ours remain
+ * (*next_hop is then the URI of the first one). */
+struct routes {
+	bool token;		/* *client holds a verified flow token */
+	bool left;		/* a Route not ours remains */
+	struct sip_uri next;	/* the first remaining Route's URI */
+	struct dp_addr client;
+};
+
+static int pop_routes(const struct dp *dp, const struct sip_msg *m,
+		      struct pedits *pe, struct routes *r)
+{
+	struct sip_iter it;
+	struct sip_str val;
+	int hdr = -1;
+	uint32_t del_from = 0; /* start of the first ours element in hdr */
+	bool any_in_hdr = false;
+
+	memset(r, 0, sizeof(*r));
+	if (m->first[SIP_HDR_ROUTE] == SIP_HDR_NONE)
+		return 0;
+	sip_iter_init(&it);
+	while (sip_value_next(m, SIP_HDR_ROUTE, &it, &val) == 1) {
+		struct sip_nameaddr na;
+		struct sip_uri u;
+		bool ours;
+
+		if (it.hdr != hdr) {
+			/* the previous header was ours entirely: drop its line */
+			if (any_in_hdr)
+				pe_add(pe, m->hdrs[hdr].name_off,
+				       px_line_end(m, (unsigned)hdr) - m->hdrs[hdr].name_off,
+				       NULL, 0);
+			hdr = it.hdr;
+			any_in_hdr = false;
+		}
+		ours = sip_parse_nameaddr(val.p, val.len, &na) > 0 &&
+		       sip_parse_uri(na.uri.p, na.uri.len, &u) > 0 && uri_is_us(dp, &u);
+		if (!ours) {
+			r->left = true;
+			if (sip_parse_nameaddr(val.p, val.len, &na) > 0)
+				sip_parse_uri(na.uri.p, na.uri.len, &r->next);
+			if (any_in_hdr) /* ours elements before this one, same line */
+				pe_add(pe, del_from, (uint32_t)(val.p - m->buf) - del_from,
+				       NULL, 0);
+			return 0;
+		}
+		if (!any_in_hdr)
+			del_from = (uint32_t)(val.p - m->buf);
+		any_in_hdr = true;
+		if (!r->token && u.user.len) {
+			int t = token_flow_parse(dp->key_token, u.user.p, u.user.len,
+						 &r->client);
+
+			if (t < 0)
+				return -1;
+			r->token = t > 0;
+		}
+	}
+	if (any_in_hdr)
+		pe_add(pe, m->hdrs[hdr].name_off,
+		       px_line_end(m, (unsigned)hdr) - m->hdrs[hdr].name_off, NULL, 0);
+	return 0;
+}
+
+/* RFC 3261 16.11: the branch of a stateless proxy must be the same for a
+ * retransmission (and a CANCEL or non-2xx ACK of the same INVITE) and
+ * differ for a different request. With an RFC 3261 top Via the client's
+ * branch says it all; an RFC 2543 client's transaction is named by the
+ * 16.6/17.2.3 fields. The in-port's role is mixed in so that a request that
+ * crosses us twice (a spiral) gets two branches. */
+static uint64_t branch_hash(const struct sip_msg *m, const struct sip_via *top,
+			    unsigned role)
+{
+	uint32_t lo = 0x5eed0000u + role, hi = 0xb7a2c10du ^ role;
+
+	lo = rte_hash_crc(m->ruri.p, m->ruri.len, lo);
+	if (top->branch.len > 7 && memcmp(top->branch.p, "z9hG4bK", 7) == 0) {
+		lo = rte_hash_crc(top->branch.p, top->branch.len, lo);
+		hi = rte_hash_crc(top->branch.p, top->branch.len, hi);
+	} else {
+		hi = rte_hash_crc(top->host.p, top->host.len, hi);
+		hi = rte_hash_crc(m->call_id.p, m->call_id.len, hi);
+		hi = rte_hash_crc_4byte(m->cseq, hi);
+		lo = rte_hash_crc(m->call_id.p, m->call_id.len, lo);
+		for (int id = SIP_HDR_FROM; id <= SIP_HDR_TO; id += SIP_HDR_TO - SIP_HDR_FROM) {
+			int k = sip_hdr_first(m, (enum sip_hdr_id)id);
+			struct sip_nameaddr na;
+
+			if (k >= 0) {
+				struct sip_str v = sip_hdr_value(m, (unsigned)k);
+
+				if (sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.len)
+					hi = rte_hash_crc(na.tag.p, na.tag.len, hi);
+			}
+		}
+	}
+	rte_hash_crc_4byte(hi, lo);
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Whether a Via of the message already carries branch br: the request went
+ * through us before with this very transaction (RFC 3261 16.3 step 4). */
+static bool seen_branch(const struct sip_msg *m, const char *br)
+{
+	for (int k = sip_hdr_first(m, SIP_HDR_VIA); k >= 0; k = sip_hdr_next(m, k)) {
+		struct sip_str v = sip_hdr_value(m, (unsigned)k);
+
+		if (v.len >= TOKEN_BRANCH_LEN && memmem(v.p, v.len, br, TOKEN_BRANCH_LEN))
+			return true;
+	}
+	return false;
+}
+
+static bool to_has_tag(const struct sip_msg *m)
+{
+	int k = sip_hdr_first(m, SIP_HDR_TO);
+	struct sip_nameaddr na;
+	struct sip_str v;
+
+	if (k < 0)
+		return false;
+	v = sip_hdr_value(m, (unsigned)k);
+	return sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.p != NULL;
+}
+
+/* Dialog-creating requests get Record-Route (RFC 3261 16.6 step 4). */
+static bool creates_dialog(const struct sip_msg *m)
+{
+	switch (m->method) {
+	case SIP_METHOD_INVITE:
+	case SIP_METHOD_SUBSCRIBE:
+	case SIP_METHOD_REFER:
+		return !to_has_tag(m);
+	default:
+		return false;
+	}
+}
+
+static char *put(char *o, const char *s, unsigned n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+static char *put_u16(char *o, unsigned v)
+{
+	return o + px_utoa(o, v);
+}
+
+/* "<host>:<port>" of one of our ports for family af. */
+static char *put_us(char *o, const struct dp_port *pt, unsigned af, uint16_t port)
+{
+	if (af == 6)
+		o = put(o, pt->ip6_str, pt->ip6_len);
+	else
+		o = put(o, pt->ip4_str, pt->ip4_len);
+	*o++ = ':';
+	return put_u16(o, port);
+}
+
+/* One Record-Route (or Path) URI with our flow token. */
+static char *put_rr_uri(char *o, const struct dp *dp, const struct dp_port *pt,
+			unsigned af, uint16_t port, const char *tok, unsigned tlen,
+			bool path)
+{
+	o = put(o, "<sip:", 5);
+	o = put(o, tok, tlen);
+	*o++ = '@';
+	o = put_us(o, pt, af, port);
+	o = path ? put(o, ";lr;ob>", 7) : put(o, ";lr>", 4);
+	(void)dp;
+	return o;
+}
+
+/* The lines inserted after the start line of a forwarded request: our Via,
+ * then Record-Route or Path, then Max-Forwards when it was missing. */
+struct hop {
+	const struct dp_port *out, *in; /* egress and ingress ports */
+	unsigned out_af, in_af;		/* families used on each side */
+	uint16_t port;			/* our SIP port */
+	const char *br;
+	bool rr, path, add_mf;
+	const struct dp_addr *client;	/* the flow for the token */
+};
+
+static void insert_hop(const struct dp *dp, const struct sip_msg *m,
+		       struct pedits *pe, const struct hop *h)
+{
+	char *s = pe_alloc(pe, 512), *o = s;
+	char tok[TOKEN_FLOW_MAX];
+	unsigned tlen = 0;
+
+	if (s == NULL)
+		return;
+	o = put(o, "Via: SIP/2.0/UDP ", 17);
+	o = put_us(o, h->out, h->out_af, h->port);
+	o = put(o, ";branch=", 8);
+	o = put(o, h->br, TOKEN_BRANCH_LEN);
+	o = put(o, "\r\n", 2);
+	if (h->rr || h->path)
+		tlen = token_flow(dp->key_token, h->client, tok);
+	if (h->rr) {
+		/* RFC 5658 double record-routing: the entry facing the next hop
+		 * on top, the one facing where the request came from below */
+		o = put(o, "Record-Route: ", 14);
+		o = put_rr_uri(o, dp, h->out, h->out_af, h->port, tok, tlen, false);
+		o = put(o, ", ", 2);
+		o = put_rr_uri(o, dp, h->in, h->in_af, h->port, tok, tlen, false);
+		o = put(o, "\r\n", 2);
+	}
+	if (h->path) {
+		o = put(o, "Path: ", 6);
+		o = put_rr_uri(o, dp, h->out, h->out_af, h->port, tok, tlen, true);
+		o = put(o, "\r\n", 2);
+	}
+	if (h->add_mf)
+		o = put(o, "Max-Forwards: 70\r\n", 18);
+	pe_add(pe, m->hdrs[0].name_off, 0, s, (uint32_t)(o - s));
+}
+
+/* Max-Forwards decremented in place (RFC 3261 16.6 step 3). */
+static void edit_max_forwards(const struct sip_msg *m, struct pedits *pe)
+{
+	int k = sip_hdr_first(m, SIP_HDR_MAX_FORWARDS);
+	char *s;
+
+	if (k < 0 || (s = pe_alloc(pe, 4)) == NULL)
+		return;
+	pe_add(pe, m->hdrs[k].value_off, m->hdrs[k].value_len, s,
+	       (uint32_t)(put_u16(s, (unsigned)m->max_forwards - 1) - s));
+}
+
+/* Builds the output message into a fresh mbuf. */
+static struct rte_mbuf *emit(struct worker *w, const struct sip_msg *m,
+			     struct pedits *pe, unsigned *reason)
+{
+	int32_t delta = pe_sort(pe, m->len);
+	struct rte_mbuf *o;
+	uint32_t len;
+
+	if (delta == INT32_MIN || (int64_t)m->len + delta > (int64_t)w->dp->cfg.limits.max_message + 1024) {
+		*reason = STATS_DROP_too_big_out;
+		return NULL;
+	}
+	len = (uint32_t)((int32_t)m->len + delta);
+	o = rte_pktmbuf_alloc(w->pool_out);
+	if (o == NULL) {
+		*reason = STATS_DROP_no_mbuf;
+		return NULL;
+	}
+	if (len > rte_pktmbuf_tailroom(o)) {
+		rte_pktmbuf_free(o);
+		*reason = STATS_DROP_too_big_out;
+		return NULL;
+	}
+	pe_apply(pe, m->buf, m->len, rte_pktmbuf_mtod(o, char *));
+	o->data_len = (uint16_t)len;
+	o->pkt_len = len;
+	return o;
+}
+
+static bool options_for_us(const struct dp *dp, const struct sip_msg *m,
+			   const struct routes *r)
+{
+	return m->method == SIP_METHOD_OPTIONS && !r->left && m->uri.user.len == 0 &&
+	       m->uri.scheme != SIP_SCHEME_TEL && uri_is_us(dp, &m->uri);
+}
+
+/* ---- requests ---- */
+
+static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
+{
+	struct dp *dp = w->dp;
+	const struct dp_port *in = &dp->ports[p->in_port];
+	bool from_access = in->role == DP_ROLE_ACCESS;
+	bool ack = m->method == SIP_METHOD_ACK;
+	struct pedits pe;
+	struct routes r;
+	struct sip_iter it;
+	struct sip_str topval;
+	struct sip_via top;
+	char br[TOKEN_BRANCH_LEN];
+	struct hop h;
+	unsigned reason = 0;
+	int op;
+
+	pe_init(&pe);
+	if (pop_routes(dp, m, &pe, &r) < 0) {
+		set_drop(p, STATS_DROP_token_bad);
+		return;
+	}
+	if (options_for_us(dp, m, &r)) {
+		set_reply(p, 200);
+		return;
+	}
+	if (m->max_forwards == 0) {
+		if (ack)
+			set_drop(p, STATS_DROP_ack_max_fwd);
+		else
+			set_reply(p, 483);
+		return;
+	}
+	sip_iter_init(&it);
+	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
+	    sip_parse_via(topval.p, topval.len, &top) < 0) {
+		/* sip_parse checked the Via is there; a bad one is a 400 */
+		if (ack)
+			set_drop(p, STATS_DROP_sip_malformed_ack);
+		else {
+			p->sip_err = SIP_ERR_BAD_VIA;
+			set_reply(p, 400);
+		}
+		return;
+	}
+	token_branch(dp->key_branch, branch_hash(m, &top, in->role), br);
+	if (seen_branch(m, br)) {
+		if (ack)
+			set_drop(p, STATS_DROP_ack_loop);
+		else
+			set_reply(p, 482);
+		return;
+	}
+
+	memset(&h, 0, sizeof(h));
+	h.in = in;
+	h.in_af = p->src.ip.af;
+	h.port = p->dst.port;
+	h.br = br;
+	h.add_mf = m->max_forwards < 0;
+	if (from_access) {
+		const struct be_table *t = __atomic_load_n(&dp->be, __ATOMIC_ACQUIRE);
+		const struct be *be = be_pick(t, m->call_id.p, m->call_id.len);
+
+		if (be == NULL) {
+			if (ack)
+				set_drop(p, STATS_DROP_ack_no_backend);
+			else
+				set_reply(p, 503);
+			return;
+		}
+		p->out_dst = be->addr;
+		h.out_af = be->addr.ip.af;
+		h.client = &p->src;
+		px_via_nat(&pe, m->buf, topval, &top, &p->src);
+		w->st->be[be->idx][STATS_BE_requests]++;
+		op = dp_port_for(dp, DP_ROLE_CORE, h.out_af);
+	} else {
+		/* from the core: our flow token first, then a Route not ours,
+		 * then the Request-URI; only IP literals (no DNS here) */
+		if (r.token) {
+			p->out_dst = r.client;
+			w->st->ctr[STATS_flow_token_used]++;
+		} else {
+			const struct sip_uri *u = r.left ? &r.next : &m->uri;
+
+			if (!px_parse_ip(u->host.p, u->host.len, u->host_type,
+					 &p->out_dst.ip)) {
+				if (ack)
+					set_drop(p, STATS_DROP_ack_no_route);
+				else
+					set_reply(p, 404);
+				return;
+			}
+			p->out_dst.port = u->port ? u->port : 5060;
+		}
+		h.out_af = p->out_dst.ip.af;
+		h.client = &p->out_dst;
+		op = dp_port_for(dp, DP_ROLE_ACCESS, h.out_af);
+	}
+	if (op < 0) {
+		set_drop(p, STATS_DROP_no_route);
+		return;
+	}
+	h.out = &dp->ports[op];
+	h.rr = dp->cfg.proxy.record_route && creates_dialog(m);
+	h.path = from_access && m->method == SIP_METHOD_REGISTER;
+	insert_hop(dp, m, &pe, &h);
+	if (!h.add_mf)
+		edit_max_forwards(m, &pe);
+
+	p->out = emit(w, m, &pe, &reason);
+	if (p->out == NULL) {
+		set_drop(p, reason);
+		return;
+	}
+	p->out_port = (uint8_t)op;
+	p->out_src.ip = *dp_port_ip(h.out, h.out_af);
+	p->out_src.port = h.port;
+	p->step = DP_STEP_FORWARD;
+	w->st->ctr[from_access ? STATS_fwd_access_to_core : STATS_fwd_core_to_access]++;
+	if (h.rr)
+		w->st->ctr[STATS_record_route_added]++;
+	if (h.path)
+		w->st->ctr[STATS_path_added]++;
+	if (h.add_mf)
+		w->st->ctr[STATS_max_fwd_added]++;
+}
+
+/* ---- responses ---- */
+
+static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
+{
+	struct dp *dp = w->dp;
+	const struct dp_port *in = &dp->ports[p->in_port];
+	struct sip_iter it;
+	struct sip_str topval, nextval;
+	struct sip_via top, next;
+	struct pedits pe;
+	unsigned reason = 0;
+	int k, rc, op;
+
+	sip_iter_init(&it);
+	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
+	    sip_parse_via(topval.p, topval.len, &top) < 0 ||
+	    !token_branch_ok(dp->key_branch, top.branch.p, top.branch.len)) {
+		set_drop(p, STATS_DROP_resp_not_ours);
+		return;
+	}
+	k = it.hdr;
+	rc = sip_value_next(m, SIP_HDR_VIA, &it, &nextval);
+	if (rc == 0) {
+		/* only our Via: the answer to a request we made, a probe */
+		if (in->role == DP_ROLE_CORE) {
+			p->step = DP_STEP_EXCEPTION;
+			p->exc = DP_EXC_PROBE_REPLY;
+		} else {
+			set_drop(p, STATS_DROP_resp_stray);
+		}
+		return;
+	}
+	if (rc < 0 || sip_parse_via(nextval.p, nextval.len, &next) < 0) {
+		set_drop(p, STATS_DROP_resp_no_via);
+		return;
+	}
+	/* RFC 3261 18.2.2 with RFC 3581: received= then the sent-by host;
+	 * rport= then the sent-by port */
+	if (next.received.p != NULL) {
+		struct sip_str rv = next.received;
+
+		if (rv.len >= 2 && rv.p[0] == '[' && rv.p[rv.len - 1] == ']') {
+			rv.p++; /* not RFC 3261's grammar, but written by some */
+			rv.len -= 2;
+		}
+		if (!px_parse_ip(rv.p, rv.len,
+				 memchr(rv.p, ':', rv.len) ? SIP_HOST_IPV6 : SIP_HOST_IPV4,
+				 &p->out_dst.ip)) {
+			set_drop(p, STATS_DROP_resp_via_host);
+			return;
+		}
+	} else if (!px_parse_ip(next.host.p, next.host.len, next.host_type,
+				&p->out_dst.ip)) {
+		set_drop(p, STATS_DROP_resp_via_host);
+		return;
+	}
+	p->out_dst.port = next.has_rport && next.rport ? next.rport
+			  : next.port ? next.port : 5060;
+	op = dp_port_for(dp, in->role == DP_ROLE_CORE ? DP_ROLE_ACCESS : DP_ROLE_CORE,
+			 p->out_dst.ip.af);
+	if (op < 0) {
+		set_drop(p, STATS_DROP_no_route);
+		return;
+	}
+
+	/* pop our Via: the whole line when it is alone in its header, else
+	 * the element and the comma after it */
+	pe_init(&pe);
+	if (it.hdr != k)
+		pe_add(&pe, m->hdrs[k].name_off, px_line_end(m, (unsigned)k) - m->hdrs[k].name_off,
+		       NULL, 0);
+	else
+		pe_add(&pe, (uint32_t)(topval.p - m->buf),
+		       (uint32_t)(nextval.p - topval.p), NULL, 0);
+	p->out = emit(w, m, &pe, &reason);
+	if (p->out == NULL) {
+		set_drop(p, reason);
+		return;
+	}
+	p->out_port = (uint8_t)op;
+	p->out_src.ip = *dp_port_ip(&dp->ports[op], p->out_dst.ip.af);
+	p->out_src.port = p->dst.port;
+	p->step = DP_STEP_FORWARD;
+	w->st->ctr[STATS_fwd_responses]++;
+}
+
+void proxy_route_stage(struct worker *w, struct dp_burst *b)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		struct dp_pkt *p = &b->p[i];
+
+		if (p->step != DP_STEP_CONTINUE)
+			continue;
+		if (b->msg[i].flags & SIP_MSG_REQUEST)
+			request(w, p, &b->msg[i]);
+		else
+			response(w, p, &b->msg[i]);
+	}
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * telemetry.c - DPDK telemetry commands over the per-worker counters.
+ * Callbacks run on the telemetry thread; they only read the counter blocks
+ * (each a worker's, written without atomics: a sum may lag by a few
+ * increments, and 64-bit aligned loads do not tear on x86-64).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "backend.h"
+#include "telemetry.h"
+
+static struct dp *tdp;
+
+static void sum(struct stats_block *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned k = 0; k <= tdp->n_workers; k++)
+		stats_add(s, &tdp->stats[k]);
+}
+
+static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct stats_block s; /* one telemetry thread */
+	char name[64];
+
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < STATS_CTR__COUNT; i++)
+		rte_tel_data_add_dict_u64(d, stats_ctr_name(i), s.ctr[i]);
+	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++) {
+		snprintf(name, sizeof(name), "reply_%u", stats_reply_code(i));
+		rte_tel_data_add_dict_u64(d, name, s.reply[i]);
+	}
+	for (unsigned i = 1; i < STATS_DROP__COUNT; i++) {
+		snprintf(name, sizeof(name), "drop_%s", stats_drop_name(i));
+		rte_tel_data_add_dict_u64(d, name, s.drop[i]);
+	}
+	return 0;
+}
+
+static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct stats_block s;
+
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned p = 0; p < tdp->n_ports; p++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			return -1;
+		rte_tel_data_start_dict(c);
+		for (unsigned i = 0; i < STATS_PORT__COUNT; i++)
+			rte_tel_data_add_dict_u64(c, stats_port_name(i), s.port[p][i]);
+		rte_tel_data_add_dict_container(d, tdp->ports[p].name, c, 0);
+	}
+	return 0;
+}
+
+static int cmd_backends(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct stats_block s;
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned b = 0; b < tdp->cfg.n_backends; b++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		bool up = tdp->be_up[b];
+
+		if (c == NULL)
+			return -1;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "state", up ? "up" : "down");
+		for (unsigned i = 0; i < STATS_BE__COUNT; i++)
+			rte_tel_data_add_dict_u64(c, stats_be_name(i), s.be[b][i]);
+		rte_tel_data_add_dict_container(d, tdp->cfg.backends[b].name, c, 0);
+	}
+	return 0;
+}
+
+void telemetry_init(struct dp *dp)
+{
+	tdp = dp;
+	rte_telemetry_register_cmd("/sipedge/stats", cmd_stats,
+				   "sipedge counters summed over workers: events, replies, drops");
+	rte_telemetry_register_cmd("/sipedge/ports", cmd_ports,
+				   "sipedge per-port counters");
+	rte_telemetry_register_cmd("/sipedge/backends", cmd_backends,
+				   "sipedge backends: state and counters");
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * token.c - SipHash-2-4, signed Via branches and flow tokens (token.h).
+ *
+ * SipHash is a keyed PRF that is fast on short inputs (a branch or a token
+ * is signed in ~20 ns); 64-bit MACs make forging one a 2^64 guess, and a
+ * wrong guess costs the attacker a counted drop.
+ */
+#include <string.h>
+
+#include "token.h"
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SIPROUND                                                               \
+	do {                                                                   \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);      \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                         \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                         \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);      \
+	} while (0)
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8); /* x86-64 is little-endian, like SipHash */
+	return v;
+}
+
+uint64_t token_siphash(const uint64_t key[2], const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ key[1];
+	uint64_t b = (uint64_t)len << 56;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t m = load_le64(p + i);
+
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t k = 0; i + k < len; k++)
+		b |= (uint64_t)p[i + k] << (8 * k);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static const char hexd[16] = "0123456789abcdef";
+
+static void put_hex64(char *out, uint64_t v)
+{
+	for (int i = 15; i >= 0; i--) {
+		out[i] = hexd[v & 15];
+		v >>= 4;
+	}
+}
+
+static bool get_hex64(const char *p, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (int i = 0; i < 16; i++) {
+		unsigned c = (unsigned char)p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return false;
+		r = r << 4 | d;
+	}
+	*v = r;
+	return true;
+}
+
+/* The MAC of a branch hash: a domain byte keeps a branch MAC from ever being
+ * valid as a flow-token MAC and vice versa. */
+static uint64_t branch_mac(const uint64_t key[2], uint64_t h)
+{
+	uint8_t in[9];
+
+	in[0] = 'B';
+	memcpy(in + 1, &h, 8);
+	return token_siphash(key, in, sizeof(in));
+}
+
+void token_branch(const uint64_t key[2], uint64_t h, char *out)
+{
+	memcpy(out, "z9hG4bK", 7);
+	put_hex64(out + 7, h);
+	put_hex64(out + 23, branch_mac(key, h));
+}
+
+bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len)
+{
+	uint64_t h, mac;
+
+	if (len != TOKEN_BRANCH_LEN || memcmp(br, "z9hG4bK", 7) != 0)
+		return false;
+	if (!get_hex64(br + 7, &h) || !get_hex64(br + 23, &mac))
+		return false;
+	return branch_mac(key, h) == mac;
+}
+
+static const char b64[64] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static unsigned b64_enc(const uint8_t *in, unsigned n, char *out)
+{
+	unsigned o = 0, i;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	/* the two payload sizes (15 and 27 bytes) are multiples of 3 */
+	return o;
+}
+
+static int b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+static bool b64_dec(const char *p, unsigned len, uint8_t *out)
+{
+	for (unsigned i = 0, o = 0; i < len; i += 4, o += 3) {
+		int a = b64_val((unsigned char)p[i]), b = b64_val((unsigned char)p[i + 1]);
+		int c = b64_val((unsigned char)p[i + 2]), d = b64_val((unsigned char)p[i + 3]);
+
+		if ((a | b | c | d) < 0)
+			return false;
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o] = (uint8_t)(v >> 16);
+		out[o + 1] = (uint8_t)(v >> 8);
+		out[o + 2] = (uint8_t)v;
+	}
+	return true;
+}
+
+/* Payload: version/family byte ('4' or '6'), address, port (big-endian),
+ * then the MAC of those bytes: 1+4+2+8 = 15 or 1+16+2+8 = 27 bytes. */
+static unsigned flow_payload(const struct dp_addr *a, uint8_t *buf)
+{
+	unsigned alen = a->ip.af == 6 ? 16 : 4, n = 0;
+
+	buf[n++] = a->ip.af == 6 ? '6' : '4';
+	memcpy(buf + n, a->ip.a, alen);
+	n += alen;
+	buf[n++] = (uint8_t)(a->port >> 8);
+	buf[n++] = (uint8_t)a->port;
+	return n;
+}
+
+unsigned token_flow(const uint64_t key[2], const struct dp_addr *a, char *out)
+{
+	uint8_t buf[27];
+	unsigned n = flow_payload(a, buf);
+	uint64_t mac = token_siphash(key, buf, n);
+
+	memcpy(buf + n, &mac, 8);
+	out[0] = 's';
+	out[1] = 'e';
+	return 2 + b64_enc(buf, n + 8, out + 2);
+}
+
+int token_flow_parse(const uint64_t key[2], const char *p, uint32_t len,
+		     struct dp_addr *a)
+{
+	uint8_t buf[27];
+	unsigned n;
+	uint64_t mac;
+
+	if (len < 2 || p[0] != 's' || p[1] != 'e')
+		return 0;
+	if (len != 2 + 20 && len != 2 + 36)
+		return 0;
+	if (!b64_dec(p + 2, len - 2, buf))
+		return -1;
+	n = len == 22 ? 7 : 19;
+	if (buf[0] != (n == 7 ? '4' : '6'))
+		return -1;
+	memcpy(&mac, buf + n, 8);
+	if (token_siphash(key, buf, n) != mac)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->ip.af = n == 7 ? 4 : 6;
+	memcpy(a->ip.a, buf + 1, n - 3);
+	a->port = (uint16_t)(buf[n - 2] << 8 | buf[n - 1]);
+	return 1;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * token.h - what the gateway signs so that it needs no per-call state:
+ * the branch of the Via it adds (a retransmission gets the same branch, and
+ * a response proves it went through us) and the flow token in its
+ * Record-Route and Path URIs (the client's address and port, so requests
+ * coming back from the core reach the client's NAT binding).
+ *
+ * Pure C, no DPDK, no allocation: any thread. Keys are the caller's.
+ */
+#ifndef SIPEDGE_TOKEN_H
+#define SIPEDGE_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dp.h"
+
+/* SipHash-2-4 (Aumasson, Bernstein) of len bytes under a 128-bit key. */
+uint64_t token_siphash(const uint64_t key[2], const void *p, size_t len);
+
+/* Branch: "z9hG4bK" + 16 hex digits of h + 16 hex digits of its MAC. */
+#define TOKEN_BRANCH_LEN	(7u + 32u)
+
+/* Writes the branch for hash h (which the caller derives from the request,
+ * RFC 3261 16.11) into out[TOKEN_BRANCH_LEN]. */
+void token_branch(const uint64_t key[2], uint64_t h, char *out);
+
+/* Whether br (len bytes) is a branch that token_branch made with this key. */
+bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len);
+
+/* Flow token: "se" + base64url(af, address, port, MAC64). At most: */
+#define TOKEN_FLOW_MAX		(2u + 36u)
+
+/* Writes the flow token of a into out[TOKEN_FLOW_MAX]; returns its length. */
+unsigned token_flow(const uint64_t key[2], const struct dp_addr *a, char *out);
+
+/* Decodes a flow token (a URI's user part). Returns 1 with *a set when it is
+ * ours and its MAC is right, 0 when it is not a token of ours at all (no
+ * "se" prefix or wrong length), -1 when it looks like one but fails the MAC
+ * or does not decode (tampered). */
+int token_flow_parse(const uint64_t key[2], const char *p, uint32_t len,
+		     struct dp_addr *a);
+
+#endif /* SIPEDGE_TOKEN_H */

@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * test_proxy.c - the proxy stages (parse, route) on hand-made slots, with a
+ * real EAL, mempools and backend table but no ports: what is forwarded where,
+ * byte for byte, what is answered with which code, what is dropped and why.
+ * Also the token module (SipHash test vector, branches, flow tokens) and the
+ * rendezvous hashing (weights honoured, minimal disruption).
+ */
+#define CHECK_MAIN
+#include "check.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "backend.h"
+#include "cfg.h"
+#include "proxy.h"
+#include "proxy_priv.h"
+#include "token.h"
+#include "worker.h"
+
+static struct dp dp;
+static struct worker *w;
+
+static void ip4(struct dp_ip *ip, unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->af = 4;
+	ip->a[0] = (uint8_t)a;
+	ip->a[1] = (uint8_t)b;
+	ip->a[2] = (uint8_t)c;
+	ip->a[3] = (uint8_t)d;
+}
+
+static void setup_port(unsigned i, unsigned role, unsigned net)
+{
+	struct dp_port *pt = &dp.ports[i];
+
+	pt->idx = (uint8_t)i;
+	pt->role = (uint8_t)role;
+	snprintf(pt->name, sizeof(pt->name), role ? "core0" : "access0");
+	ip4(&pt->ip4, 10, 77, net, 1);
+	pt->plen4 = 24;
+	pt->ip6.af = 6;
+	pt->ip6.a[0] = 0xfd;
+	pt->ip6.a[3] = 0x77;
+	pt->ip6.a[5] = (uint8_t)net;
+	pt->ip6.a[15] = 1;
+	pt->plen6 = 64;
+	pt->mtu = 1500;
+	pt->ip4_len = (uint8_t)px_fmt_ip(&pt->ip4, false, pt->ip4_str);
+	pt->ip6_len = (uint8_t)px_fmt_ip(&pt->ip6, true, pt->ip6_str);
+}
+
+static void add_backend(const char *name, unsigned last, unsigned weight)
+{
+	struct cfg_backend *b = &dp.cfg.backends[dp.cfg.n_backends++];
+
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	ip4(&b->addr.ip, 10, 77, 2, last);
+	b->addr.port = 5060;
+	b->weight = (uint16_t)weight;
+	b->enabled = true;
+}
+
+static void setup(void)
+{
+	uint64_t k[2] = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+
+	dp.cfg.n_sip_ports = 1;
+	dp.cfg.sip_ports[0] = 5060;
+	dp.cfg.limits.max_message = 16384;
+	dp.cfg.proxy.reply_malformed = true;
+	dp.cfg.proxy.record_route = true;
+	dp.cfg.proxy.retry_after = 5;
+	snprintf(dp.cfg.proxy.server, sizeof(dp.cfg.proxy.server), "sipedge");
+	dp.cfg.probe.interval_ms = 1000;
+	dp.cfg.probe.timeout_ms = 500;
+	dp.cfg.probe.down_after = 3;
+	dp.cfg.probe.up_after = 2;
+	sip_limits_default(&dp.lim);
+	dp.n_ports = 2;
+	setup_port(0, DP_ROLE_ACCESS, 1);
+	setup_port(1, DP_ROLE_CORE, 2);
+	add_backend("kam1", 2, 100);
+	add_backend("kam2", 3, 100);
+	dp.key_branch[0] = token_siphash(k, "b0", 2);
+	dp.key_branch[1] = token_siphash(k, "b1", 2);
+	dp.key_token[0] = token_siphash(k, "t0", 2);
+	dp.key_token[1] = token_siphash(k, "t1", 2);
+	dp.n_workers = 1;
+	dp.stats = rte_zmalloc("st", 2 * sizeof(struct stats_block), 64);
+	dp.pool = rte_pktmbuf_pool_create("p", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	dp.pool_out = rte_pktmbuf_pool_create("po", 256, 0, 0, 16384 + 1024 + 128, 0);
+	dp.qsbr = rte_zmalloc("q", rte_rcu_qsbr_get_memsize(1), 64);
+	rte_rcu_qsbr_init(dp.qsbr, 1);
+	w = rte_zmalloc("w", sizeof(*w), 64);
+	w->dp = &dp;
+	w->st = &dp.stats[0];
+	w->pool = dp.pool;
+	w->pool_out = dp.pool_out;
+	if (!dp.stats || !dp.pool || !dp.pool_out || !w || be_init(&dp) != 0) {
+		fprintf(stderr, "setup failed\n");
+		exit(1);
+	}
+}
+
+/* ---- running one message through the stages ---- */
+
+struct res {
+	struct dp_pkt p;
+	char out[20000];
+	unsigned out_len;
+};
+
+static void addr4(struct dp_addr *a, unsigned net, unsigned last, unsigned port)
+{
+	memset(a, 0, sizeof(*a));
+	ip4(&a->ip, 10, 77, net, last);
+	a->port = (uint16_t)port;
+}
+
+/* Runs text through parse and route as if received on in_port from src. */
+static void run(unsigned in_port, const struct dp_addr *src, const char *text,
+		struct res *r)
+{
+	struct dp_burst *b = &w->burst;
+	struct dp_pkt *p = &b->p[0];
+
+	memset(p, 0, sizeof(*p));
+	b->n = 1;
+	b->m[0] = NULL;
+	p->in_port = (uint8_t)in_port;
+	p->src = *src;
+	p->dst.ip = dp.ports[in_port].ip4;
+	p->dst.port = 5060;
+	p->sip = text;
+	p->sip_len = (uint32_t)strlen(text);
+	proxy_parse_stage(w, b);
+	proxy_route_stage(w, b);
+	r->p = *p;
+	r->out_len = 0;
+	r->out[0] = '\0';
+	if (p->step == DP_STEP_FORWARD) {
+		r->out_len = rte_pktmbuf_data_len(p->out);
+		memcpy(r->out, rte_pktmbuf_mtod(p->out, char *), r->out_len);
+		r->out[r->out_len] = '\0';
+		rte_pktmbuf_free(p->out);
+	}
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The value of the first header line starting with name ("Via: ") in s. */
+static const char *hdr_line(const char *s, const char *name, char *buf, size_t len)
+{
+	const char *p = strstr(s, name), *e;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen(name);
+	e = strstr(p, "\r\n");
+	snprintf(buf, len, "%.*s", (int)(e - p), p);
+	return buf;
+}
+
+static const char register_msg[] =
+	"REGISTER sip:10.77.1.1 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bK-reg-1;rport\r\n"
+	"Max-Forwards: 70\r\n"
+	"From: <sip:alice@example.net>;tag=a1\r\n"
+	"To: <sip:alice@example.net>\r\n"
+	"Call-ID: reg-1@192.168.1.20\r\n"
+	"CSeq: 1 REGISTER\r\n"
+	"Contact: <sip:alice@192.168.1.20:5062>\r\n"
+	"Expires: 3600\r\n"
+	"Content-Length: 0\r\n\r\n";
+
+static void test_register(void)
+{
+	struct res r, r2;
+	struct dp_addr src, tok;
+	char v[512], path[512];
+	const char *at;
+
+	check_ctx = "REGISTER from access";
+	addr4(&src, 1, 2, 40000); /* NATed: the Via says 192.168.1.20:5062 */
+	run(0, &src, register_msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK_INT(r.p.out_port, 1);
+	CHECK_INT(r.p.out_dst.port, 5060);
+	CHECK_INT(r.p.out_dst.ip.a[0], 10);
+	CHECK_INT(r.p.out_dst.ip.a[2], 2);
+	CHECK(r.p.out_dst.ip.a[3] == 2 || r.p.out_dst.ip.a[3] == 3);
+	CHECK_INT(r.p.out_src.port, 5060);
+	CHECK(memcmp(&r.p.out_src.ip, &dp.ports[1].ip4, sizeof(struct dp_ip)) == 0);
+	/* our Via first, with a branch we can verify */
+	CHECK(starts(r.out, "REGISTER sip:10.77.1.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.2.1:5060;branch=z9hG4bK"));
+	hdr_line(r.out, "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", v, sizeof(v));
+	CHECK(token_branch_ok(dp.key_branch, v, (uint32_t)strlen(v)));
+	/* the client's Via: received and rport filled (RFC 3581) */
+	CHECK(strstr(r.out, "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bK-reg-1;rport=40000;received=10.77.1.2\r\n") != NULL);
+	CHECK(strstr(r.out, "Max-Forwards: 69\r\n") != NULL);
+	CHECK(strstr(r.out, "Max-Forwards: 70\r\n") == NULL);
+	/* Path with a flow token holding the client's public address */
+	CHECK(hdr_line(r.out, "Path: ", path, sizeof(path)) != NULL);
+	CHECK(starts(path, "<sip:se"));
+	CHECK(strstr(path, "@10.77.2.1:5060;lr;ob>") != NULL);
+	at = strchr(path, '@');
+	CHECK(at && token_flow_parse(dp.key_token, path + 5, (uint32_t)(at - path - 5), &tok) == 1);
+	CHECK(memcmp(&tok, &src, sizeof(tok)) == 0);
+	CHECK(strstr(r.out, "Record-Route") == NULL);
+	/* the rest untouched: the body and the headers after */
+	CHECK(strstr(r.out, "Contact: <sip:alice@192.168.1.20:5062>\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n") != NULL);
+	CHECK_INT(r.out_len, strlen(r.out));
+
+	check_ctx = "REGISTER retransmission: same bytes out";
+	run(0, &src, register_msg, &r2);
+	CHECK_INT(r2.out_len, r.out_len);
+	CHECK(strcmp(r.out, r2.out) == 0);
+}
+
+static const char invite_fmt[] =
+	"%s sip:bob@10.77.1.1 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-%s\r\n"
+	"%s"
+	"From: \"Alice\" <sip:alice@example.net>;tag=a2\r\n"
+	"To: <sip:bob@example.net>%s\r\n"
+	"Call-ID: %s\r\n"
+	"CSeq: 1 %s\r\n"
+	"%s"
+	"Content-Length: 0\r\n\r\n";
+
+static void mk(char *buf, size_t len, const char *method, const char *br,
+	       const char *mf, const char *totag, const char *cid, const char *extra)
+{
+	snprintf(buf, len, invite_fmt, method, br, mf, totag, cid, method, extra);
+}
+
+static void test_invite(void)
+{
+	struct res inv, can, reinv;
+	struct dp_addr src;
+	char msg[2048], rr[512], vi[512], vc[512];
+
+	addr4(&src, 1, 2, 5060);
+	check_ctx = "INVITE: Record-Route, two entries";
+	mk(msg, sizeof(msg), "INVITE", "1", "Max-Forwards: 70\r\n", "", "call-1@x",
+	   "Contact: <sip:alice@10.77.1.2>\r\n");
+	run(0, &src, msg, &inv);
+	CHECK_INT(inv.p.step, DP_STEP_FORWARD);
+	CHECK(hdr_line(inv.out, "Record-Route: ", rr, sizeof(rr)) != NULL);
+	CHECK(strstr(rr, "@10.77.2.1:5060;lr>, <sip:se") != NULL);
+	CHECK(strstr(rr, "@10.77.1.1:5060;lr>") != NULL);
+	/* the client was not NATed and asked no rport: its Via is untouched */
+	CHECK(strstr(inv.out, "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\n") != NULL);
+
+	check_ctx = "CANCEL: same branch and backend as its INVITE";
+	mk(msg, sizeof(msg), "CANCEL", "1", "Max-Forwards: 70\r\n", "", "call-1@x", "");
+	run(0, &src, msg, &can);
+	CHECK_INT(can.p.step, DP_STEP_FORWARD);
+	hdr_line(inv.out, "Via: ", vi, sizeof(vi));
+	hdr_line(can.out, "Via: ", vc, sizeof(vc));
+	CHECK(strcmp(vi, vc) == 0);
+	CHECK(memcmp(&inv.p.out_dst, &can.p.out_dst, sizeof(struct dp_addr)) == 0);
+	CHECK(strstr(can.out, "Record-Route") == NULL);
+
+	check_ctx = "re-INVITE (To tag): no Record-Route; other branch";
+	mk(msg, sizeof(msg), "INVITE", "2", "Max-Forwards: 70\r\n", ";tag=b1", "call-1@x", "");
+	run(0, &src, msg, &reinv);
+	CHECK_INT(reinv.p.step, DP_STEP_FORWARD);
+	CHECK(strstr(reinv.out, "Record-Route") == NULL);
+	hdr_line(reinv.out, "Via: ", vc, sizeof(vc));
+	CHECK(strcmp(vi, vc) != 0);
+
+	check_ctx = "no Max-Forwards: 70 added";
+	mk(msg, sizeof(msg), "OPTIONS", "3", "", "", "opt-1@x", "");
+	run(0, &src, msg, &can);
+	CHECK_INT(can.p.step, DP_STEP_FORWARD);
+	CHECK(strstr(can.out, "Max-Forwards: 70\r\n") != NULL);
+
+	check_ctx = "Max-Forwards 0: 483";
+	mk(msg, sizeof(msg), "INVITE", "4", "Max-Forwards: 0\r\n", "", "mf0@x", "");
+	run(0, &src, msg, &can);
+	CHECK_INT(can.p.step, DP_STEP_REPLY);
+	CHECK_INT(can.p.reply_code, 483);
+
+	check_ctx = "Max-Forwards 0 on an ACK: dropped, never answered";
+	mk(msg, sizeof(msg), "ACK", "4", "Max-Forwards: 0\r\n", "", "mf0@x", "");
+	run(0, &src, msg, &can);
+	CHECK_INT(can.p.step, DP_STEP_DROP);
+	CHECK_INT(can.p.reason, STATS_DROP_ack_max_fwd);
+
+	check_ctx = "Max-Forwards 1: forwarded with 0";
+	mk(msg, sizeof(msg), "INVITE", "5", "Max-Forwards: 1\r\n", "", "mf1@x", "");
+	run(0, &src, msg, &can);
+	CHECK_INT(can.p.step, DP_STEP_FORWARD);
+	CHECK(strstr(can.out, "Max-Forwards: 0\r\n") != NULL);
+
+	check_ctx = "OPTIONS to the gateway: 200";
+	run(0, &src,
+	    "OPTIONS sip:10.77.1.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.1.2;branch=z9hG4bKo\r\n"
+	    "From: <sip:a@b>;tag=1\r\nTo: <sip:10.77.1.1>\r\nCall-ID: o@x\r\nCSeq: 1 OPTIONS\r\n"
+	    "Max-Forwards: 0\r\n\r\n", &can);
+	CHECK_INT(can.p.step, DP_STEP_REPLY);
+	CHECK_INT(can.p.reply_code, 200);
+
+	check_ctx = "loop: our own branch already in a Via: 482";
+	hdr_line(inv.out, "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", vi, sizeof(vi));
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=%s\r\n"
+		 "Max-Forwards: 60\r\nFrom: <sip:a@b>;tag=a2\r\nTo: <sip:bob@example.net>\r\n"
+		 "Call-ID: call-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", vi);
+	run(0, &src, msg, &can);
+	CHECK_INT(can.p.step, DP_STEP_REPLY);
+	CHECK_INT(can.p.reply_code, 482);
+}
+
+static void test_malformed(void)
+{
+	struct res r;
+	struct dp_addr src;
+
+	addr4(&src, 1, 2, 5060);
+	check_ctx = "malformed request: 400 with the parser's error";
+	run(0, &src, "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+		     "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_REPLY);
+	CHECK_INT(r.p.reply_code, 400);
+	CHECK_INT(r.p.sip_err, SIP_ERR_MISSING_CALL_ID);
+
+	check_ctx = "malformed ACK: dropped";
+	run(0, &src, "ACK sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_sip_malformed_ack);
+
+	check_ctx = "malformed response: dropped";
+	run(1, &src, "SIP/2.0 200 OK\r\nVia: x\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_sip_malformed_resp);
+
+	check_ctx = "binary garbage: 400 attempted, then unanswerable";
+	run(0, &src, "\x01\x02\x03garbage", &r);
+	CHECK_INT(r.p.step, DP_STEP_REPLY);
+	CHECK_INT(r.p.reply_code, 400);
+
+	check_ctx = "reply_malformed false: dropped";
+	dp.cfg.proxy.reply_malformed = false;
+	run(0, &src, "INVITE sip:a@b SIP/2.0\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_sip_malformed);
+	dp.cfg.proxy.reply_malformed = true;
+}
+
+static void test_response(void)
+{
+	struct res inv, resp;
+	struct dp_addr client, be;
+	char msg[4096], ourvia[512];
+	const char *rest;
+
+	addr4(&client, 1, 2, 40001);
+	check_ctx = "response: our Via popped, sent to received/rport";
+	run(0, &client,
+	    "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport\r\n"
+	    "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>\r\n"
+	    "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", &inv);
+	CHECK_INT(inv.p.step, DP_STEP_FORWARD);
+	hdr_line(inv.out, "Via: ", ourvia, sizeof(ourvia));
+	rest = strstr(inv.out, "Via: SIP/2.0/UDP 192.168.0.9");
+	CHECK(rest != NULL);
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 180 Ringing\r\nVia: %s\r\n%.*s"
+		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n",
+		 ourvia, (int)(strstr(rest, "\r\n") + 2 - rest), rest);
+	be = inv.p.out_dst;
+	run(1, &be, msg, &resp);
+	CHECK_INT(resp.p.step, DP_STEP_FORWARD);
+	CHECK_INT(resp.p.out_port, 0);
+	CHECK(memcmp(&resp.p.out_dst, &client, sizeof(client)) == 0);
+	CHECK(strstr(resp.out, ourvia) == NULL);
+	CHECK(starts(resp.out, "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2\r\n"));
+	CHECK_INT(resp.out_len, strlen(msg) - strlen(ourvia) - 7);
+
+	check_ctx = "response: our Via first in a comma list";
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: %s, SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"
+		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+	run(1, &be, msg, &resp);
+	CHECK_INT(resp.p.step, DP_STEP_FORWARD);
+	CHECK_INT(resp.p.out_dst.port, 5070);
+	CHECK(starts(resp.out, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"));
+
+	check_ctx = "response with a forged branch: dropped";
+	ourvia[strlen(ourvia) - 1] ^= 1;
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: %s\r\nVia: SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"
+		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+	run(1, &be, msg, &resp);
+	CHECK_INT(resp.p.step, DP_STEP_DROP);
+	CHECK_INT(resp.p.reason, STATS_DROP_resp_not_ours);
+
+	check_ctx = "response with a host name in the next Via: dropped (no DNS)";
+	ourvia[strlen(ourvia) - 1] ^= 1;
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: %s\r\nVia: SIP/2.0/UDP pbx.example.net;branch=z9hG4bK-c2\r\n"
+		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+	run(1, &be, msg, &resp);
+	CHECK_INT(resp.p.step, DP_STEP_DROP);
+	CHECK_INT(resp.p.reason, STATS_DROP_resp_via_host);
+
+	check_ctx = "response with only our Via, from the core: a probe reply";
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+		 "Call-ID: probe-0-1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", ourvia);
+	run(1, &be, msg, &resp);
+	CHECK_INT(resp.p.step, DP_STEP_EXCEPTION);
+	CHECK_INT(resp.p.exc, DP_EXC_PROBE_REPLY);
+}
+
+static void test_core_requests(void)
+{
+	struct res r;
+	struct dp_addr client, kam;
+	char token[TOKEN_FLOW_MAX + 1], msg[4096];
+	unsigned n;
+
+	addr4(&client, 1, 2, 40002);
+	addr4(&kam, 2, 2, 5060);
+	n = token_flow(dp.key_token, &client, token);
+	token[n] = '\0';
+
+	check_ctx = "core request through Path: to the token's address";
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:alice@192.168.1.20:5062 SIP/2.0\r\n"
+		 "Route: <sip:%s@10.77.2.1:5060;lr;ob>\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k1\r\n"
+		 "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>\r\n"
+		 "Call-ID: core-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", token);
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK_INT(r.p.out_port, 0);
+	CHECK(memcmp(&r.p.out_dst, &client, sizeof(client)) == 0);
+	CHECK(strstr(r.out, "\r\nRoute:") == NULL);
+	CHECK(starts(r.out, "INVITE sip:alice@192.168.1.20:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.1.1:5060;branch=z9hG4bK"));
+	CHECK(strstr(r.out, "Record-Route: <sip:se") != NULL);
+	CHECK(strstr(r.out, "Max-Forwards: 68\r\n") != NULL);
+	CHECK(strstr(r.out, "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k1\r\n") != NULL);
+
+	check_ctx = "core in-dialog BYE with both our Record-Route entries";
+	snprintf(msg, sizeof(msg),
+		 "BYE sip:alice@192.168.1.20:5062 SIP/2.0\r\n"
+		 "Route: <sip:%s@10.77.2.1:5060;lr>, <sip:%s@10.77.1.1:5060;lr>\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k2\r\n"
+		 "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+		 "Call-ID: core-1@x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", token, token);
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &client, sizeof(client)) == 0);
+	CHECK(strstr(r.out, "\r\nRoute:") == NULL);
+	CHECK(strstr(r.out, "Record-Route") == NULL);
+
+	check_ctx = "core request: ours then a foreign Route: foreign one kept";
+	snprintf(msg, sizeof(msg),
+		 "BYE sip:alice@192.168.1.20:5062 SIP/2.0\r\n"
+		 "Route: <sip:%s@10.77.2.1:5060;lr>, <sip:10.77.1.50;lr>\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k3\r\n"
+		 "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+		 "Call-ID: core-1@x\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n", token);
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &client, sizeof(client)) == 0);
+	CHECK(strstr(r.out, "Route: <sip:10.77.1.50;lr>\r\n") != NULL);
+
+	check_ctx = "core request with a tampered token: dropped";
+	token[5] = token[5] == 'A' ? 'B' : 'A';
+	snprintf(msg, sizeof(msg),
+		 "BYE sip:alice@192.168.1.20:5062 SIP/2.0\r\n"
+		 "Route: <sip:%s@10.77.2.1:5060;lr>\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k4\r\n"
+		 "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+		 "Call-ID: core-1@x\r\nCSeq: 4 BYE\r\nContent-Length: 0\r\n\r\n", token);
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_token_bad);
+
+	check_ctx = "core request, no token, host name R-URI: 404";
+	run(1, &kam,
+	    "INVITE sip:alice@example.net SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k5\r\n"
+	    "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>\r\n"
+	    "Call-ID: core-2@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_REPLY);
+	CHECK_INT(r.p.reply_code, 404);
+
+	check_ctx = "core request to an IP literal R-URI: forwarded there";
+	run(1, &kam,
+	    "MESSAGE sip:alice@10.77.1.9:5070 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k6\r\n"
+	    "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>\r\n"
+	    "Call-ID: core-3@x\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK_INT(r.p.out_dst.port, 5070);
+	CHECK_INT(r.p.out_dst.ip.a[3], 9);
+}
+
+static void test_tokens(void)
+{
+	/* SipHash-2-4 reference vector: key 00..0f, message 00..0e */
+	uint64_t key[2];
+	uint8_t k[16], msg[15];
+	struct dp_addr a, b;
+	char t[TOKEN_BRANCH_LEN + TOKEN_FLOW_MAX];
+	unsigned n;
+
+	check_ctx = "SipHash-2-4 test vector";
+	for (int i = 0; i < 16; i++)
+		k[i] = (uint8_t)i;
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	memcpy(key, k, 16);
+	CHECK(token_siphash(key, msg, 15) == 0xa129ca6149be45e5ULL);
+	CHECK(token_siphash(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+
+	check_ctx = "flow token round trip, IPv4 and IPv6";
+	addr4(&a, 1, 2, 65535);
+	n = token_flow(dp.key_token, &a, t);
+	CHECK_INT(n, 22);
+	CHECK_INT(token_flow_parse(dp.key_token, t, n, &b), 1);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	memset(&a, 0, sizeof(a));
+	a.ip.af = 6;
+	memset(a.ip.a, 0xab, 16);
+	a.port = 1;
+	n = token_flow(dp.key_token, &a, t);
+	CHECK_INT(n, 38);
+	CHECK_INT(token_flow_parse(dp.key_token, t, n, &b), 1);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+
+	check_ctx = "flow token: every single-character change is refused";
+	for (unsigned i = 2; i < n; i++) {
+		char c = t[i];
+
+		t[i] = c == 'A' ? 'B' : 'A';
+		CHECK_INT(token_flow_parse(dp.key_token, t, n, &b), -1);
+		t[i] = c;
+	}
+	CHECK_INT(token_flow_parse(dp.key_token, "alice", 5, &b), 0);
+	CHECK_INT(token_flow_parse(dp.key_token, t, n - 1, &b), 0);
+	CHECK_INT(token_flow_parse(dp.key_branch, t, n, &b), -1);
+
+	check_ctx = "branch: signed, other keys and edits refused";
+	token_branch(dp.key_branch, 0x1234, t);
+	CHECK(token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN));
+	CHECK(!token_branch_ok(dp.key_token, t, TOKEN_BRANCH_LEN));
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN - 1));
+	t[10] ^= 1;
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN));
+}
+
+/* Rendezvous hashing: shares follow weights, and taking a backend out moves
+ * only the Call-IDs it had. */
+static void test_rendezvous(void)
+{
+	struct be_table t;
+	unsigned cnt[3] = {0}, moved = 0, n = 30000;
+	static uint8_t first[30000];
+	char cid[32];
+
+	memset(&t, 0, sizeof(t));
+	t.n = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		t.b[i].idx = (uint8_t)i;
+		t.b[i].weight = i == 2 ? 200 : 100;
+		t.b[i].seed = 0x9e3779b97f4a7c15ULL * (i + 1);
+	}
+	check_ctx = "rendezvous: weights 100/100/200";
+	for (unsigned k = 0; k < n; k++) {
+		int l = snprintf(cid, sizeof(cid), "%u-call@host", k);
+		const struct be *b = be_pick(&t, cid, (uint32_t)l);
+
+		first[k] = b->idx;
+		cnt[b->idx]++;
+	}
+	CHECK(cnt[0] > n * 22 / 100 && cnt[0] < n * 28 / 100);
+	CHECK(cnt[1] > n * 22 / 100 && cnt[1] < n * 28 / 100);
+	CHECK(cnt[2] > n * 47 / 100 && cnt[2] < n * 53 / 100);
+
+	check_ctx = "rendezvous: removing backend 1 moves only its Call-IDs";
+	t.b[1] = t.b[2];
+	t.n = 2;
+	for (unsigned k = 0; k < n; k++) {
+		int l = snprintf(cid, sizeof(cid), "%u-call@host", k);
+		const struct be *b = be_pick(&t, cid, (uint32_t)l);
+
+		if (first[k] != 1 && b->idx != first[k])
+			moved++;
+		CHECK(b->idx != 1);
+	}
+	CHECK_INT(moved, 0);
+
+	check_ctx = "rendezvous: empty table";
+	t.n = 0;
+	CHECK(be_pick(&t, "x", 1) == NULL);
+	CHECK(be_pick(NULL, "x", 1) == NULL);
+}
+
+int main(int argc, char **argv)
+{
+	char prefix[64];
+	char *eal[] = {argv[0], "--no-huge", "--no-pci", "-m", "256", "-l", "0",
+		       "--log-level", "error", prefix, NULL};
+
+	(void)argc;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=test-proxy-%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	setup();
+	test_tokens();
+	test_rendezvous();
+	test_register();
+	test_invite();
+	test_malformed();
+	test_response();
+	test_core_requests();
+
+	check_ctx = "no backend healthy: 503";
+	{
+		struct res r;
+		struct dp_addr src;
+		struct be_table *saved = dp.be, empty = {0};
+
+		addr4(&src, 1, 2, 5060);
+		dp.be = &empty;
+		run(0, &src, register_msg, &r);
+		CHECK_INT(r.p.step, DP_STEP_REPLY);
+		CHECK_INT(r.p.reply_code, 503);
+		dp.be = saved;
+	}
+	rte_eal_cleanup();
+	return check_summary();
+}
