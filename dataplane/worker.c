@@ -207,52 +207,58 @@ void worker_flush(struct worker *w)
 	net_tx_flush(w);
 }
 
+void worker_poll(struct worker *w)
+{
+	struct dp *dp = w->dp;
+	struct dp_burst *b = &w->burst;
+
+	w->now = rte_rdtsc();
+	for (unsigned q = 0; q < w->n_rxq; q++) {
+		const struct worker_rxq *rq = &w->rxq[q];
+		struct rte_mbuf *pkts[DP_BURST];
+		uint16_t n;
+
+		if (rq->spread) {
+			n = rte_eth_rx_burst(dp->ports[rq->port].port_id, rq->queue, pkts,
+					     DP_BURST);
+			if (n)
+				spread(w, pkts, n, rq->port);
+			continue;
+		}
+		n = rte_eth_rx_burst(dp->ports[rq->port].port_id, rq->queue, b->m, DP_BURST);
+		if (n == 0)
+			continue;
+		b->n = n;
+		for (unsigned i = 0; i < n; i++)
+			b->p[i].in_port = rq->port;
+		worker_process(w, b);
+	}
+	if (w->spread_in) {
+		unsigned n = rte_ring_sc_dequeue_burst(w->spread_in, (void **)b->m, DP_BURST,
+						       NULL);
+
+		if (n) {
+			w->st->ctr[STATS_spread_in] += n;
+			b->n = (uint16_t)n;
+			for (unsigned i = 0; i < n; i++)
+				b->p[i].in_port = dp->port_idx[b->m[i]->port];
+			worker_process(w, b);
+		}
+	}
+	if (w->id == 0)
+		relay_main_tx(w);
+	worker_flush(w);
+}
+
 int worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct dp *dp = w->dp;
-	struct dp_burst *b = &w->burst;
 
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->id);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->id);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
-		w->now = rte_rdtsc();
-		for (unsigned q = 0; q < w->n_rxq; q++) {
-			const struct worker_rxq *rq = &w->rxq[q];
-			struct rte_mbuf *pkts[DP_BURST];
-			uint16_t n;
-
-			if (rq->spread) {
-				n = rte_eth_rx_burst(dp->ports[rq->port].port_id, rq->queue,
-						     pkts, DP_BURST);
-				if (n)
-					spread(w, pkts, n, rq->port);
-				continue;
-			}
-			n = rte_eth_rx_burst(dp->ports[rq->port].port_id, rq->queue, b->m,
-					     DP_BURST);
-			if (n == 0)
-				continue;
-			b->n = n;
-			for (unsigned i = 0; i < n; i++)
-				b->p[i].in_port = rq->port;
-			worker_process(w, b);
-		}
-		if (w->spread_in) {
-			unsigned n = rte_ring_sc_dequeue_burst(w->spread_in, (void **)b->m,
-							       DP_BURST, NULL);
-
-			if (n) {
-				w->st->ctr[STATS_spread_in] += n;
-				b->n = (uint16_t)n;
-				for (unsigned i = 0; i < n; i++)
-					b->p[i].in_port = dp->port_idx[b->m[i]->port];
-				worker_process(w, b);
-			}
-		}
-		if (w->id == 0)
-			relay_main_tx(w);
-		worker_flush(w);
+		worker_poll(w);
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 	}
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w->id);

@@ -154,6 +154,11 @@ void dp_fini(struct dp *dp);
  * struct worker. Returns 0 when dp->stop is set. */
 int worker_main(void *arg);
 
+/* One iteration of the loop: a burst from each queue w owns (and from its
+ * software-RSS ring) through the stages, then the transmit flush. The
+ * benchmark calls it on the generator's own lcore. */
+void worker_poll(struct worker *w);
+
 /* Runs one burst through every stage and the dispatch step: used by
  * worker_main and by the benchmark and tests. */
 void worker_process(struct worker *w, struct dp_burst *b);

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * bench_pipeline.c - the whole worker pipeline with no NIC, against a plain
+ * DPDK forwarding loop over the same path (docs/benchmarks.md).
+ *
+ * Two net_ring ports (access and core) are made from rte_rings; the real
+ * start-up (dp_init) configures them like any port. One worker lcore runs
+ * the real worker loop (rx burst, net, parse, proxy, dispatch, tx burst).
+ * The main lcore is the traffic generator: it keeps the rx rings full of
+ * pre-built frames (requests on the access side, responses carrying our
+ * signed Via on the core side, per the weighted mix of
+ * tests/bench/proxy/mix/) and drains and counts what the worker transmits.
+ * Frames are reused by reference count, so the generator costs a few
+ * nanoseconds per message and the worker is what is measured.
+ *
+ * The ceiling, in the same run and on the same lcore: a loop that receives
+ * the same bursts and transmits them to the other port untouched
+ * (l2fwd without the MAC rewrite).
+ *
+ * Reported: messages forwarded per second by one worker core, median of
+ * --runs runs of --seconds each, alternating pipeline and ceiling.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "cfg.h"
+#include "proxy_priv.h"
+#include "token.h"
+#include "worker.h"
+
+#define NFRAMES		2048u	/* distinct frames per side */
+#define RING_SZ		4096u
+#define MAX_TPL		64u
+
+static struct dp dp;
+static struct rte_ring *rx_ring[2], *tx_ring[2][2];
+static struct rte_mbuf *frames[2][NFRAMES];
+static unsigned nframes[2];
+static volatile bool plain_stop;
+static uint64_t dut_cycles; /* TSC cycles inside the device under test */
+
+struct tpl {
+	char name[64];
+	char *text;
+	size_t len;
+	unsigned weight;
+	bool response;
+};
+
+static struct tpl tpls[MAX_TPL];
+static unsigned ntpl;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench_pipeline: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		die("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		die("cannot read %s", path);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void load_mix(const char *dir)
+{
+	char path[1024], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/mix.txt", dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		die("cannot open %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		struct tpl *t;
+		char fname[64];
+		unsigned w;
+
+		if (line[0] == '#' || sscanf(line, "%u %63s", &w, fname) != 2)
+			continue;
+		if (ntpl == MAX_TPL)
+			die("%s: too many lines", path);
+		t = &tpls[ntpl++];
+		snprintf(t->name, sizeof(t->name), "%s", fname);
+		snprintf(path, sizeof(path), "%s/%s", dir, fname);
+		t->text = slurp(path, &t->len);
+		t->weight = w;
+		t->response = strncmp(t->text, "SIP/2.0 ", 8) == 0;
+	}
+	fclose(f);
+	if (ntpl == 0)
+		die("%s: no messages", dir);
+}
+
+/* Renders a template: placeholders replaced, @UNIQ@ by 8 hex digits of u. */
+static size_t render(const struct tpl *t, unsigned u, const char *branch,
+		     char *out, size_t cap)
+{
+	static const struct {
+		const char *name, *val;
+	} vars[] = {
+		{"@GW@", NULL}, /* access or core address, by direction */
+		{"@CLIENT@", "192.0.2.10:5062"},
+		{"@CLIENT_RECEIVED@", "10.77.1.2"},
+		{"@CLIENT_RPORT@", "40000"},
+		{"@GW_ROUTE@", "sip:10.77.2.1:5060;lr"},
+		{"@BACKEND@", "10.77.2.2:5060"},
+		{"@BRANCH@", NULL},
+		{"@UNIQ@", NULL},
+	};
+	size_t o = 0;
+
+	for (size_t i = 0; i < t->len;) {
+		size_t k;
+		const char *val = NULL;
+		char uniq[9];
+
+		for (k = 0; k < RTE_DIM(vars); k++) {
+			size_t n = strlen(vars[k].name);
+
+			if (i + n <= t->len && memcmp(t->text + i, vars[k].name, n) == 0)
+				break;
+		}
+		if (k == RTE_DIM(vars)) {
+			if (o + 1 >= cap)
+				return 0;
+			out[o++] = t->text[i++];
+			continue;
+		}
+		if (k == 0)
+			val = t->response ? "10.77.2.1:5060" : "10.77.1.1:5060";
+		else if (k == 6)
+			val = branch;
+		else if (k == 7) {
+			snprintf(uniq, sizeof(uniq), "%08x", u);
+			val = uniq;
+		} else
+			val = vars[k].val;
+		if (o + strlen(val) >= cap)
+			return 0;
+		memcpy(out + o, val, strlen(val));
+		o += strlen(val);
+		i += strlen(vars[k].name);
+	}
+	return o;
+}
+
+/* One Ethernet/IPv4/UDP frame around payload, to the gateway's port. */
+static struct rte_mbuf *frame(struct rte_mempool *mp, unsigned side,
+			      const char *payload, size_t len)
+{
+	const struct dp_port *pt = &dp.ports[side];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	size_t hl = sizeof(*eh) + sizeof(*ip) + sizeof(*udp);
+
+	if (m == NULL || hl + len > rte_pktmbuf_tailroom(m))
+		die("%s", "frame: no mbuf, or message too big for one");
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(hl + len));
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	eh->dst_addr = pt->mac;
+	memcpy(eh->src_addr.addr_bytes, "\x02\x00\x00\x00\x00\x01", 6);
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	/* access side: from the client 10.77.1.2; core side: from kam1 */
+	ip->src_addr = side == 0 ? RTE_IPV4(10, 77, 1, 2) : RTE_IPV4(10, 77, 2, 2);
+	ip->src_addr = rte_cpu_to_be_32(ip->src_addr);
+	memcpy(&ip->dst_addr, pt->ip4.a, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(side == 0 ? 40000 : 5060);
+	udp->dst_port = rte_cpu_to_be_16(5060);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + len));
+	memcpy(udp + 1, payload, len);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	return m;
+}
+
+static void build_frames(struct rte_mempool *mp)
+{
+	static char buf[8192];
+	unsigned total = 0, seq = 0;
+
+	for (unsigned t = 0; t < ntpl; t++)
+		total += tpls[t].weight;
+	/* frames in a fixed interleaving of the weights, so every window of
+	 * the rings sees the mix */
+	while (nframes[0] + nframes[1] < NFRAMES) {
+		for (unsigned t = 0; t < ntpl && nframes[0] + nframes[1] < NFRAMES; t++) {
+			for (unsigned k = 0; k < tpls[t].weight; k++) {
+				char br[TOKEN_BRANCH_LEN + 1];
+				unsigned side = tpls[t].response ? 1 : 0;
+				struct sip_msg msg;
+				size_t n;
+
+				token_branch(dp.key_branch, seq, br);
+				br[TOKEN_BRANCH_LEN] = '\0';
+				n = render(&tpls[t], seq++, br, buf, sizeof(buf));
+				if (n == 0 || sip_parse(buf, (uint32_t)n, &dp.lim, 0, &msg) <= 0)
+					die("%s: does not render to a valid message", tpls[t].name);
+				if (nframes[side] < NFRAMES)
+					frames[side][nframes[side]++] = frame(mp, side, buf, n);
+			}
+		}
+	}
+	(void)total;
+}
+
+/* ---- the two loops under test ---- */
+
+static void plain_fwd(void);
+
+static void plain_once(void)
+{
+	uint64_t t = rte_rdtsc();
+
+	plain_fwd();
+	dut_cycles += rte_rdtsc() - t;
+}
+
+static void plain_fwd(void)
+{
+	for (unsigned s = 0; s < 2; s++) {
+		struct rte_mbuf *m[DP_BURST];
+		uint16_t n = rte_eth_rx_burst(dp.ports[s].port_id, 0, m, DP_BURST);
+		uint16_t k;
+
+		if (n == 0)
+			continue;
+		k = rte_eth_tx_burst(dp.ports[!s].port_id, 0, m, n);
+		if (k < n)
+			rte_pktmbuf_free_bulk(m + k, n - k);
+	}
+}
+
+static int plain_loop(void *arg)
+{
+	(void)arg;
+	while (!plain_stop)
+		plain_fwd();
+	return 0;
+}
+
+static void pipeline_once(void)
+{
+	uint64_t t = rte_rdtsc();
+
+	worker_poll(dp.workers[0]);
+	dut_cycles += rte_rdtsc() - t;
+}
+
+/* The generator: keeps both rx rings topped up and drains both tx rings.
+ * With dut set, the device under test runs one iteration per generator
+ * iteration on this lcore (in-process); else it runs on another lcore.
+ * Returns the frames the device under test transmitted in `seconds`. */
+static uint64_t generate(double seconds, void (*dut)(void))
+{
+	uint64_t hz = rte_get_tsc_hz(), t0, end, sent = 0;
+	unsigned pos[2] = {0, 0};
+	bool warm = true;
+
+	t0 = rte_rdtsc();
+	end = t0 + (uint64_t)(0.2 * (double)hz); /* warm-up, not counted */
+	for (;;) {
+		uint64_t now = rte_rdtsc();
+
+		if (now >= end) {
+			if (!warm)
+				break;
+			warm = false;
+			sent = 0;
+			dut_cycles = 0;
+			t0 = now;
+			end = now + (uint64_t)(seconds * (double)hz);
+		}
+		for (unsigned s = 0; s < 2; s++) {
+			struct rte_mbuf *m[DP_BURST];
+			unsigned n;
+
+			/* requests and responses in the mix's proportion: each
+			 * side offers its share of every 32 */
+			if (rte_ring_count(rx_ring[s]) < RING_SZ / 2) {
+				for (unsigned i = 0; i < DP_BURST; i++) {
+					m[i] = frames[s][pos[s]];
+					pos[s] = pos[s] + 1 == nframes[s] ? 0 : pos[s] + 1;
+					rte_mbuf_refcnt_update(m[i], 1);
+				}
+				n = rte_ring_enqueue_burst(rx_ring[s], (void **)m, DP_BURST, NULL);
+				for (unsigned i = n; i < DP_BURST; i++)
+					rte_mbuf_refcnt_update(m[i], -1);
+			}
+		}
+		if (dut != NULL)
+			dut();
+		for (unsigned s = 0; s < 2; s++) {
+			for (unsigned q = 0; q < 2; q++) {
+				struct rte_mbuf *m[DP_BURST];
+				unsigned n = rte_ring_dequeue_burst(tx_ring[s][q], (void **)m,
+								    DP_BURST, NULL);
+
+				sent += n;
+				rte_pktmbuf_free_bulk(m, n);
+			}
+		}
+	}
+	return sent;
+}
+
+static void drain(void)
+{
+	struct rte_mbuf *m[DP_BURST];
+	unsigned n;
+
+	for (unsigned s = 0; s < 2; s++) {
+		while ((n = rte_ring_dequeue_burst(rx_ring[s], (void **)m, DP_BURST, NULL)))
+			rte_pktmbuf_free_bulk(m, n);
+		for (unsigned q = 0; q < 2; q++)
+			while ((n = rte_ring_dequeue_burst(tx_ring[s][q], (void **)m, DP_BURST, NULL)))
+				rte_pktmbuf_free_bulk(m, n);
+	}
+}
+
+/* lcore < RTE_MAX_LCORE: the device under test on that lcore; else on
+ * this one, in-process. */
+static double run_pipeline(unsigned lcore, double seconds, double *dut)
+{
+	uint64_t n;
+
+	if (lcore >= RTE_MAX_LCORE) {
+		n = generate(seconds, pipeline_once);
+	} else {
+		__atomic_store_n(&dp.stop, false, __ATOMIC_RELAXED);
+		rte_eal_remote_launch(worker_main, dp.workers[0], lcore);
+		n = generate(seconds, NULL);
+		__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
+		rte_eal_wait_lcore(lcore);
+	}
+	drain();
+	*dut = dut_cycles ? (double)n * (double)rte_get_tsc_hz() / (double)dut_cycles : 0;
+	return (double)n / seconds;
+}
+
+static double run_plain(unsigned lcore, double seconds, double *dut)
+{
+	uint64_t n;
+
+	if (lcore >= RTE_MAX_LCORE) {
+		n = generate(seconds, plain_once);
+	} else {
+		plain_stop = false;
+		rte_eal_remote_launch(plain_loop, NULL, lcore);
+		n = generate(seconds, NULL);
+		plain_stop = true;
+		rte_eal_wait_lcore(lcore);
+	}
+	drain();
+	*dut = dut_cycles ? (double)n * (double)rte_get_tsc_hz() / (double)dut_cycles : 0;
+	return (double)n / seconds;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void make_port(struct cfg_port *cp, unsigned side, const char *dev)
+{
+	memset(cp, 0, sizeof(*cp));
+	snprintf(cp->name, sizeof(cp->name), side ? "core0" : "access0");
+	snprintf(cp->dev, sizeof(cp->dev), "%s", dev);
+	cp->is_vdev = true;
+	cp->role = (uint8_t)side;
+	cfg_parse_ip(side ? "10.77.2.1" : "10.77.1.1", &cp->ip4);
+	cp->plen4 = 24;
+	cp->mtu = 1500;
+	cp->rx_desc = cp->tx_desc = 1024;
+	/* static neighbours: the client and the two backends */
+	cfg_parse_ip(side ? "10.77.2.2" : "10.77.1.2", &cp->neigh[0].ip);
+	memcpy(cp->neigh[0].mac, "\x02\x00\x00\x00\x00\x01", 6);
+	cfg_parse_ip(side ? "10.77.2.3" : "10.77.1.3", &cp->neigh[1].ip);
+	memcpy(cp->neigh[1].mac, "\x02\x00\x00\x00\x00\x02", 6);
+	cp->n_neigh = 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mix = "tests/bench/proxy/mix";
+	unsigned runs = 5, lcore;
+	double seconds = 2, *pipe, *plain, *pipe_dut, *plain_dut;
+	bool json = false, two = false;
+	int opt;
+	static const struct option longopts[] = {
+		{"mix", required_argument, NULL, 'm'},
+		{"runs", required_argument, NULL, 'r'},
+		{"seconds", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"two-cores", no_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	int ret = rte_eal_init(argc, argv);
+
+	if (ret < 0) {
+		fprintf(stderr, "bench_pipeline: EAL init failed (give EAL args, e.g. "
+				"-l 0,1 --no-pci --file-prefix bench -- [--runs N])\n");
+		return 2;
+	}
+	argc -= ret;
+	argv += ret;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': mix = optarg; break;
+		case 'r': runs = (unsigned)atoi(optarg); break;
+		case 's': seconds = atof(optarg); break;
+		case 'j': json = true; break;
+		case 't': two = true; break;
+		default:
+			fprintf(stderr, "usage: bench_pipeline EAL-ARGS -- [--mix DIR] [--runs N] "
+					"[--seconds S] [--json] [--two-cores]\n");
+			return 2;
+		}
+	}
+	if (runs == 0 || runs > 100 || seconds <= 0 || seconds > 60)
+		die("%s", "--runs 1..100, --seconds (0, 60]");
+	/* the worker's lcore: this one (in-process) unless --two-cores */
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (two && lcore >= RTE_MAX_LCORE)
+		die("%s", "--two-cores needs two lcores (-l 0,1)");
+	if (!two)
+		lcore = RTE_MAX_LCORE;
+
+	/* the ports: an rx ring the generator fills, two tx rings (worker's
+	 * and main's queue) it drains */
+	for (unsigned s = 0; s < 2; s++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "rx%u", s);
+		rx_ring[s] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		for (unsigned q = 0; q < 2; q++) {
+			snprintf(name, sizeof(name), "tx%u%u", s, q);
+			tx_ring[s][q] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		}
+		snprintf(name, sizeof(name), "%s", s ? "core" : "access");
+		/* the driver names the port "net_ring_" + name */
+		if (rte_eth_from_rings(name, &rx_ring[s], 1, tx_ring[s], 2, 0) < 0)
+			die("%s: rte_eth_from_rings failed", name);
+	}
+
+	cfg_defaults(&dp.cfg);
+	dp.cfg.n_workers = 1;
+	dp.cfg.workers[0] = (uint16_t)(two ? lcore : rte_lcore_id());
+	dp.cfg.n_ports = 2;
+	make_port(&dp.cfg.ports[0], 0, "net_ring_access");
+	make_port(&dp.cfg.ports[1], 1, "net_ring_core");
+	dp.cfg.n_backends = 2;
+	for (unsigned b = 0; b < 2; b++) {
+		struct cfg_backend *cb = &dp.cfg.backends[b];
+
+		snprintf(cb->name, sizeof(cb->name), "kam%u", b + 1);
+		cfg_parse_ip(b ? "10.77.2.3" : "10.77.2.2", &cb->addr.ip);
+		cb->addr.port = 5060;
+		cb->weight = 100;
+		cb->enabled = true;
+	}
+	memcpy(dp.cfg.proxy.secret, "0123456789abcdef", 16);
+	dp.cfg.proxy.has_secret = true;
+	if (dp_init(&dp) != 0)
+		die("%s", "dp_init failed");
+
+	load_mix(mix);
+	build_frames(dp.pool);
+
+	pipe = calloc(runs * 4, sizeof(double));
+	plain = pipe + runs;
+	pipe_dut = pipe + 2 * runs;
+	plain_dut = pipe + 3 * runs;
+	for (unsigned r = 0; r < runs; r++) {
+		plain[r] = run_plain(lcore, seconds, &plain_dut[r]);
+		pipe[r] = run_pipeline(lcore, seconds, &pipe_dut[r]);
+		if (!json)
+			printf("run %u: pipeline %.3f M msg/s (%.3f M/s of its own cycles), "
+			       "plain forwarding %.3f M msg/s (%.3f)\n",
+			       r + 1, pipe[r] / 1e6, pipe_dut[r] / 1e6, plain[r] / 1e6,
+			       plain_dut[r] / 1e6);
+	}
+	{
+		struct stats_block *st = &dp.stats[0];
+		uint64_t drops = 0;
+
+		for (unsigned i = 1; i < STATS_DROP__COUNT; i++) {
+			drops += st->drop[i];
+			if (st->drop[i])
+				fprintf(stderr, "bench_pipeline: drop %s: %lu\n",
+					stats_drop_name(i), (unsigned long)st->drop[i]);
+		}
+		double mp = median(pipe, runs), mq = median(plain, runs);
+		double md = median(pipe_dut, runs), mqd = median(plain_dut, runs);
+
+		if (json)
+			printf("{\"runs\": %u, \"seconds\": %g, \"two_cores\": %s, "
+			       "\"frames_requests\": %u, \"frames_responses\": %u, "
+			       "\"pipeline_msgs_per_s\": %.0f, \"pipeline_own_msgs_per_s\": %.0f, "
+			       "\"plain_fwd_msgs_per_s\": %.0f, \"plain_fwd_own_msgs_per_s\": %.0f, "
+			       "\"ratio\": %.4f, \"drops\": %lu}\n",
+			       runs, seconds, two ? "true" : "false", nframes[0], nframes[1], mp, md,
+			       mq, mqd, mp / mq, (unsigned long)drops);
+		else
+			printf("median of %u: pipeline %.3f M msg/s per core with the generator, "
+			       "%.3f M msg/s of its own cycles; plain forwarding %.3f (%.3f); "
+			       "pipeline/plain %.3f; drops %lu\n",
+			       runs, mp / 1e6, md / 1e6, mq / 1e6, mqd / 1e6, mp / mq,
+			       (unsigned long)drops);
+		if (drops)
+			return 1; /* a bench that drops measures the wrong thing */
+	}
+	rte_eal_cleanup();
+	return 0;
+}
