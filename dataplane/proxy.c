@@ -282,8 +282,8 @@ static char *put_rr_uri(char *o, const struct dp *dp, const struct dp_port *pt,
 	return o;
 }
 
-/* The lines inserted after the start line of a forwarded request: our Via,
- * then Record-Route or Path, then Max-Forwards when it was missing. */
+/* What we add to a forwarded request: our Via, Record-Route or Path, and
+ * Max-Forwards when it was missing. */
 struct hop {
 	const struct dp_port *out, *in; /* egress and ingress ports */
 	unsigned out_af, in_af;		/* families used on each side */
@@ -293,20 +293,40 @@ struct hop {
 	const struct dp_addr *client;	/* the flow for the token */
 };
 
+/* Where a header of kind id of ours goes: before the first one of that kind
+ * when one comes before `after` (ours must be on top of them), else at
+ * `after`. */
+static uint32_t insert_at(const struct sip_msg *m, enum sip_hdr_id id, uint32_t after)
+{
+	int k = sip_hdr_first(m, id);
+
+	return k >= 0 && m->hdrs[k].name_off < after ? m->hdrs[k].name_off : after;
+}
+
+/* Our Via goes just above the first Via, so that the Vias stay together
+ * (some implementations expect it); Record-Route, Path and a missing
+ * Max-Forwards go just below the top block of Vias, unless a header of the
+ * same kind comes earlier, in which case ours goes above it. */
 static void insert_hop(const struct dp *dp, const struct sip_msg *m,
 		       struct pedits *pe, const struct hop *h)
 {
-	char *s = pe_alloc(pe, 512), *o = s;
+	char *s = pe_alloc(pe, 512), *o = s, *via_end;
 	char tok[TOKEN_FLOW_MAX];
-	unsigned tlen = 0;
+	unsigned tlen = 0, v = m->first[SIP_HDR_VIA], last = v;
+	uint32_t after;
 
 	if (s == NULL)
 		return;
+	while (last + 1 < m->nhdrs && m->hdrs[last + 1].id == SIP_HDR_VIA)
+		last++;
+	after = px_line_end(m, last);
 	o = put(o, "Via: SIP/2.0/UDP ", 17);
 	o = put_us(o, h->out, h->out_af, h->port);
 	o = put(o, ";branch=", 8);
 	o = put(o, h->br, TOKEN_BRANCH_LEN);
 	o = put(o, "\r\n", 2);
+	pe_add(pe, m->hdrs[v].name_off, 0, s, (uint32_t)(o - s));
+	via_end = o;
 	if (h->rr || h->path)
 		tlen = token_flow(dp->key_token, h->client, tok);
 	if (h->rr) {
@@ -317,15 +337,22 @@ static void insert_hop(const struct dp *dp, const struct sip_msg *m,
 		o = put(o, ", ", 2);
 		o = put_rr_uri(o, dp, h->in, h->in_af, h->port, tok, tlen, false);
 		o = put(o, "\r\n", 2);
+		pe_add(pe, insert_at(m, SIP_HDR_RECORD_ROUTE, after), 0, via_end,
+		       (uint32_t)(o - via_end));
+		via_end = o;
 	}
 	if (h->path) {
 		o = put(o, "Path: ", 6);
 		o = put_rr_uri(o, dp, h->out, h->out_af, h->port, tok, tlen, true);
 		o = put(o, "\r\n", 2);
+		pe_add(pe, insert_at(m, SIP_HDR_PATH, after), 0, via_end,
+		       (uint32_t)(o - via_end));
+		via_end = o;
 	}
-	if (h->add_mf)
+	if (h->add_mf) {
 		o = put(o, "Max-Forwards: 70\r\n", 18);
-	pe_add(pe, m->hdrs[0].name_off, 0, s, (uint32_t)(o - s));
+		pe_add(pe, after, 0, via_end, (uint32_t)(o - via_end));
+	}
 }
 
 /* Max-Forwards decremented in place (RFC 3261 16.6 step 3). */

@@ -211,6 +211,7 @@ static void test_register(void)
 	CHECK(strstr(r.out, "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bK-reg-1;rport=40000;received=10.77.1.2\r\n") != NULL);
 	CHECK(strstr(r.out, "Max-Forwards: 69\r\n") != NULL);
 	CHECK(strstr(r.out, "Max-Forwards: 70\r\n") == NULL);
+	CHECK(strstr(r.out, ";received=10.77.1.2\r\nPath: <sip:se") != NULL);
 	/* Path with a flow token holding the client's public address */
 	CHECK(hdr_line(r.out, "Path: ", path, sizeof(path)) != NULL);
 	CHECK(starts(path, "<sip:se"));
@@ -261,6 +262,9 @@ static void test_invite(void)
 	CHECK(hdr_line(inv.out, "Record-Route: ", rr, sizeof(rr)) != NULL);
 	CHECK(strstr(rr, "@10.77.2.1:5060;lr>, <sip:se") != NULL);
 	CHECK(strstr(rr, "@10.77.1.1:5060;lr>") != NULL);
+	/* the Vias stay together: ours, the client's, then Record-Route */
+	CHECK(strstr(inv.out, "SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.2.1:5060;branch=z9hG4bK") != NULL);
+	CHECK(strstr(inv.out, "\r\nVia: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\nRecord-Route: <sip:se") != NULL);
 	/* the client was not NATed and asked no rport: its Via is untouched */
 	CHECK(strstr(inv.out, "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\n") != NULL);
 

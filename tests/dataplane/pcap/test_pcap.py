@@ -500,10 +500,11 @@ def our_via(b):
 
 def expected_forward(inp, out_host, branch, inserted_after_via="",
                      client_via=None, mf=True):
-    """What the gateway must send for request inp: start line, our Via,
-    inserted lines (Record-Route/Path), the original headers with the
-    client's Via rewritten (client_via = (old, new)) and Max-Forwards
-    decremented; everything else byte for byte."""
+    """What the gateway must send for request inp: the start line, our Via
+    just above the first Via, the inserted lines (Record-Route/Path) just
+    below the top block of Vias, the client's Via rewritten (client_via =
+    (old, new)) and Max-Forwards decremented; everything else byte for
+    byte."""
     s = inp.decode()
     start, rest = s.split("\r\n", 1)
     if client_via:
@@ -513,8 +514,15 @@ def expected_forward(inp, out_host, branch, inserted_after_via="",
         m = re.search(r"\r\nMax-Forwards: (\d+)\r\n", "\r\n" + rest)
         rest = rest.replace(f"Max-Forwards: {m.group(1)}\r\n",
                             f"Max-Forwards: {int(m.group(1)) - 1}\r\n", 1)
-    return (f"{start}\r\nVia: SIP/2.0/UDP {out_host}:5060;branch={branch}\r\n"
-            f"{inserted_after_via}{rest}").encode()
+    head, sep, body = rest.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    first = next(i for i, l in enumerate(lines) if l.lower().startswith(("via:", "v:")))
+    last = first
+    while last + 1 < len(lines) and lines[last + 1].lower().startswith(("via:", "v:")):
+        last += 1
+    lines[last] += "\r\n" + inserted_after_via[:-2] if inserted_after_via else ""
+    lines.insert(first, f"Via: SIP/2.0/UDP {out_host}:5060;branch={branch}")
+    return (f"{start}\r\n" + "\r\n".join(lines) + sep + body).encode()
 
 
 def show_diff(a, b):
