@@ -100,6 +100,7 @@ struct cfg {
 		uint16_t max_headers;	  /* limits.max_headers, default 64 */
 		uint16_t max_line;	  /* limits.max_line, default 4096 */
 		uint32_t mbufs;		  /* limits.mbufs, default 16384 */
+		uint32_t mbuf_size;	  /* limits.mbuf_size: rx data room, 2048 */
 		uint32_t frag_flows;	  /* limits.frag_flows, default 4096 */
 		uint32_t frag_timeout_ms; /* limits.frag_timeout_ms, default 2000 */
 		uint32_t neigh_ttl_s;	  /* limits.neigh_ttl_s, default 300 */

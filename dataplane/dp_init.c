@@ -37,16 +37,17 @@ static int make_pools(struct dp *dp)
 	unsigned out_room = RTE_PKTMBUF_HEADROOM + c->limits.max_message + 1024;
 
 	dp->pool = rte_pktmbuf_pool_create("sipedge_rx", n, 256, 0,
-					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+					   (uint16_t)(RTE_PKTMBUF_HEADROOM + c->limits.mbuf_size),
+					   (int)rte_socket_id());
 	dp->pool_out = rte_pktmbuf_pool_create("sipedge_out", n_out, 64, 0,
 					       (uint16_t)out_room, (int)rte_socket_id());
 	dp->pool_ind = rte_pktmbuf_pool_create("sipedge_ind", n, 256, 0, 0,
 					       (int)rte_socket_id());
 	if (!dp->pool || !dp->pool_out || !dp->pool_ind) {
 		fprintf(stderr,
-			"sipedge: cannot create mbuf pools (limits.mbufs %u, "
+			"sipedge: cannot create mbuf pools (limits.mbufs %u of %u bytes, "
 			"limits.max_message %u): %s; more hugepages or eal.memory_mb?\n",
-			n, c->limits.max_message, rte_strerror(rte_errno));
+			n, c->limits.mbuf_size, c->limits.max_message, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	return 0;

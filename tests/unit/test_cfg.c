@@ -178,6 +178,7 @@ static const char *const base[] = {
 	"limits.max_headers=64",
 	"limits.max_line=4096",
 	"limits.mbufs=16384",
+	"limits.mbuf_size=2048",
 	"limits.frag_flows=1024",
 	"limits.frag_timeout_ms=2000",
 	"limits.neigh_ttl_s=300",
