@@ -196,6 +196,46 @@ static inline void net_snma_mac(const uint8_t *a, struct rte_ether_addr *mac)
 	memcpy(&mac->addr_bytes[3], a + 13, 3);
 }
 
+/* The one's complement sum of len bytes, folded to 16 bits, as
+ * rte_raw_cksum() returns it (native-order 16-bit words, a last odd byte
+ * as the low-address byte of a word). Summing 32-bit words into a 64-bit
+ * accumulator needs no carry handling for any IP datagram (2^14 words of
+ * < 2^32 each) and the compiler vectorises it (AVX2: 32 bytes a step),
+ * several times faster than rte_raw_cksum's 16-bit loop: it runs twice per
+ * forwarded message (UDP in, UDP out), over every byte. */
+static inline uint16_t net_raw_sum(const void *buf, uint32_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t s = 0;
+	uint32_t i = 0;
+
+	for (; i + 4 <= len; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, p + i, 4);
+		s += w;
+	}
+	if (i + 2 <= len) {
+		uint16_t h;
+
+		memcpy(&h, p + i, 2);
+		s += h;
+		i += 2;
+	}
+	if (i < len) {
+		uint16_t last = 0;
+
+		memcpy(&last, p + i, 1);
+		s += last;
+	}
+	s = (s >> 32) + (s & 0xffffffffu);
+	s = (s >> 32) + (s & 0xffffffffu);
+	s = (s >> 16) + (s & 0xffffu);
+	s = (s >> 16) + (s & 0xffffu);
+	s = (s >> 16) + (s & 0xffffu);
+	return (uint16_t)s;
+}
+
 /* One's complement sum (not complemented, not folded to 16 bits by the
  * caller's choice) of len bytes at off in the chain m, which holds them.
  * Unlike rte_raw_cksum_mbuf of DPDK 22.11, a segment that ends on an odd
@@ -215,8 +255,7 @@ static inline uint32_t net_sum_mbuf(const struct rte_mbuf *m, uint32_t off,
 
 		if (n > len - done)
 			n = len - done;
-		s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off),
-				  n);
+		s = net_raw_sum(rte_pktmbuf_mtod_offset(m, const char *, off), n);
 		sum += (done & 1) ? rte_bswap16(s) : s;
 		done += n;
 		off = 0;
@@ -251,6 +290,27 @@ static inline uint32_t net_phdr4(const struct rte_ipv4_hdr *ip, uint32_t len)
 					   len) };
 
 	return rte_raw_cksum(w, sizeof(w));
+}
+
+/* The UDP checksum of an IPv4 datagram in one segment (as
+ * rte_ipv4_udptcp_cksum, with net_raw_sum). */
+static inline uint16_t net_udp4_cksum(const struct rte_ipv4_hdr *ip,
+				      const void *udp, uint32_t len)
+{
+	uint16_t c = (uint16_t)~net_fold(net_phdr4(ip, len) + net_raw_sum(udp, len));
+
+	return c == 0 ? 0xffff : c; /* 0 means "no checksum" in UDP over IPv4 */
+}
+
+/* The UDP checksum of an IPv6 datagram in one segment. */
+static inline uint16_t net_udp6_cksum(const struct rte_ipv6_hdr *ip,
+				      const void *udp, uint32_t len)
+{
+	uint16_t c = (uint16_t)~net_fold(net_phdr6(ip->src_addr, ip->dst_addr, len,
+						   IPPROTO_UDP) +
+					 net_raw_sum(udp, len));
+
+	return c == 0 ? 0xffff : c;
 }
 
 /* net_tx.c */

@@ -197,13 +197,13 @@ static int send4(struct worker *w, struct rte_mbuf *m, unsigned port,
 				       RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = net_udp4_cksum(ip, udp, tot - IP4_HDR);
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		}
 		emit(w, pt, port, nh, &m, 1, RTE_ETHER_TYPE_IPV4);
 		return 0;
 	}
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	udp->dgram_cksum = net_udp4_cksum(ip, udp, tot - IP4_HDR);
 	n = rte_ipv4_fragment_packet(m, fr, RTE_DIM(fr), pt->mtu, w->pool,
 				     w->pool_ind);
 	if (n < 0)
@@ -255,12 +255,12 @@ static int send6(struct worker *w, struct rte_mbuf *m, unsigned port,
 				       RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = net_udp6_cksum(ip, udp, plen);
 		}
 		emit(w, pt, port, nh, &m, 1, RTE_ETHER_TYPE_IPV6);
 		return 0;
 	}
-	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	udp->dgram_cksum = net_udp6_cksum(ip, udp, plen);
 	n = rte_ipv6_fragment_packet(m, fr, RTE_DIM(fr), pt->mtu, w->pool,
 				     w->pool_ind);
 	if (n < 0)
