@@ -210,9 +210,18 @@ static uint64_t branch_hash(const struct sip_msg *m, const struct sip_via *top,
 
 /* Whether a Via of the message already carries branch br: the request went
  * through us before with this very transaction (RFC 3261 16.3 step 4). */
-static bool seen_branch(const struct sip_msg *m, const char *br)
+static bool seen_branch(const struct sip_msg *m, const struct sip_via *top,
+			struct sip_str topval, const char *br)
 {
-	for (int k = sip_hdr_first(m, SIP_HDR_VIA); k >= 0; k = sip_hdr_next(m, k)) {
+	int first = sip_hdr_first(m, SIP_HDR_VIA);
+	struct sip_str fv = sip_hdr_value(m, (unsigned)first);
+
+	/* the common case, one Via (the client's) and nothing after it in its
+	 * header: only its branch can be ours */
+	if (sip_hdr_next(m, first) < 0 && topval.p + topval.len == fv.p + fv.len)
+		return top->branch.len == TOKEN_BRANCH_LEN &&
+		       memcmp(top->branch.p, br, TOKEN_BRANCH_LEN) == 0;
+	for (int k = first; k >= 0; k = sip_hdr_next(m, k)) {
 		struct sip_str v = sip_hdr_value(m, (unsigned)k);
 
 		if (v.len >= TOKEN_BRANCH_LEN && memmem(v.p, v.len, br, TOKEN_BRANCH_LEN))
@@ -450,7 +459,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 		return;
 	}
 	token_branch(dp->key_branch, branch_hash(m, &top, in->role), br);
-	if (seen_branch(m, br)) {
+	if (seen_branch(m, &top, topval, br)) {
 		if (ack)
 			set_drop(p, STATS_DROP_ack_loop);
 		else
@@ -535,21 +544,36 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 
 /* ---- responses ---- */
 
+/* Whether the top Via value v is one we wrote: its branch carries our
+ * signature. Only the branch matters (we wrote the whole Via, and nobody
+ * else can sign), so the Via is not parsed: the branch is found after
+ * ";branch=", exactly as insert_hop() writes it. */
+static bool via_is_ours(const struct dp *dp, struct sip_str v)
+{
+	const char *b = memmem(v.p, v.len, ";branch=", 8), *e = v.p + v.len;
+
+	if (b == NULL || e - (b + 8) < TOKEN_BRANCH_LEN)
+		return false;
+	b += 8;
+	if (b + TOKEN_BRANCH_LEN < e && b[TOKEN_BRANCH_LEN] != ';' &&
+	    b[TOKEN_BRANCH_LEN] != ' ' && b[TOKEN_BRANCH_LEN] != '\t')
+		return false;
+	return token_branch_ok(dp->key_branch, b, TOKEN_BRANCH_LEN);
+}
+
 static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 {
 	struct dp *dp = w->dp;
 	const struct dp_port *in = &dp->ports[p->in_port];
 	struct sip_iter it;
 	struct sip_str topval, nextval;
-	struct sip_via top, next;
+	struct sip_via next;
 	struct pedits pe;
 	unsigned reason = 0;
 	int k, rc, op;
 
 	sip_iter_init(&it);
-	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
-	    sip_parse_via(topval.p, topval.len, &top) < 0 ||
-	    !token_branch_ok(dp->key_branch, top.branch.p, top.branch.len)) {
+	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 || !via_is_ours(dp, topval)) {
 		set_drop(p, STATS_DROP_resp_not_ours);
 		return;
 	}
