@@ -18,7 +18,7 @@
 # "e2e: N passed, N failed, N skipped" (cases).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-all=(options register call path cancel fragment malformed checksums failover)
+all=(options register call path cancel fragment malformed checksums telemetry failover)
 keep=0
 cases=()
 while (($#)); do
