@@ -148,6 +148,9 @@ static void spread(struct worker *w, struct rte_mbuf **pkts, unsigned n,
 			b->p[b->n].in_port = in_port;
 			b->m[b->n++] = pkts[i];
 		} else {
+			/* the receiving worker learns the port from the mbuf: not
+			 * every PMD sets it (net_ring does not) */
+			pkts[i]->port = dp->ports[in_port].port_id;
 			out[t][cnt[t]++] = pkts[i];
 		}
 	}

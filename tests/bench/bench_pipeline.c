@@ -51,7 +51,11 @@
 #define MAX_TPL		64u
 
 static struct dp dp;
-static struct rte_ring *rx_ring[2], *tx_ring[2][2];
+#define MAX_W		2u	/* workers in-process (--workers) */
+#define NTXQ		(MAX_W + 1)
+
+static struct rte_ring *rx_ring[2], *tx_ring[2][NTXQ];
+static unsigned n_workers = 1;
 static struct rte_mbuf *frames[2][NFRAMES];
 static unsigned nframes[2];
 static volatile bool plain_stop;
@@ -186,6 +190,8 @@ static size_t render(const struct tpl *t, unsigned u, const char *branch,
 }
 
 /* One Ethernet/IPv4/UDP frame around payload, to the gateway's port. */
+static unsigned seq_src;
+
 static struct rte_mbuf *frame(struct rte_mempool *mp, unsigned side,
 			      const char *payload, size_t len)
 {
@@ -209,8 +215,11 @@ static struct rte_mbuf *frame(struct rte_mempool *mp, unsigned side,
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + len));
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	/* access side: from the client 10.77.1.2; core side: from kam1 */
-	ip->src_addr = side == 0 ? RTE_IPV4(10, 77, 1, 2) : RTE_IPV4(10, 77, 2, 2);
+	/* access side: from clients 10.77.1.2 to .65 (software RSS spreads by
+	 * address); core side: from kam1 and kam2 */
+	ip->src_addr = side == 0 ? RTE_IPV4(10, 77, 1, 2 + (seq_src % 64))
+				 : RTE_IPV4(10, 77, 2, 2 + (seq_src % 2));
+	seq_src++;
 	ip->src_addr = rte_cpu_to_be_32(ip->src_addr);
 	memcpy(&ip->dst_addr, pt->ip4.a, 4);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -292,7 +301,8 @@ static void pipeline_once(void)
 {
 	uint64_t t = rte_rdtsc();
 
-	worker_poll(dp.workers[0]);
+	for (unsigned k = 0; k < n_workers; k++)
+		worker_poll(dp.workers[k]);
 	dut_cycles += rte_rdtsc() - t;
 }
 
@@ -340,7 +350,7 @@ static uint64_t generate(double seconds, void (*dut)(void))
 		if (dut != NULL)
 			dut();
 		for (unsigned s = 0; s < 2; s++) {
-			for (unsigned q = 0; q < 2; q++) {
+			for (unsigned q = 0; q < NTXQ; q++) {
 				struct rte_mbuf *m[DP_BURST];
 				unsigned n = rte_ring_dequeue_burst(tx_ring[s][q], (void **)m,
 								    DP_BURST, NULL);
@@ -361,7 +371,7 @@ static void drain(void)
 	for (unsigned s = 0; s < 2; s++) {
 		while ((n = rte_ring_dequeue_burst(rx_ring[s], (void **)m, DP_BURST, NULL)))
 			rte_pktmbuf_free_bulk(m, n);
-		for (unsigned q = 0; q < 2; q++)
+		for (unsigned q = 0; q < NTXQ; q++)
 			while ((n = rte_ring_dequeue_burst(tx_ring[s][q], (void **)m, DP_BURST, NULL)))
 				rte_pktmbuf_free_bulk(m, n);
 	}
@@ -442,7 +452,7 @@ int main(int argc, char **argv)
 	const char *mix = "tests/bench/proxy/mix";
 	unsigned runs = 5, lcore;
 	double seconds = 2, *pipe, *plain, *pipe_dut, *plain_dut;
-	bool json = false, two = false;
+	bool json = false, two = false, smoke = false;
 	int opt;
 	static const struct option longopts[] = {
 		{"mix", required_argument, NULL, 'm'},
@@ -450,6 +460,8 @@ int main(int argc, char **argv)
 		{"seconds", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"two-cores", no_argument, NULL, 't'},
+		{"workers", required_argument, NULL, 'w'},
+		{"smoke", no_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	int ret = rte_eal_init(argc, argv);
@@ -468,6 +480,8 @@ int main(int argc, char **argv)
 		case 's': seconds = atof(optarg); break;
 		case 'j': json = true; break;
 		case 't': two = true; break;
+		case 'w': n_workers = (unsigned)atoi(optarg); break;
+		case 'S': smoke = true; break;
 		default:
 			fprintf(stderr, "usage: bench_pipeline EAL-ARGS -- [--mix DIR] [--runs N] "
 					"[--seconds S] [--json] [--two-cores]\n");
@@ -476,6 +490,12 @@ int main(int argc, char **argv)
 	}
 	if (runs == 0 || runs > 100 || seconds <= 0 || seconds > 60)
 		die("%s", "--runs 1..100, --seconds (0, 60]");
+	if (n_workers < 1 || n_workers > MAX_W || (two && n_workers > 1))
+		die("--workers 1..%u, and 1 with --two-cores", MAX_W);
+	if (smoke) {
+		runs = 1;
+		seconds = 0.3;
+	}
 	/* the worker's lcore: this one (in-process) unless --two-cores */
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	if (two && lcore >= RTE_MAX_LCORE)
@@ -490,19 +510,21 @@ int main(int argc, char **argv)
 
 		snprintf(name, sizeof(name), "rx%u", s);
 		rx_ring[s] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		for (unsigned q = 0; q < 2; q++) {
+		for (unsigned q = 0; q < NTXQ; q++) {
 			snprintf(name, sizeof(name), "tx%u%u", s, q);
 			tx_ring[s][q] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		}
 		snprintf(name, sizeof(name), "%s", s ? "core" : "access");
 		/* the driver names the port "net_ring_" + name */
-		if (rte_eth_from_rings(name, &rx_ring[s], 1, tx_ring[s], 2, 0) < 0)
+		if (rte_eth_from_rings(name, &rx_ring[s], 1, tx_ring[s], NTXQ, 0) < 0)
 			die("%s: rte_eth_from_rings failed", name);
 	}
 
 	cfg_defaults(&dp.cfg);
-	dp.cfg.n_workers = 1;
+	dp.cfg.n_workers = n_workers;
+	/* in-process, the workers' lcore ids are only names */
 	dp.cfg.workers[0] = (uint16_t)(two ? lcore : rte_lcore_id());
+	dp.cfg.workers[1] = (uint16_t)(dp.cfg.workers[0] + 1);
 	dp.cfg.n_ports = 2;
 	make_port(&dp.cfg.ports[0], 0, "net_ring_access");
 	make_port(&dp.cfg.ports[1], 1, "net_ring_core");
@@ -566,6 +588,30 @@ int main(int argc, char **argv)
 			       (unsigned long)drops);
 		if (drops)
 			return 1; /* a bench that drops measures the wrong thing */
+		if (smoke) {
+			/* every worker parsed and forwarded, and with two, software
+			 * RSS moved packets between them, none lost on the way */
+			bool ok = mp > 0;
+			uint64_t out = 0, in = 0;
+
+			for (unsigned k = 0; k < n_workers; k++) {
+				const struct stats_block *b = &dp.stats[k];
+
+				printf("smoke: worker %u: rx %lu, parsed %lu, spread out %lu, in %lu\n", k,
+				       (unsigned long)b->ctr[STATS_rx_pkts],
+				       (unsigned long)(b->ctr[STATS_sip_requests] + b->ctr[STATS_sip_responses]),
+				       (unsigned long)b->ctr[STATS_spread_out],
+				       (unsigned long)b->ctr[STATS_spread_in]);
+				ok &= b->ctr[STATS_sip_requests] + b->ctr[STATS_sip_responses] > 0;
+				out += b->ctr[STATS_spread_out];
+				in += b->ctr[STATS_spread_in];
+			}
+			if (n_workers > 1)
+				ok &= out > 0 && in == out;
+			printf("smoke: %s\n", ok ? "ok" : "FAILED");
+			if (!ok)
+				return 1;
+		}
 	}
 	rte_eal_cleanup();
 	return 0;
