@@ -278,17 +278,14 @@ static char *put_us(char *o, const struct dp_port *pt, unsigned af, uint16_t por
 }
 
 /* One Record-Route (or Path) URI with our flow token. */
-static char *put_rr_uri(char *o, const struct dp *dp, const struct dp_port *pt,
-			unsigned af, uint16_t port, const char *tok, unsigned tlen,
-			bool path)
+static char *put_rr_uri(char *o, const struct dp_port *pt, unsigned af,
+			uint16_t port, const char *tok, unsigned tlen, bool path)
 {
 	o = put(o, "<sip:", 5);
 	o = put(o, tok, tlen);
 	*o++ = '@';
 	o = put_us(o, pt, af, port);
-	o = path ? put(o, ";lr;ob>", 7) : put(o, ";lr>", 4);
-	(void)dp;
-	return o;
+	return path ? put(o, ";lr;ob>", 7) : put(o, ";lr>", 4);
 }
 
 /* What we add to a forwarded request: our Via, Record-Route or Path, and
@@ -342,9 +339,9 @@ static void insert_hop(const struct dp *dp, const struct sip_msg *m,
 		/* RFC 5658 double record-routing: the entry facing the next hop
 		 * on top, the one facing where the request came from below */
 		o = put(o, "Record-Route: ", 14);
-		o = put_rr_uri(o, dp, h->out, h->out_af, h->port, tok, tlen, false);
+		o = put_rr_uri(o, h->out, h->out_af, h->port, tok, tlen, false);
 		o = put(o, ", ", 2);
-		o = put_rr_uri(o, dp, h->in, h->in_af, h->port, tok, tlen, false);
+		o = put_rr_uri(o, h->in, h->in_af, h->port, tok, tlen, false);
 		o = put(o, "\r\n", 2);
 		pe_add(pe, insert_at(m, SIP_HDR_RECORD_ROUTE, after), 0, via_end,
 		       (uint32_t)(o - via_end));
@@ -352,7 +349,7 @@ static void insert_hop(const struct dp *dp, const struct sip_msg *m,
 	}
 	if (h->path) {
 		o = put(o, "Path: ", 6);
-		o = put_rr_uri(o, dp, h->out, h->out_af, h->port, tok, tlen, true);
+		o = put_rr_uri(o, h->out, h->out_af, h->port, tok, tlen, true);
 		o = put(o, "\r\n", 2);
 		pe_add(pe, insert_at(m, SIP_HDR_PATH, after), 0, via_end,
 		       (uint32_t)(o - via_end));
@@ -499,8 +496,10 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 		} else {
 			const struct sip_uri *u = r.left ? &r.next : &m->uri;
 
+			/* an IP literal, and not one of ours: a request for us
+			 * that is not an OPTIONS would otherwise loop back */
 			if (!px_parse_ip(u->host.p, u->host.len, u->host_type,
-					 &p->out_dst.ip)) {
+					 &p->out_dst.ip) || px_is_our_ip(dp, &p->out_dst.ip)) {
 				if (ack)
 					set_drop(p, STATS_DROP_ack_no_route);
 				else
@@ -610,6 +609,11 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 		}
 	} else if (!px_parse_ip(next.host.p, next.host.len, next.host_type,
 				&p->out_dst.ip)) {
+		set_drop(p, STATS_DROP_resp_via_host);
+		return;
+	}
+	if (px_is_our_ip(dp, &p->out_dst.ip)) {
+		/* a Via of ours below our own: a response looping through us */
 		set_drop(p, STATS_DROP_resp_via_host);
 		return;
 	}

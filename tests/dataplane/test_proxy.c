@@ -513,6 +513,15 @@ static void test_core_requests(void)
 	CHECK_INT(r.p.step, DP_STEP_REPLY);
 	CHECK_INT(r.p.reply_code, 404);
 
+	check_ctx = "core request for us (not OPTIONS), no token: 404, not looped";
+	run(1, &kam,
+	    "MESSAGE sip:10.77.2.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k7\r\n"
+	    "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>\r\n"
+	    "Call-ID: core-4@x\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_REPLY);
+	CHECK_INT(r.p.reply_code, 404);
+
 	check_ctx = "core request to an IP literal R-URI: forwarded there";
 	run(1, &kam,
 	    "MESSAGE sip:alice@10.77.1.9:5070 SIP/2.0\r\n"
