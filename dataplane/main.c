@@ -7,6 +7,7 @@
  * or --duration; print the counters; tear down.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,6 +87,16 @@ static void print_stats(struct dp *dp, FILE *f)
 		bn[i] = dp->cfg.backends[i].name;
 	fprintf(f, "sipedge counters:\n");
 	stats_print(f, sum, pn, dp->n_ports, bn, dp->cfg.n_backends);
+	for (unsigned k = 0; k <= dp->n_workers; k++) {
+		struct stats_brief b;
+
+		stats_brief(&dp->stats[k], &b);
+		fprintf(f, "  %s %-2u (lcore %2u): rx %" PRIu64 " tx %" PRIu64 " requests %" PRIu64
+			" responses %" PRIu64 " forwarded %" PRIu64 " replies %" PRIu64
+			" drops %" PRIu64 " exceptions %" PRIu64 "\n",
+			k < dp->n_workers ? "worker" : "main  ", k, dp->workers[k]->lcore, b.rx,
+			b.tx, b.requests, b.responses, b.forwarded, b.replies, b.drops, b.exceptions);
+	}
 	fflush(f);
 	free(sum);
 }

@@ -78,6 +78,23 @@ const char *stats_be_name(unsigned c)
 	return c < STATS_BE__COUNT ? be_names_[c] : "?";
 }
 
+void stats_brief(const struct stats_block *b, struct stats_brief *o)
+{
+	o->rx = b->ctr[STATS_rx_pkts];
+	o->tx = b->ctr[STATS_tx_pkts];
+	o->requests = b->ctr[STATS_sip_requests];
+	o->responses = b->ctr[STATS_sip_responses];
+	o->forwarded = b->ctr[STATS_fwd_access_to_core] + b->ctr[STATS_fwd_core_to_access] +
+		       b->ctr[STATS_fwd_responses];
+	o->exceptions = b->ctr[STATS_exceptions];
+	o->replies = 0;
+	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++)
+		o->replies += b->reply[i];
+	o->drops = 0;
+	for (unsigned i = 1; i < STATS_DROP__COUNT; i++)
+		o->drops += b->drop[i];
+}
+
 void stats_add(struct stats_block *sum, const struct stats_block *b)
 {
 	/* the block is an array of uint64_t in disguise */

@@ -67,6 +67,14 @@ const char *stats_ctr_name(unsigned c);
 const char *stats_port_name(unsigned c);
 const char *stats_be_name(unsigned c);
 
+/* One worker's block in a few figures: for the per-worker line on exit and
+ * /sipedge/workers. */
+struct stats_brief {
+	uint64_t rx, tx, requests, responses, forwarded, replies, drops, exceptions;
+};
+
+void stats_brief(const struct stats_block *b, struct stats_brief *out);
+
 /* Adds every counter of *b into *sum. */
 void stats_add(struct stats_block *sum, const struct stats_block *b);
 

@@ -88,6 +88,38 @@ static int cmd_backends(const char *cmd, const char *params, struct rte_tel_data
 	return 0;
 }
 
+static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned k = 0; k <= tdp->n_workers; k++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct stats_brief b;
+		char name[32];
+
+		if (c == NULL)
+			return -1;
+		stats_brief(&tdp->stats[k], &b);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "lcore", tdp->workers[k]->lcore);
+		rte_tel_data_add_dict_u64(c, "rx_pkts", b.rx);
+		rte_tel_data_add_dict_u64(c, "tx_pkts", b.tx);
+		rte_tel_data_add_dict_u64(c, "sip_requests", b.requests);
+		rte_tel_data_add_dict_u64(c, "sip_responses", b.responses);
+		rte_tel_data_add_dict_u64(c, "forwarded", b.forwarded);
+		rte_tel_data_add_dict_u64(c, "replies", b.replies);
+		rte_tel_data_add_dict_u64(c, "drops", b.drops);
+		rte_tel_data_add_dict_u64(c, "exceptions", b.exceptions);
+		if (k < tdp->n_workers)
+			snprintf(name, sizeof(name), "worker%u", k);
+		else
+			snprintf(name, sizeof(name), "main");
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	return 0;
+}
+
 void telemetry_init(struct dp *dp)
 {
 	tdp = dp;
@@ -97,4 +129,6 @@ void telemetry_init(struct dp *dp)
 				   "sipedge per-port counters");
 	rte_telemetry_register_cmd("/sipedge/backends", cmd_backends,
 				   "sipedge backends: state and counters");
+	rte_telemetry_register_cmd("/sipedge/workers", cmd_workers,
+				   "sipedge per worker (and main lcore): packets, messages, drops");
 }

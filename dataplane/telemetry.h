@@ -3,7 +3,8 @@
  *
  * telemetry.h - the counters through DPDK telemetry, so that
  * dpdk-telemetry.py (and anything speaking its socket) reads them while the
- * gateway runs: /sipedge/stats, /sipedge/ports, /sipedge/backends.
+ * gateway runs: /sipedge/stats, /sipedge/ports, /sipedge/backends,
+ * /sipedge/workers.
  */
 #ifndef SIPEDGE_TELEMETRY_H
 #define SIPEDGE_TELEMETRY_H

@@ -78,4 +78,11 @@ if [[ $(field /sipedge/backends kam1 state <<<"$bes") == up &&
 else
 	e2e_fail "/sipedge/backends: $bes"
 fi
+wk=$(tel /sipedge/workers)
+if [[ $(field /sipedge/workers worker0 sip_requests <<<"$wk") -ge 3 &&
+      $(field /sipedge/workers main lcore <<<"$wk") == 0 ]]; then
+	e2e_pass "/sipedge/workers has worker0 with its requests, and the main lcore"
+else
+	e2e_fail "/sipedge/workers: $wk"
+fi
 e2e_end
