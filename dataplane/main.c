@@ -17,12 +17,14 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -210,6 +212,11 @@ int main(int argc, char **argv)
 	if (dp_init(&dp) != 0)
 		goto out;
 	telemetry_init(&dp);
+	/* dpdk-dumpcap (a secondary process) captures any port through the
+	 * pdump framework; without hugepages there is no shared memory for it */
+	if (dp.cfg.eal.huge && rte_pdump_init() != 0)
+		RTE_LOG(WARNING, USER1, "pdump: %s; dpdk-dumpcap will not attach\n",
+			rte_strerror(rte_errno));
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -4,8 +4,10 @@
 #
 # tests/e2e/t_telemetry.sh - the counters are readable while the gateway
 # runs, through DPDK telemetry (docs/counters.md): /sipedge/stats,
-# /sipedge/ports and /sipedge/backends answer, and the OPTIONS sent meanwhile
-# show up in reply_200 and in the access port's counters.
+# /sipedge/ports, /sipedge/backends and /sipedge/workers answer, and the
+# OPTIONS sent meanwhile show up in reply_200 and in the access port's
+# counters. Also dpdk-dumpcap, a secondary process, captures the access port
+# through the pdump framework.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_begin telemetry
 
@@ -84,5 +86,30 @@ if [[ $(field /sipedge/workers worker0 sip_requests <<<"$wk") -ge 3 &&
 	e2e_pass "/sipedge/workers has worker0 with its requests, and the main lcore"
 else
 	e2e_fail "/sipedge/workers: $wk"
+fi
+
+# dpdk-dumpcap on port 0 (access0): an OPTIONS and its 200, as pcapng
+if command -v dpdk-dumpcap >/dev/null; then
+	cap=$(mktemp "${TMPDIR:-/tmp}/sipedge-dumpcap.XXXXXX.pcapng")
+	timeout 20 dpdk-dumpcap --file-prefix="$LAB_DPDK_PREFIX" -i 0 -c 2 -w "$cap" \
+		>"$cap.log" 2>&1 &
+	dpid=$!
+	sleep 2
+	for i in 1 2 3; do
+		ip netns exec "$NS_CLIENT" "$LAB_PY" "$LAB_D/labtool.py" options "$(lab_target4)" \
+			--src "$CLIENT4" --port "$SIP_PORT" --timeout 3 >/dev/null 2>&1
+		kill -0 "$dpid" 2>/dev/null || break
+		sleep 1
+	done
+	wait "$dpid"
+	got=$(tshark -r "$cap" -Y 'sip.CSeq.method == "OPTIONS"' 2>/dev/null | wc -l)
+	if ((got == 2)); then
+		e2e_pass "dpdk-dumpcap captured an OPTIONS and its 200 on access0 (pdump)"
+	else
+		e2e_fail "dpdk-dumpcap: $got SIP OPTIONS packets captured: $(tail -3 "$cap.log")"
+	fi
+	rm -f "$cap" "$cap.log"
+else
+	e2e_skip "dpdk-dumpcap not installed"
 fi
 e2e_end
