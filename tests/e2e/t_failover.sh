@@ -55,6 +55,11 @@ e2e_sipp_ok "kam1 dead: 30 calls all complete" "$NS_CLIENT" failover-b 30 \
 	-sf "$LAB_D/uac.xml" -i "$CLIENT4" -cid_str "$tag-b-%u@sipedge-lab" -d 200 -r 10 -m 30 "$dst_b"
 nb=$(grep -F ' rx INVITE' "$LAB_RUN/kam2.log" | grep -cF "cid=$tag-b-")
 e2e_check "kam1 dead: kam2 took all of them ($nb INVITEs)" test "$nb" -ge 30
+if ! e2e_kernel; then
+	# the gateway's probes saw it: logged, and counted (went_down)
+	e2e_check "kam1 dead: the gateway marked it DOWN (its log)" \
+		grep -q "backend kam1 ($KAM1_4:$SIP_PORT): DOWN after" "$LAB_RUN/sipedge.log"
+fi
 
 # C: kam1 back
 lab_stop kam1
@@ -70,5 +75,9 @@ e2e_sipp_ok "kam1 back: 40 calls all complete" "$NS_CLIENT" failover-c 30 \
 	-sf "$LAB_D/uac.xml" -i "$CLIENT4" -cid_str "$tag-c-%u@sipedge-lab" -d 200 -r 10 -m 40 "$dst_c"
 nc=$(grep -F ' rx INVITE' "$LAB_RUN/kam1.log" | grep -cF "cid=$tag-c-")
 e2e_check "kam1 back: it takes calls again ($nc of 40 INVITEs)" test "$nc" -gt 0
+if ! e2e_kernel; then
+	e2e_check "kam1 back: the gateway marked it UP again (its log)" \
+		grep -q "backend kam1 ($KAM1_4:$SIP_PORT): UP after" "$LAB_RUN/sipedge.log"
+fi
 
 e2e_end
