@@ -258,7 +258,8 @@ static void probe_send(struct dp *dp, struct worker *mw, unsigned i)
 		     "User-Agent: %s\r\n"
 		     "Content-Length: 0\r\n\r\n",
 		     them, cb->addr.port, me, src.port, br, me,
-		     dp->key_branch[0] & 0xffffffff, them, cb->addr.port, i, s->seq,
+		     token_siphash(dp->key_token, "probe-tag", 9) & 0xffffffff, them,
+		     cb->addr.port, i, s->seq,
 		     me, s->seq, dp->cfg.proxy.server);
 	if (n < 0 || (unsigned)n >= rte_pktmbuf_tailroom(m)) {
 		rte_pktmbuf_free(m);

@@ -235,8 +235,11 @@ void px_via_nat(struct pedits *pe, const char *base, struct sip_str val,
 		    memcmp(&host, &src->ip, sizeof(host)) == 0;
 	char *s;
 
-	if (same && !v->has_rport)
-		return; /* RFC 3261 18.2.1: nothing to say */
+	/* RFC 3261 18.2.1: nothing to say when the client told the truth and
+	 * asked for no rport; a received= the client wrote itself is always
+	 * replaced (else it would choose where its responses go) */
+	if (same && !v->has_rport && v->received.p == NULL)
+		return;
 	/* rport first: when ";rport" ends the element, its "=port" and our
 	 * ";received=" are both inserted at the element's end, in this order */
 	if (v->has_rport)

@@ -2,9 +2,9 @@
  * Copyright (c) 2026 The sipedge authors
  *
  * port.c - bring up the configured ports: find each device, choose its queues
- * (one rx queue per worker with RSS on IP addresses, else one rx queue read
- * by one worker that spreads in software; one tx queue per worker and one for
- * the main lcore when the device has them), offloads, MTU, start.
+ * (one rx queue, read by one worker that spreads by the IP-address hash in
+ * software; one tx queue per worker and one for the main lcore when the
+ * device has them), offloads, MTU, start.
  * Main lcore, start-up and shutdown only.
  */
 #include <errno.h>
@@ -16,14 +16,6 @@
 
 #include "port.h"
 #include "proxy_priv.h"
-
-/* RSS must hash on the IP addresses only: a datagram's fragments (no UDP
- * header in all but the first) and its unfragmented packets must reach the
- * same worker, and per-source state must be exact. */
-#define PORT_RSS_L3 (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | \
-		     RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_IPV6 | \
-		     RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
-#define PORT_RSS_L3_ONLY (RTE_ETH_RSS_L3_SRC_ONLY | RTE_ETH_RSS_L3_DST_ONLY)
 
 static void fill_addr_strings(struct dp_port *pt)
 {
@@ -72,13 +64,14 @@ static int port_one(struct dp *dp, unsigned idx)
 	fill_addr_strings(pt);
 
 	memset(&conf, 0, sizeof(conf));
-	pt->rss = nw > 1 && info.max_rx_queues >= nw &&
-		  (info.flow_type_rss_offloads & PORT_RSS_L3) == PORT_RSS_L3 &&
-		  (info.flow_type_rss_offloads & PORT_RSS_L3_ONLY) == PORT_RSS_L3_ONLY;
-	if (pt->rss) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = PORT_RSS_L3 | PORT_RSS_L3_ONLY;
-	}
+	/* Hardware RSS stays off until it can be shown to hash on the IP
+	 * addresses alone: ethdev's L3_SRC_ONLY|L3_DST_ONLY together mean
+	 * "both, and the ports too" for the UDP flow types, which would send
+	 * a datagram's fragments and its unfragmented packets, and one
+	 * source's packets, to different workers. Software spreading by the
+	 * same IP hash is exact on every device; an rte_flow RSS rule per NIC
+	 * is the way to bring the hardware back (docs/dataplane.md). */
+	pt->rss = false;
 	pt->nb_rxq = pt->rss ? (uint16_t)nw : 1;
 	/* a queue per worker and one for the main lcore; with fewer, the main
 	 * lcore's frames go through worker 0 (port.h) */

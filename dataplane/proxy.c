@@ -65,9 +65,15 @@ void proxy_parse_stage(struct worker *w, struct dp_burst *b)
 		msg->len = 0; /* tells proxy_reply to salvage what it can */
 		p->sip_err = (uint8_t)-rc;
 		p->step = DP_STEP_DROP;
-		if (starts_with(p->sip, p->sip_len, SIP_LIT("SIP/")))
+		/* the parser skips CRLFs before the start line (RFC 3261 7.5):
+		 * so must the test for what was never to be answered */
+		const char *st = p->sip, *se = p->sip + p->sip_len;
+
+		while (st < se && (*st == '\r' || *st == '\n'))
+			st++;
+		if (starts_with(st, (uint32_t)(se - st), SIP_LIT("SIP/")))
 			p->reason = STATS_DROP_sip_malformed_resp;
-		else if (starts_with(p->sip, p->sip_len, SIP_LIT("ACK ")))
+		else if (starts_with(st, (uint32_t)(se - st), SIP_LIT("ACK ")))
 			p->reason = STATS_DROP_sip_malformed_ack;
 		else if (!dp->cfg.proxy.reply_malformed)
 			p->reason = rc == -SIP_ERR_TOO_LARGE ? STATS_DROP_sip_too_big
@@ -490,6 +496,10 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	} else {
 		/* from the core: our flow token first, then a Route not ours,
 		 * then the Request-URI; only IP literals (no DNS here) */
+		if (r.token && px_is_our_ip(dp, &r.client.ip)) {
+			set_drop(p, STATS_DROP_no_route); /* never to ourselves */
+			return;
+		}
 		if (r.token) {
 			p->out_dst = r.client;
 			w->st->ctr[STATS_flow_token_used]++;

@@ -30,9 +30,13 @@ struct rp_hdrs {
 
 static void from_index(const struct sip_msg *m, struct rp_hdrs *h)
 {
-	for (int k = sip_hdr_first(m, SIP_HDR_VIA); k >= 0 && h->n_via < RP_MAX_VIA;
-	     k = sip_hdr_next(m, k))
+	for (int k = sip_hdr_first(m, SIP_HDR_VIA); k >= 0; k = sip_hdr_next(m, k)) {
+		if (h->n_via == RP_MAX_VIA) {
+			h->n_via = 0; /* a reply without every Via would be lost */
+			return;
+		}
 		h->via[h->n_via++] = sip_hdr_value(m, (unsigned)k);
+	}
 	h->from = sip_hdr_value(m, m->first[SIP_HDR_FROM]);
 	h->to = sip_hdr_value(m, m->first[SIP_HDR_TO]);
 	h->call_id = sip_hdr_value(m, m->first[SIP_HDR_CALL_ID]);
@@ -56,7 +60,14 @@ static bool echoable(const char *p, uint32_t n)
  * header a response needs was found. */
 static bool salvage(const char *buf, uint32_t len, struct rp_hdrs *h)
 {
-	const char *p = memchr(buf, '\n', len), *e = buf + len;
+	const char *e = buf + len, *p;
+
+	while (buf < e && (*buf == '\r' || *buf == '\n'))
+		buf++; /* CRLFs before the start line, as the parser skips them */
+	len = (uint32_t)(e - buf);
+	if (len < 4 || memcmp(buf, "SIP/", 4) == 0 || memcmp(buf, "ACK ", 4) == 0)
+		return false; /* a response or an ACK is never answered */
+	p = memchr(buf, '\n', len);
 
 	while (p != NULL && ++p < e) {
 		const char *lf = memchr(p, '\n', (size_t)(e - p));
@@ -82,7 +93,9 @@ static bool salvage(const char *buf, uint32_t len, struct rp_hdrs *h)
 		struct sip_str val = {v, (uint32_t)(ve - v)};
 
 		if (val.len && echoable(val.p, val.len)) {
-			if (id == SIP_HDR_VIA && h->n_via < RP_MAX_VIA)
+			if (id == SIP_HDR_VIA && h->n_via == RP_MAX_VIA)
+				return false;
+			if (id == SIP_HDR_VIA)
 				h->via[h->n_via++] = val;
 			else if (id == SIP_HDR_FROM && !h->from.p)
 				h->from = val;
@@ -193,7 +206,7 @@ int proxy_reply(struct worker *w, struct dp_burst *b, unsigned i)
 	memset(&h, 0, sizeof(h));
 	if (m->len)
 		from_index(m, &h);
-	else if (!salvage(p->sip, p->sip_len, &h)) {
+	if (m->len ? h.n_via == 0 : !salvage(p->sip, p->sip_len, &h)) {
 		w->st->drop[STATS_DROP_sip_malformed]++;
 		return -STATS_DROP_sip_malformed;
 	}

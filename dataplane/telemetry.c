@@ -7,6 +7,7 @@
  * increments, and 64-bit aligned loads do not tear on x86-64).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_telemetry.h>
@@ -23,68 +24,108 @@ static void sum(struct stats_block *s)
 		stats_add(s, &tdp->stats[k]);
 }
 
+/* DPDK telemetry runs a thread per client: each call sums into its own
+ * block. */
+static struct stats_block *sum_new(void)
+{
+	struct stats_block *s = malloc(sizeof(*s));
+
+	if (s != NULL)
+		sum(s);
+	return s;
+}
+
+/* Telemetry dictionary keys allow [A-Za-z0-9_.]: a port or backend name
+ * with '-' (allowed by the config) would be refused. */
+static const char *tel_key(const char *name, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < len; i++)
+		buf[i] = name[i] == '-' ? '_' : name[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+static int add_container(struct rte_tel_data *d, const char *name, struct rte_tel_data *c)
+{
+	char key[64];
+
+	if (rte_tel_data_add_dict_container(d, tel_key(name, key, sizeof(key)), c, 0) != 0) {
+		rte_tel_data_free(c);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct stats_block s; /* one telemetry thread */
+	struct stats_block *sp = sum_new();
 	char name[64];
 
 	(void)cmd;
 	(void)params;
-	sum(&s);
+	if (sp == NULL)
+		return -1;
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < STATS_CTR__COUNT; i++)
-		rte_tel_data_add_dict_u64(d, stats_ctr_name(i), s.ctr[i]);
+		rte_tel_data_add_dict_u64(d, stats_ctr_name(i), sp->ctr[i]);
 	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++) {
 		snprintf(name, sizeof(name), "reply_%u", stats_reply_code(i));
-		rte_tel_data_add_dict_u64(d, name, s.reply[i]);
+		rte_tel_data_add_dict_u64(d, name, sp->reply[i]);
 	}
 	for (unsigned i = 1; i < STATS_DROP__COUNT; i++) {
 		snprintf(name, sizeof(name), "drop_%s", stats_drop_name(i));
-		rte_tel_data_add_dict_u64(d, name, s.drop[i]);
+		rte_tel_data_add_dict_u64(d, name, sp->drop[i]);
 	}
+	free(sp);
 	return 0;
 }
 
 static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct stats_block s;
+	struct stats_block *s = sum_new();
 
 	(void)cmd;
 	(void)params;
-	sum(&s);
+	if (s == NULL)
+		return -1;
 	rte_tel_data_start_dict(d);
 	for (unsigned p = 0; p < tdp->n_ports; p++) {
 		struct rte_tel_data *c = rte_tel_data_alloc();
 
 		if (c == NULL)
-			return -1;
+			break;
 		rte_tel_data_start_dict(c);
 		for (unsigned i = 0; i < STATS_PORT__COUNT; i++)
-			rte_tel_data_add_dict_u64(c, stats_port_name(i), s.port[p][i]);
-		rte_tel_data_add_dict_container(d, tdp->ports[p].name, c, 0);
+			rte_tel_data_add_dict_u64(c, stats_port_name(i), s->port[p][i]);
+		add_container(d, tdp->ports[p].name, c);
 	}
+	free(s);
 	return 0;
 }
 
 static int cmd_backends(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct stats_block s;
+	struct stats_block *s = sum_new();
+
 	(void)cmd;
 	(void)params;
-	sum(&s);
+	if (s == NULL)
+		return -1;
 	rte_tel_data_start_dict(d);
 	for (unsigned b = 0; b < tdp->cfg.n_backends; b++) {
 		struct rte_tel_data *c = rte_tel_data_alloc();
-		bool up = tdp->be_up[b];
 
 		if (c == NULL)
-			return -1;
+			break;
 		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(c, "state", up ? "up" : "down");
+		rte_tel_data_add_dict_string(c, "state", tdp->be_up[b] ? "up" : "down");
 		for (unsigned i = 0; i < STATS_BE__COUNT; i++)
-			rte_tel_data_add_dict_u64(c, stats_be_name(i), s.be[b][i]);
-		rte_tel_data_add_dict_container(d, tdp->cfg.backends[b].name, c, 0);
+			rte_tel_data_add_dict_u64(c, stats_be_name(i), s->be[b][i]);
+		add_container(d, tdp->cfg.backends[b].name, c);
 	}
+	free(s);
 	return 0;
 }
 
@@ -99,7 +140,7 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 		char name[32];
 
 		if (c == NULL)
-			return -1;
+			break;
 		stats_brief(&tdp->stats[k], &b);
 		rte_tel_data_start_dict(c);
 		rte_tel_data_add_dict_u64(c, "lcore", tdp->workers[k]->lcore);
@@ -115,7 +156,7 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 			snprintf(name, sizeof(name), "worker%u", k);
 		else
 			snprintf(name, sizeof(name), "main");
-		rte_tel_data_add_dict_container(d, name, c, 0);
+		add_container(d, name, c);
 	}
 	return 0;
 }

@@ -254,6 +254,20 @@ static void test_invite(void)
 	char msg[2048], rr[512], vi[512], vc[512];
 
 	addr4(&src, 1, 2, 5060);
+	check_ctx = "a received= the client wrote itself is replaced";
+	mk(msg, sizeof(msg), "INVITE", "rcv", "Max-Forwards: 70\r\n", "", "rcv-1@x", "");
+	{
+		char *v = strstr(msg, "branch=z9hG4bK-inv-rcv");
+
+		memmove(v + 22 + 25, v + 22, strlen(v + 22) + 1);
+		memcpy(v + 22, ";received=198.51.100.7  ", 25);
+		v[22 + 24] = ' ';
+	}
+	run(0, &src, msg, &inv);
+	CHECK_INT(inv.p.step, DP_STEP_FORWARD);
+	CHECK(strstr(inv.out, "198.51.100.7") == NULL);
+	CHECK(strstr(inv.out, ";received=10.77.1.2") != NULL);
+
 	check_ctx = "INVITE: Record-Route, two entries";
 	mk(msg, sizeof(msg), "INVITE", "1", "Max-Forwards: 70\r\n", "", "call-1@x",
 	   "Contact: <sip:alice@10.77.1.2>\r\n");
@@ -358,6 +372,20 @@ static void test_malformed(void)
 	run(0, &src, "\x01\x02\x03garbage", &r);
 	CHECK_INT(r.p.step, DP_STEP_REPLY);
 	CHECK_INT(r.p.reply_code, 400);
+
+	check_ctx = "malformed response after a CRLF: dropped, not answered";
+	run(0, &src, "\nSIP/2.0 180 Ringing: x\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+		     "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c@x\r\n"
+		     "CSeq: bogus INVITE\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_sip_malformed_resp);
+
+	check_ctx = "malformed ACK after CRLFs: dropped, not answered";
+	run(0, &src, "\r\n\r\nACK sip:bob@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
+		     "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c@x\r\n"
+		     "CSeq: 1 INVITE\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_sip_malformed_ack);
 
 	check_ctx = "reply_malformed false: dropped";
 	dp.cfg.proxy.reply_malformed = false;
@@ -503,6 +531,24 @@ static void test_core_requests(void)
 	run(1, &kam, msg, &r);
 	CHECK_INT(r.p.step, DP_STEP_DROP);
 	CHECK_INT(r.p.reason, STATS_DROP_token_bad);
+
+	check_ctx = "core request whose token names one of our addresses: dropped";
+	{
+		struct dp_addr ours;
+
+		addr4(&ours, 2, 1, 5060);
+		n = token_flow(dp.key_token, &ours, token);
+		token[n] = '\0';
+	}
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:alice@192.168.1.20:5062 SIP/2.0\r\n"
+		 "Route: <sip:%s@10.77.2.1:5060;lr;ob>\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k8\r\n"
+		 "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>\r\n"
+		 "Call-ID: core-5@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", token);
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_DROP);
+	CHECK_INT(r.p.reason, STATS_DROP_no_route);
 
 	check_ctx = "core request, no token, host name R-URI: 404";
 	run(1, &kam,

@@ -748,7 +748,7 @@ static void companions(const char *path, uint64_t v)
 	if (strcmp(path, "probe.timeout_ms") == 0 && v >= 2000)
 		set("probe.interval_ms=600000");
 	if (strcmp(path, "limits.max_line") == 0 && v > 16384)
-		set("limits.max_message=65535");
+		set("limits.max_message=64000");
 	if (strcmp(path, "limits.max_message") == 0 && v < 4096)
 		set("limits.max_line=128");
 	if (strcmp(path, "workers") == 0 && v == 0)
