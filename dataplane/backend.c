@@ -244,7 +244,8 @@ static void probe_send(struct dp *dp, struct worker *mw, unsigned i)
 	fmt_host(&src.ip, me, sizeof(me));
 	fmt_host(&cb->addr.ip, them, sizeof(them));
 	token_branch(dp->key_branch,
-		     token_siphash(dp->key_branch, (uint64_t[]){i, s->seq}, 16), br);
+		     token_siphash(dp->key_branch, (uint64_t[]){i, s->seq}, 16),
+		     DP_ROLE_CORE, NULL, br);
 	br[TOKEN_BRANCH_LEN] = '\0';
 	p = rte_pktmbuf_mtod(m, char *);
 	n = snprintf(p, rte_pktmbuf_tailroom(m),

@@ -415,6 +415,30 @@ static bool options_for_us(const struct dp *dp, const struct sip_msg *m,
 	       m->uri.scheme != SIP_SCHEME_TEL && uri_is_us(dp, &m->uri);
 }
 
+/* Where a response goes by this Via (RFC 3261 18.2.2, RFC 3581): received=
+ * else the sent-by host, which must be an IP literal (no DNS here); rport=
+ * else the sent-by port else 5060. Returns false for a host name. */
+static bool via_dest(const struct sip_via *v, struct dp_addr *to)
+{
+	memset(to, 0, sizeof(*to));
+	if (v->received.p != NULL) {
+		struct sip_str rv = v->received;
+
+		if (rv.len >= 2 && rv.p[0] == '[' && rv.p[rv.len - 1] == ']') {
+			rv.p++; /* not RFC 3261's grammar, but written by some */
+			rv.len -= 2;
+		}
+		if (!px_parse_ip(rv.p, rv.len,
+				 memchr(rv.p, ':', rv.len) ? SIP_HOST_IPV6 : SIP_HOST_IPV4,
+				 &to->ip))
+			return false;
+	} else if (!px_parse_ip(v->host.p, v->host.len, v->host_type, &to->ip)) {
+		return false;
+	}
+	to->port = v->has_rport && v->rport ? v->rport : v->port ? v->port : 5060;
+	return true;
+}
+
 /* ---- requests ---- */
 
 static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
@@ -429,6 +453,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	struct sip_str topval;
 	struct sip_via top;
 	char br[TOKEN_BRANCH_LEN];
+	struct dp_addr resp_to;
 	struct hop h;
 	unsigned reason = 0;
 	int op;
@@ -461,7 +486,16 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 		}
 		return;
 	}
-	token_branch(dp->key_branch, branch_hash(m, &top, in->role), br);
+	/* where the response will go: back to this side's peer, as the Via
+	 * below ours will say (for a client, as we rewrite its Via) */
+	if (from_access) {
+		resp_to.ip = p->src.ip;
+		resp_to.port = top.has_rport ? p->src.port : top.port ? top.port : 5060;
+	} else if (!via_dest(&top, &resp_to)) {
+		memset(&resp_to, 0, sizeof(resp_to)); /* its responses will be dropped */
+	}
+	token_branch(dp->key_branch, branch_hash(m, &top, in->role),
+		     from_access ? DP_ROLE_CORE : DP_ROLE_ACCESS, &resp_to, br);
 	if (seen_branch(m, &top, topval, br)) {
 		if (ack)
 			set_drop(p, STATS_DROP_ack_loop);
@@ -553,21 +587,20 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 
 /* ---- responses ---- */
 
-/* Whether the top Via value v is one we wrote: its branch carries our
- * signature. Only the branch matters (we wrote the whole Via, and nobody
- * else can sign), so the Via is not parsed: the branch is found after
- * ";branch=", exactly as insert_hop() writes it. */
-static bool via_is_ours(const struct dp *dp, struct sip_str v)
+/* The branch of the top Via value v when it has the shape of ours, found
+ * after ";branch=" exactly as insert_hop() writes it (the Via is not
+ * parsed); its MAC is checked once we know where the response goes. */
+static const char *via_branch(struct sip_str v)
 {
 	const char *b = memmem(v.p, v.len, ";branch=", 8), *e = v.p + v.len;
 
 	if (b == NULL || e - (b + 8) < TOKEN_BRANCH_LEN)
-		return false;
+		return NULL;
 	b += 8;
 	if (b + TOKEN_BRANCH_LEN < e && b[TOKEN_BRANCH_LEN] != ';' &&
 	    b[TOKEN_BRANCH_LEN] != ' ' && b[TOKEN_BRANCH_LEN] != '\t')
-		return false;
-	return token_branch_ok(dp->key_branch, b, TOKEN_BRANCH_LEN);
+		return NULL;
+	return b;
 }
 
 static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
@@ -578,11 +611,13 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 	struct sip_str topval, nextval;
 	struct sip_via next;
 	struct pedits pe;
+	const char *br;
 	unsigned reason = 0;
 	int k, rc, op;
 
 	sip_iter_init(&it);
-	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 || !via_is_ours(dp, topval)) {
+	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
+	    (br = via_branch(topval)) == NULL) {
 		set_drop(p, STATS_DROP_resp_not_ours);
 		return;
 	}
@@ -590,11 +625,12 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 	rc = sip_value_next(m, SIP_HDR_VIA, &it, &nextval);
 	if (rc == 0) {
 		/* only our Via: the answer to a request we made, a probe */
-		if (in->role == DP_ROLE_CORE) {
+		if (in->role == DP_ROLE_CORE &&
+		    token_branch_ok(dp->key_branch, br, TOKEN_BRANCH_LEN, DP_ROLE_CORE, NULL)) {
 			p->step = DP_STEP_EXCEPTION;
 			p->exc = DP_EXC_PROBE_REPLY;
 		} else {
-			set_drop(p, STATS_DROP_resp_stray);
+			set_drop(p, STATS_DROP_resp_not_ours);
 		}
 		return;
 	}
@@ -602,24 +638,14 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 		set_drop(p, STATS_DROP_resp_no_via);
 		return;
 	}
-	/* RFC 3261 18.2.2 with RFC 3581: received= then the sent-by host;
-	 * rport= then the sent-by port */
-	if (next.received.p != NULL) {
-		struct sip_str rv = next.received;
-
-		if (rv.len >= 2 && rv.p[0] == '[' && rv.p[rv.len - 1] == ']') {
-			rv.p++; /* not RFC 3261's grammar, but written by some */
-			rv.len -= 2;
-		}
-		if (!px_parse_ip(rv.p, rv.len,
-				 memchr(rv.p, ':', rv.len) ? SIP_HOST_IPV6 : SIP_HOST_IPV4,
-				 &p->out_dst.ip)) {
-			set_drop(p, STATS_DROP_resp_via_host);
-			return;
-		}
-	} else if (!px_parse_ip(next.host.p, next.host.len, next.host_type,
-				&p->out_dst.ip)) {
+	if (!via_dest(&next, &p->out_dst)) {
 		set_drop(p, STATS_DROP_resp_via_host);
+		return;
+	}
+	/* ours only if signed for this side and this destination: a branch
+	 * replayed on a forged response cannot send it anywhere else */
+	if (!token_branch_ok(dp->key_branch, br, TOKEN_BRANCH_LEN, in->role, &p->out_dst)) {
+		set_drop(p, STATS_DROP_resp_not_ours);
 		return;
 	}
 	if (px_is_our_ip(dp, &p->out_dst.ip)) {
@@ -627,8 +653,6 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 		set_drop(p, STATS_DROP_resp_via_host);
 		return;
 	}
-	p->out_dst.port = next.has_rport && next.rport ? next.rport
-			  : next.port ? next.port : 5060;
 	op = dp_port_for(dp, in->role == DP_ROLE_CORE ? DP_ROLE_ACCESS : DP_ROLE_CORE,
 			 p->out_dst.ip.af);
 	if (op < 0) {

@@ -90,25 +90,36 @@ static bool get_hex64(const char *p, uint64_t *v)
 	return true;
 }
 
-/* The MAC of a branch hash: a domain byte keeps a branch MAC from ever being
- * valid as a flow-token MAC and vice versa. */
-static uint64_t branch_mac(const uint64_t key[2], uint64_t h)
+/* The MAC of a branch: 'B' (a domain byte: a branch MAC is never valid as
+ * a flow-token MAC and vice versa), h, the side the response arrives on,
+ * and the address it goes to (family, 16 address bytes, port). */
+static uint64_t branch_mac(const uint64_t key[2], uint64_t h, unsigned side,
+			   const struct dp_addr *to)
 {
-	uint8_t in[9];
+	uint8_t in[1 + 8 + 1 + 1 + 16 + 2] = {0};
 
 	in[0] = 'B';
 	memcpy(in + 1, &h, 8);
+	in[9] = (uint8_t)side;
+	if (to != NULL) {
+		in[10] = to->ip.af;
+		memcpy(in + 11, to->ip.a, 16);
+		in[27] = (uint8_t)(to->port >> 8);
+		in[28] = (uint8_t)to->port;
+	}
 	return token_siphash(key, in, sizeof(in));
 }
 
-void token_branch(const uint64_t key[2], uint64_t h, char *out)
+void token_branch(const uint64_t key[2], uint64_t h, unsigned side,
+		  const struct dp_addr *to, char *out)
 {
 	memcpy(out, "z9hG4bK", 7);
 	put_hex64(out + 7, h);
-	put_hex64(out + 23, branch_mac(key, h));
+	put_hex64(out + 23, branch_mac(key, h, side, to));
 }
 
-bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len)
+bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len,
+		     unsigned side, const struct dp_addr *to)
 {
 	uint64_t h, mac;
 
@@ -116,7 +127,7 @@ bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len)
 		return false;
 	if (!get_hex64(br + 7, &h) || !get_hex64(br + 23, &mac))
 		return false;
-	return branch_mac(key, h) == mac;
+	return branch_mac(key, h, side, to) == mac;
 }
 
 static const char b64[64] =

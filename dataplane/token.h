@@ -25,11 +25,18 @@ uint64_t token_siphash(const uint64_t key[2], const void *p, size_t len);
 #define TOKEN_BRANCH_LEN	(7u + 32u)
 
 /* Writes the branch for hash h (which the caller derives from the request,
- * RFC 3261 16.11) into out[TOKEN_BRANCH_LEN]. */
-void token_branch(const uint64_t key[2], uint64_t h, char *out);
+ * RFC 3261 16.11) into out[TOKEN_BRANCH_LEN]. The MAC also covers where the
+ * response to this request must arrive (side: the role of our port it comes
+ * back to) and where it will be sent (to: from the Via below ours; NULL for
+ * a request of our own): a branch seen on the wire cannot be replayed on a
+ * forged response to send it anywhere else. */
+void token_branch(const uint64_t key[2], uint64_t h, unsigned side,
+		  const struct dp_addr *to, char *out);
 
-/* Whether br (len bytes) is a branch that token_branch made with this key. */
-bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len);
+/* Whether br (len bytes) is a branch that token_branch made with this key,
+ * side and to. */
+bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len,
+		     unsigned side, const struct dp_addr *to);
 
 /* Flow token: "se" + base64url(af, address, port, MAC64). At most: */
 #define TOKEN_FLOW_MAX		(2u + 36u)

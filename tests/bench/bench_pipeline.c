@@ -234,6 +234,9 @@ static struct rte_mbuf *frame(struct rte_mempool *mp, unsigned side,
 
 static void build_frames(struct rte_mempool *mp)
 {
+	struct dp_addr client = {.port = 40000};
+
+	cfg_parse_ip("10.77.1.2", &client.ip);
 	static char buf[8192];
 	unsigned total = 0, seq = 0;
 
@@ -249,7 +252,9 @@ static void build_frames(struct rte_mempool *mp)
 				struct sip_msg msg;
 				size_t n;
 
-				token_branch(dp.key_branch, seq, br);
+				/* signed as for a response arriving on the core and
+				 * going to @CLIENT_RECEIVED@:@CLIENT_RPORT@ */
+				token_branch(dp.key_branch, seq, DP_ROLE_CORE, &client, br);
 				br[TOKEN_BRANCH_LEN] = '\0';
 				n = render(&tpls[t], seq++, br, buf, sizeof(buf));
 				if (n == 0 || sip_parse(buf, (uint32_t)n, &dp.lim, 0, &msg) <= 0)

@@ -206,7 +206,9 @@ static void test_register(void)
 	/* our Via first, with a branch we can verify */
 	CHECK(starts(r.out, "REGISTER sip:10.77.1.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.2.1:5060;branch=z9hG4bK"));
 	hdr_line(r.out, "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", v, sizeof(v));
-	CHECK(token_branch_ok(dp.key_branch, v, (uint32_t)strlen(v)));
+	/* signed for a response arriving on the core, to go to 10.77.1.2:40000 */
+	CHECK(token_branch_ok(dp.key_branch, v, (uint32_t)strlen(v), DP_ROLE_CORE, &src));
+	CHECK(!token_branch_ok(dp.key_branch, v, (uint32_t)strlen(v), DP_ROLE_ACCESS, &src));
 	/* the client's Via: received and rport filled (RFC 3581) */
 	CHECK(strstr(r.out, "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bK-reg-1;rport=40000;received=10.77.1.2\r\n") != NULL);
 	CHECK(strstr(r.out, "Max-Forwards: 69\r\n") != NULL);
@@ -429,13 +431,22 @@ static void test_response(void)
 
 	check_ctx = "response: our Via first in a comma list";
 	snprintf(msg, sizeof(msg),
-		 "SIP/2.0 200 OK\r\nVia: %s, SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"
+		 "SIP/2.0 200 OK\r\nVia: %s, SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2\r\n"
 		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
 		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
 	run(1, &be, msg, &resp);
 	CHECK_INT(resp.p.step, DP_STEP_FORWARD);
-	CHECK_INT(resp.p.out_dst.port, 5070);
-	CHECK(starts(resp.out, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"));
+	CHECK(memcmp(&resp.p.out_dst, &client, sizeof(client)) == 0);
+	CHECK(starts(resp.out, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2\r\n"));
+
+	check_ctx = "response whose next Via was changed (elsewhere): not ours";
+	snprintf(msg, sizeof(msg),
+		 "SIP/2.0 200 OK\r\nVia: %s, SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"
+		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+	run(1, &be, msg, &resp);
+	CHECK_INT(resp.p.step, DP_STEP_DROP);
+	CHECK_INT(resp.p.reason, STATS_DROP_resp_not_ours);
 
 	check_ctx = "response with a forged branch: dropped";
 	ourvia[strlen(ourvia) - 1] ^= 1;
@@ -457,13 +468,28 @@ static void test_response(void)
 	CHECK_INT(resp.p.step, DP_STEP_DROP);
 	CHECK_INT(resp.p.reason, STATS_DROP_resp_via_host);
 
-	check_ctx = "response with only our Via, from the core: a probe reply";
+	check_ctx = "response with only our Via, signed as a probe, from the core: a probe reply";
+	{
+		char pb[TOKEN_BRANCH_LEN + 1];
+
+		token_branch(dp.key_branch, 77, DP_ROLE_CORE, NULL, pb);
+		pb[TOKEN_BRANCH_LEN] = '\0';
+		snprintf(msg, sizeof(msg),
+			 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.77.2.1:5060;branch=%s\r\n"
+			 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+			 "Call-ID: probe-0-1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", pb);
+		run(1, &be, msg, &resp);
+		CHECK_INT(resp.p.step, DP_STEP_EXCEPTION);
+		CHECK_INT(resp.p.exc, DP_EXC_PROBE_REPLY);
+	}
+
+	check_ctx = "only our Via, but a client request's branch: not a probe reply";
 	snprintf(msg, sizeof(msg),
 		 "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
 		 "Call-ID: probe-0-1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", ourvia);
 	run(1, &be, msg, &resp);
-	CHECK_INT(resp.p.step, DP_STEP_EXCEPTION);
-	CHECK_INT(resp.p.exc, DP_EXC_PROBE_REPLY);
+	CHECK_INT(resp.p.step, DP_STEP_DROP);
+	CHECK_INT(resp.p.reason, STATS_DROP_resp_not_ours);
 }
 
 static void test_core_requests(void)
@@ -494,6 +520,44 @@ static void test_core_requests(void)
 	CHECK(strstr(r.out, "Record-Route: <sip:se") != NULL);
 	CHECK(strstr(r.out, "Max-Forwards: 68\r\n") != NULL);
 	CHECK(strstr(r.out, "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k1\r\n") != NULL);
+
+	check_ctx = "the client answers: our Via popped, to kam1's Via";
+	{
+		char ourvia[256], resp[2048];
+		struct res rr;
+		const char *v = strstr(r.out, "Via: SIP/2.0/UDP 10.77.1.1:5060;branch=");
+
+		snprintf(ourvia, sizeof(ourvia), "%.*s", (int)(strstr(v, "\r\n") - v), v);
+		snprintf(resp, sizeof(resp),
+			 "SIP/2.0 180 Ringing\r\n%s\r\n"
+			 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k1\r\n"
+			 "From: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+			 "Call-ID: core-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+		run(0, &client, resp, &rr);
+		CHECK_INT(rr.p.step, DP_STEP_FORWARD);
+		CHECK_INT(rr.p.out_port, 1);
+		CHECK(memcmp(&rr.p.out_dst, &kam, sizeof(kam)) == 0);
+
+		check_ctx = "the same branch replayed to send a response elsewhere: dropped";
+		snprintf(resp, sizeof(resp),
+			 "SIP/2.0 200 OK\r\n%s\r\n"
+			 "Via: SIP/2.0/UDP 10.77.2.200:5060;rport=6379;branch=z9hG4bK-x\r\n"
+			 "From: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+			 "Call-ID: core-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+		run(0, &client, resp, &rr);
+		CHECK_INT(rr.p.step, DP_STEP_DROP);
+		CHECK_INT(rr.p.reason, STATS_DROP_resp_not_ours);
+
+		check_ctx = "the same branch replayed from the core side: dropped";
+		snprintf(resp, sizeof(resp),
+			 "SIP/2.0 200 OK\r\n%s\r\n"
+			 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k1\r\n"
+			 "From: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+			 "Call-ID: core-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
+		run(1, &kam, resp, &rr);
+		CHECK_INT(rr.p.step, DP_STEP_DROP);
+		CHECK_INT(rr.p.reason, STATS_DROP_resp_not_ours);
+	}
 
 	check_ctx = "core in-dialog BYE with both our Record-Route entries";
 	snprintf(msg, sizeof(msg),
@@ -625,12 +689,21 @@ static void test_tokens(void)
 	CHECK_INT(token_flow_parse(dp.key_branch, t, n, &b), -1);
 
 	check_ctx = "branch: signed, other keys and edits refused";
-	token_branch(dp.key_branch, 0x1234, t);
-	CHECK(token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN));
-	CHECK(!token_branch_ok(dp.key_token, t, TOKEN_BRANCH_LEN));
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN - 1));
+	addr4(&a, 1, 2, 5060);
+	token_branch(dp.key_branch, 0x1234, DP_ROLE_CORE, &a, t);
+	CHECK(token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &a));
+	CHECK(!token_branch_ok(dp.key_token, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &a));
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN - 1, DP_ROLE_CORE, &a));
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_ACCESS, &a));
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, NULL));
+	b = a;
+	b.port++;
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &b));
+	b = a;
+	b.ip.a[3]++;
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &b));
 	t[10] ^= 1;
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN));
+	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &a));
 }
 
 /* Rendezvous hashing: shares follow weights, and taking a backend out moves

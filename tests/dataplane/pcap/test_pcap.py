@@ -32,6 +32,7 @@ One PASS/FAIL line per assertion group, "N passed, N failed" at the end, exit
 1 on any failure (77, meson's SKIP, when scapy is missing). Run with Debian's
 /usr/bin/python3 (python3-scapy).
 """
+import ipaddress
 import os
 import re
 import shutil
@@ -117,17 +118,60 @@ KEY_BRANCH = (siphash24(*K, b"branch-key-0"), siphash24(*K, b"branch-key-1"))
 KEY_TOKEN = (siphash24(*K, b"token-key-0"), siphash24(*K, b"token-key-1"))
 
 
-def branch_mac(h):
-    return siphash24(*KEY_BRANCH, b"B" + h.to_bytes(8, "little"))
+def branch_mac(h, side=1, to=None):
+    """token.c's branch MAC: 'B', h (8 bytes LE), the side the response
+    arrives on (0 access, 1 core), then where it goes: family, 16 address
+    bytes, port (big-endian); zeros for a request of our own (a probe)."""
+    b = b"B" + h.to_bytes(8, "little") + bytes([side])
+    if to is None:
+        b += bytes(19)
+    else:
+        a = ipaddress.ip_address(to[0])
+        b += bytes([a.version]) + a.packed.ljust(16, b"\0") + to[1].to_bytes(2, "big")
+    return siphash24(*KEY_BRANCH, b)
 
 
-def make_branch(h):
-    return "z9hG4bK%016x%016x" % (h, branch_mac(h))
+def make_branch(h, side=1, to=None):
+    return "z9hG4bK%016x%016x" % (h, branch_mac(h, side, to))
 
 
-def branch_ok(br):
+def via_values(payload):
+    """Every Via value of a message, top first (comma lists split)."""
+    head = payload.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+    out = []
+    for line in head.split("\r\n")[1:]:
+        name, _, val = line.partition(":")
+        if name.strip().lower() in ("via", "v"):
+            out += [v.strip() for v in val.split(",")]
+    return out
+
+
+def resp_target(via):
+    """Where a response goes by this Via value: received else host, rport
+    (with a value) else port else 5060 (RFC 3261 18.2.2, RFC 3581)."""
+    m = re.match(r"SIP/2\.0/\w+\s+(\[[^\]]+\]|[^:;\s]+)(?::(\d+))?(.*)", via)
+    host, port, params = m.group(1).strip("[]"), int(m.group(2) or 5060), m.group(3)
+    rcv = re.search(r";received=([^;\s]+)", params)
+    rp = re.search(r";rport=(\d+)", params)
+    return (rcv.group(1).strip("[]") if rcv else host, int(rp.group(1)) if rp else port)
+
+
+def branch_ok(br, payload=None):
+    """Whether br is a branch we signed: for the message it was sent in
+    (payload: the side is that of the address in our Via, the destination
+    what the Via below ours says), or as a probe's (payload None)."""
     m = re.fullmatch(r"z9hG4bK([0-9a-f]{16})([0-9a-f]{16})", br)
-    return bool(m) and branch_mac(int(m.group(1), 16)) == int(m.group(2), 16)
+    if not m:
+        return False
+    side, to = 1, None
+    if payload is not None:
+        vias = via_values(payload)
+        if len(vias) < 2:
+            return False
+        ours = re.match(r"SIP/2\.0/UDP\s+(\[[^\]]+\]|[^:;\s]+)", vias[0]).group(1).strip("[]")
+        side = 1 if ours in (C_IP4, C_IP6) else 0
+        to = resp_target(vias[1])
+    return branch_mac(int(m.group(1), 16), side, to) == int(m.group(2), 16)
 
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -954,7 +998,7 @@ def run_sip(binary):
                  d.payload[:120].decode(errors="replace"))
             if ov:
                 g.eq("our Via host", ov[0], C_IP4)
-                g.ok("branch signature verifies", branch_ok(ov[1]), ov[1])
+                g.ok("branch signature verifies", branch_ok(ov[1], d.payload), ov[1])
                 paths = hdr(d.payload, "Path")
                 g.eq("Path", paths, [f"<sip:{tok_cli}@{C_IP4}:5060;lr;ob>"])
                 m = re.match(r"<sip:([^@]+)@", paths[0]) if paths else None
@@ -994,7 +1038,7 @@ def run_sip(binary):
             rr = f"<sip:{tok_cli}@{C_IP4}:5060;lr>, <sip:{tok_cli}@{A_IP4}:5060;lr>"
             g.eq("Record-Route", hdr(d.payload, "Record-Route"), [rr])
             if ov:
-                g.ok("branch signature verifies", branch_ok(ov[1]), ov[1])
+                g.ok("branch signature verifies", branch_ok(ov[1], d.payload), ov[1])
                 exp = expected_forward(inv1, C_IP4, ov[1], f"Record-Route: {rr}\r\n",
                                        (";rport\r\n", ";rport=40000;received=10.77.1.2\r\n"))
                 g.ok("whole INVITE byte for byte", d.payload == exp, show_diff(d.payload, exp))
@@ -1126,7 +1170,7 @@ def run_sip(binary):
             g.ok("UDP checksum of the reassembled datagram",
                  d.udp.chksum != 0 and l4_ok(d.src, d.dst, 17, seg[:d.udp.len]))
             ov = our_via(d.payload)
-            g.ok("our Via on top, signed", ov is not None and branch_ok(ov[1]))
+            g.ok("our Via on top, signed", ov is not None and branch_ok(ov[1], d.payload))
             if ov:
                 rr = f"<sip:{tok_cli}@{C_IP4}:5060;lr>, <sip:{tok_cli}@{A_IP4}:5060;lr>"
                 exp = expected_forward(big, C_IP4, ov[1], f"Record-Route: {rr}\r\n",
@@ -1144,7 +1188,7 @@ def run_sip(binary):
                             dst_mac=BACKENDS.get(d.dst, ("", "?"))[1], dport=5060)
             ov = our_via(d.payload)
             g.eq("our Via host", ov and ov[0], C_IP4)
-            g.ok("branch verifies", ov is not None and branch_ok(ov[1]))
+            g.ok("branch verifies", ov is not None and branch_ok(ov[1], d.payload))
             paths = hdr(d.payload, "Path")
             m = re.match(r"<sip:([^@]+)@", paths[0]) if paths else None
             g.eq("Path token decodes to the IPv6 client", decode_token(m.group(1)) if m else None,
@@ -1163,7 +1207,7 @@ def run_sip(binary):
         for i in range(97):
             for d in by_cid.get(f"burst-{i}@test", []):
                 ov = our_via(d.payload)
-                if not (ov and branch_ok(ov[1])):
+                if not (ov and branch_ok(ov[1], d.payload)):
                     g.errs.append(f"burst-{i}: our Via missing or unsigned")
 
     with Group("sip run: counters add up (forwarded, replies, drops, probes, ports)") as g:
@@ -1288,7 +1332,7 @@ def run_core(binary, st):
             check_udp_frame(g, "INVITE", d, A_IP4, Lab.mac_a, CLI4, CLI_MAC, dport=40000)
             ov = our_via(d.payload)
             g.eq("our Via host (access side)", ov and ov[0], A_IP4)
-            g.ok("branch verifies", ov is not None and branch_ok(ov[1]))
+            g.ok("branch verifies", ov is not None and branch_ok(ov[1], d.payload))
             g.eq("Route popped", hdr(d.payload, "Route"), [])
             rr = f"<sip:{tok}@{A_IP4}:5060;lr>, <sip:{tok}@{C_IP4}:5060;lr>"
             if ov:
@@ -1304,7 +1348,7 @@ def run_core(binary, st):
             d = outs[0]
             check_udp_frame(g, "BYE", d, A_IP4, Lab.mac_a, CLI4, CLI_MAC, dport=40000)
             ov = our_via(d.payload)
-            if g.ok("our Via on top, signed", ov is not None and branch_ok(ov[1])):
+            if g.ok("our Via on top, signed", ov is not None and branch_ok(ov[1], d.payload)):
                 exp = expected_forward(bye.replace(
                     f"Route: <sip:{tok}@{C_IP4}:5060;lr>\r\n".encode(), b""), A_IP4, ov[1])
                 g.ok("byte for byte", d.payload == exp, show_diff(d.payload, exp))
