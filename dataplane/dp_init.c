@@ -176,8 +176,30 @@ int dp_init(struct dp *dp)
 	return 0;
 }
 
+/* Frees what a ring still holds (after the workers stopped). */
+static void ring_drain(struct rte_ring *r)
+{
+	void *m[DP_BURST];
+	unsigned n;
+
+	if (r == NULL)
+		return;
+	while ((n = rte_ring_dequeue_burst(r, m, DP_BURST, NULL)) > 0)
+		rte_pktmbuf_free_bulk((struct rte_mbuf **)m, n);
+}
+
 void dp_fini(struct dp *dp)
 {
+	for (unsigned k = 0; k < dp->n_workers; k++) {
+		if (dp->workers[k] == NULL)
+			continue;
+		ring_drain(dp->workers[k]->exc);
+		ring_drain(dp->workers[k]->spread_in);
+	}
+	for (unsigned i = 0; i < DP_MAX_PORTS; i++)
+		ring_drain(dp->main_tx[i]);
+	if (dp->workers[0] != NULL)
+		net_fini(dp);
 	be_fini(dp);
 	port_fini(dp);
 }

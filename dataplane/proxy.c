@@ -113,7 +113,7 @@ static bool uri_is_us(const struct dp *dp, const struct sip_uri *u)
 
 /* Our Route entries at the top of the Route set: deleted from the message,
  * and the first flow token among them decoded. Returns -1 for a tampered
- * token, 0 otherwise; *left tells whether Route entries not ours remain
+ * token, -2 for a Route list that does not parse, 0 otherwise; *left tells whether Route entries not ours remain
  * (*next_hop is then the URI of the first one). */
 struct routes {
 	bool token;		/* *client holds a verified flow token */
@@ -130,12 +130,13 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 	int hdr = -1;
 	uint32_t del_from = 0; /* start of the first ours element in hdr */
 	bool any_in_hdr = false;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	if (m->first[SIP_HDR_ROUTE] == SIP_HDR_NONE)
 		return 0;
 	sip_iter_init(&it);
-	while (sip_value_next(m, SIP_HDR_ROUTE, &it, &val) == 1) {
+	while ((rc = sip_value_next(m, SIP_HDR_ROUTE, &it, &val)) == 1) {
 		struct sip_nameaddr na;
 		struct sip_uri u;
 		bool ours;
@@ -172,6 +173,8 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 			r->token = t > 0;
 		}
 	}
+	if (rc < 0)
+		return -2; /* a Route element that does not parse: not ours to cut */
 	if (any_in_hdr)
 		pe_add(pe, m->hdrs[hdr].name_off,
 		       px_line_end(m, (unsigned)hdr) - m->hdrs[hdr].name_off, NULL, 0);
@@ -456,11 +459,21 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	struct dp_addr resp_to;
 	struct hop h;
 	unsigned reason = 0;
-	int op;
+	int op, rc;
 
 	pe_init(&pe);
-	if (pop_routes(dp, m, &pe, &r) < 0) {
+	rc = pop_routes(dp, m, &pe, &r);
+	if (rc == -1) {
 		set_drop(p, STATS_DROP_token_bad);
+		return;
+	}
+	if (rc < 0) {
+		if (ack)
+			set_drop(p, STATS_DROP_sip_malformed_ack);
+		else {
+			p->sip_err = SIP_ERR_BAD_NAME_ADDR;
+			set_reply(p, 400);
+		}
 		return;
 	}
 	if (options_for_us(dp, m, &r)) {

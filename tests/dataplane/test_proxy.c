@@ -614,6 +614,16 @@ static void test_core_requests(void)
 	CHECK_INT(r.p.step, DP_STEP_DROP);
 	CHECK_INT(r.p.reason, STATS_DROP_no_route);
 
+	check_ctx = "a Route list that breaks after one of ours: 400, nothing cut";
+	run(1, &kam,
+	    "BYE sip:alice@10.77.1.9 SIP/2.0\r\n"
+	    "Route: <sip:10.77.2.1;lr>, <sip:198.51.100.50;lr\r\n"
+	    "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-k9\r\n"
+	    "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+	    "Call-ID: core-6@x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n", &r);
+	CHECK_INT(r.p.step, DP_STEP_REPLY);
+	CHECK_INT(r.p.reply_code, 400);
+
 	check_ctx = "core request, no token, host name R-URI: 404";
 	run(1, &kam,
 	    "INVITE sip:alice@example.net SIP/2.0\r\n"
