@@ -73,8 +73,34 @@ static bool valid_ipv6(const char *p, const char *e)
  * an IPv4 address (four labels of 1-3 digits, each at most 255, no
  * trailing dot). One pass over the bytes checks both. Returns the
  * sip_host_type, or SIP_HOST_NONE when neither. */
+/* Whether [p, e) is exactly a dotted quad of 1-3 digit numbers each at
+ * most 255: the common host, decided in one tight pass. Whatever it
+ * accepts, the general walk of name_or_ipv4 calls IPv4 too. */
+static bool dotted_quad(const char *p, const char *e)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned v = 0, d = 0;
+
+		while (p < e && is_digit((uint8_t)*p) && d < 4) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			d++;
+		}
+		if (d == 0 || d > 3 || v > 255)
+			return false;
+		if (i < 3) {
+			if (p == e || *p != '.')
+				return false;
+			p++;
+		}
+	}
+	return p == e;
+}
+
 static uint8_t name_or_ipv4(const char *p, const char *e)
 {
+	if (p < e && is_digit((uint8_t)*p) && dotted_quad(p, e))
+		return SIP_HOST_IPV4;
+
 	const char *end = e > p && e[-1] == '.' ? e - 1 : e;
 	const char *label = p;
 	unsigned labels = 0, v = 0;

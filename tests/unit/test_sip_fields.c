@@ -183,6 +183,32 @@ static const struct via_row via_rows[] = {
 	 SIP_HOST_NAME, 0, true, 0, false, 0, "z9hG4bKc", NULL, NULL, "Branch=z9hG4bKc;RPORT"},
 	{"SIP/2.0/UDP h.example;x=y;branch=z9hG4bK1;lr", 0, "SIP/2.0", "UDP", "h.example",
 	 SIP_HOST_NAME, 0, false, 0, false, 0, "z9hG4bK1", NULL, NULL, "x=y;branch=z9hG4bK1;lr"},
+	/* the fast paths: "SIP/2.0/" exactly, a dotted quad, parameters by
+	 * length, long token values; each must agree with the general walk */
+	{"SIP/2.0/UDP 10.0.0.1:5;received=10.0.0.2;rport=7;branch=z9hG4bKab", 0, "SIP/2.0", "UDP",
+	 "10.0.0.1", SIP_HOST_IPV4, 5, true, 7, false, 0, "z9hG4bKab", "10.0.0.2", NULL, NULL},
+	{"SIP/2.0/UDP 010.1.1.255", 0, "SIP/2.0", "UDP", "010.1.1.255", SIP_HOST_IPV4, 0, false, 0,
+	 false, 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/UDP 1.2.3.a4", 0, "SIP/2.0", "UDP", "1.2.3.a4", SIP_HOST_NAME, 0, false, 0, false,
+	 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/UDP 1.2.3.4 ;xport=1;BRANCH=z9hG4bK[1]:2:abcdefghijklmnopqrstuvwxyz0123456789", 0,
+	 "SIP/2.0", "UDP", "1.2.3.4", SIP_HOST_IPV4, 0, false, 0, false, 0,
+	 "z9hG4bK[1]:2:abcdefghijklmnopqrstuvwxyz0123456789", NULL, NULL, NULL},
+	{"SIP/2.0/UDP h;Maddr=1.2.3.4;TTL=1;rports=1;received1=x", 0, "SIP/2.0", "UDP", "h",
+	 SIP_HOST_NAME, 0, false, 0, true, 1, NULL, NULL, "1.2.3.4", NULL},
+	{"SIP/2.0/ UDP h", 0, "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, false, 0, false, 0, NULL,
+	 NULL, NULL, ""},
+	VIA_BAD("SIP/2.0/UDP 1.2.3.256"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4.5"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4."),
+	VIA_BAD("SIP/2.0/UDP 1234.1.1.1"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4a"),
+	VIA_BAD("SIP/2.0/UDP 1..3.4"),
+	VIA_BAD("SIP/2.0/"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;received=1.2.3.256"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;received=h.example"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;branch=a;BRANCH=b"),
 
 	VIA_BAD(""),
 	VIA_BAD("SIP/2.0 h.example"),
@@ -469,6 +495,10 @@ static const struct uri_row uri_rows[] = {
 	URI_BAD("sip:[1:]"),
 	URI_BAD("sip:[fe80::1%25eth0]"),
 	URI_BAD("sip:192.0.2.256"),
+	URI_BAD("sip:192.0.2.1.5"),
+	URI_BAD("sip:192.0.2"),
+	URI_BAD("sip:1921.0.2.1"),
+	URI_BAD("sip:192.0.2.1x"),
 	URI_BAD("sip"),
 	URI_BAD("sip:"),
 	URI_BAD("sip:@example.com"),
@@ -670,8 +700,83 @@ static void test_unescape(void)
 	}
 }
 
+/* A host of digits, dots, letters and hyphens, classified from its
+ * grammar alone (RFC 3261 25.1 hostname / IPv4address), independently of
+ * the parser's fast and general paths. */
+static int ref_host_type(const char *h, size_t n)
+{
+	size_t labels = 0, i = 0, end = n;
+	bool quad = true;
+	const char *last = h;
+
+	if (n > 0 && h[n - 1] == '.')
+		end = n - 1, quad = false; /* a trailing dot: only a name */
+	if (end == 0)
+		return SIP_HOST_NONE;
+	while (i <= end) {
+		size_t s = i, digits = 0;
+
+		while (i < end && h[i] != '.')
+			digits += h[i] >= '0' && h[i] <= '9', i++;
+		if (i == s || h[s] == '-' || h[i - 1] == '-')
+			return SIP_HOST_NONE;
+		quad = quad && digits == i - s && i - s <= 3 && atoi(h + s) <= 255;
+		labels++;
+		last = h + s;
+		i++;
+	}
+	if (*last >= 'a' && *last <= 'z')
+		return SIP_HOST_NAME;
+	return quad && labels == 4 ? SIP_HOST_IPV4 : SIP_HOST_NONE;
+}
+
+/* The dotted-quad fast path of host parsing against the reference, over
+ * short random strings of the bytes that matter to it, through a Via and
+ * a URI. */
+static void test_host_classes(void)
+{
+	static const char alpha[] = "0123456789.a-2.5";
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (unsigned k = 0; k < 300000; k++) {
+		char host[16], via[64], uri[64];
+		size_t n;
+		struct sip_via v;
+		struct sip_uri u;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n = 1 + x % 15;
+		for (size_t i = 0; i < n; i++)
+			host[i] = alpha[(x >> (4 + 4 * (i % 15))) % (sizeof(alpha) - 1)];
+		if (k % 3 == 0) /* mostly quad-shaped */
+			n = (size_t)snprintf(host, sizeof(host), "%u.%u.%u.%u", (unsigned)(x % 300),
+					     (unsigned)(x >> 9) % 300, (unsigned)(x >> 18) % 1100,
+					     (unsigned)(x >> 29) % 270);
+		host[n] = '\0';
+		int want = ref_host_type(host, n);
+		int lv = snprintf(via, sizeof(via), "SIP/2.0/UDP %s;rport", host);
+		int lu = snprintf(uri, sizeof(uri), "sip:%s", host);
+
+		check_ctx = host;
+		int rv = sip_parse_via(via, (uint32_t)lv, &v);
+		int ru = sip_parse_uri(uri, (uint32_t)lu, &u);
+		if (want == SIP_HOST_NONE) {
+			CHECK(rv < 0);
+			CHECK(ru < 0);
+		} else {
+			CHECK_INT(rv, lv);
+			CHECK_INT(ru, lu);
+			if (rv == lv)
+				CHECK_INT(v.host_type, want);
+			if (ru == lu)
+				CHECK_INT(u.host_type, want);
+		}
+	}
+}
+
 void test_fields(void)
 {
+	test_host_classes();
 	test_value_next();
 	test_via();
 	test_via_next();
