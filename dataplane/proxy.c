@@ -181,60 +181,93 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 	return 0;
 }
 
-/* RFC 3261 16.11: the branch of a stateless proxy must be the same for a
- * retransmission (and a CANCEL or non-2xx ACK of the same INVITE) and
- * differ for a different request. With an RFC 3261 top Via the client's
- * branch says it all; an RFC 2543 client's transaction is named by the
- * 16.6/17.2.3 fields. The in-port's role is mixed in so that a request that
- * crosses us twice (a spiral) gets two branches. */
-static uint64_t branch_hash(const struct sip_msg *m, const struct sip_via *top,
-			    unsigned role)
+/* RFC 3261 16.6 step 8, 16.3 step 4: the half of our branch that names the
+ * request whatever path it took, so that it is the same when the request
+ * comes back to us after a loop, and differs when a proxy changed the
+ * Request-URI (a spiral). The raw From value rather than its tag: proxies
+ * leave From alone, and it needs no parse. The CSeq number, not the method:
+ * a CANCEL and the ACK of a non-2xx response carry the INVITE's branch. */
+static uint32_t loop_hash(const struct sip_msg *m)
 {
-	uint32_t lo = 0x5eed0000u + role, hi = 0xb7a2c10du ^ role;
+	int k = sip_hdr_first(m, SIP_HDR_FROM);
+	uint32_t h = rte_hash_crc(m->ruri.p, m->ruri.len, 0x100b5eedu);
 
-	lo = rte_hash_crc(m->ruri.p, m->ruri.len, lo);
-	if (top->branch.len > 7 && memcmp(top->branch.p, "z9hG4bK", 7) == 0) {
-		lo = rte_hash_crc(top->branch.p, top->branch.len, lo);
-		hi = rte_hash_crc(top->branch.p, top->branch.len, hi);
-	} else {
-		hi = rte_hash_crc(top->host.p, top->host.len, hi);
-		hi = rte_hash_crc(m->call_id.p, m->call_id.len, hi);
-		hi = rte_hash_crc_4byte(m->cseq, hi);
-		lo = rte_hash_crc(m->call_id.p, m->call_id.len, lo);
-		for (int id = SIP_HDR_FROM; id <= SIP_HDR_TO; id += SIP_HDR_TO - SIP_HDR_FROM) {
-			int k = sip_hdr_first(m, (enum sip_hdr_id)id);
-			struct sip_nameaddr na;
-
-			if (k >= 0) {
-				struct sip_str v = sip_hdr_value(m, (unsigned)k);
-
-				if (sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.len)
-					hi = rte_hash_crc(na.tag.p, na.tag.len, hi);
-			}
-		}
-	}
-	rte_hash_crc_4byte(hi, lo);
-	return (uint64_t)hi << 32 | lo;
-}
-
-/* Whether a Via of the message already carries branch br: the request went
- * through us before with this very transaction (RFC 3261 16.3 step 4). */
-static bool seen_branch(const struct sip_msg *m, const struct sip_via *top,
-			struct sip_str topval, const char *br)
-{
-	int first = sip_hdr_first(m, SIP_HDR_VIA);
-	struct sip_str fv = sip_hdr_value(m, (unsigned)first);
-
-	/* the common case, one Via (the client's) and nothing after it in its
-	 * header: only its branch can be ours */
-	if (sip_hdr_next(m, first) < 0 && topval.p + topval.len == fv.p + fv.len)
-		return top->branch.len == TOKEN_BRANCH_LEN &&
-		       memcmp(top->branch.p, br, TOKEN_BRANCH_LEN) == 0;
-	for (int k = first; k >= 0; k = sip_hdr_next(m, k)) {
+	if (k >= 0) {
 		struct sip_str v = sip_hdr_value(m, (unsigned)k);
 
-		if (v.len >= TOKEN_BRANCH_LEN && memmem(v.p, v.len, br, TOKEN_BRANCH_LEN))
-			return true;
+		h = rte_hash_crc(v.p, v.len, h);
+	}
+	h = rte_hash_crc(m->call_id.p, m->call_id.len, h);
+	return rte_hash_crc_4byte(m->cseq, h);
+}
+
+/* RFC 3261 16.11: the other half must be the same for a retransmission (and
+ * a CANCEL or non-2xx ACK of the same INVITE) and differ for a different
+ * request. With an RFC 3261 top Via the client's branch says it all; an RFC
+ * 2543 client's transaction is named by the 17.2.3 fields. The in-port's
+ * role is mixed in so that a request crossing us twice (a spiral) gets two
+ * branches. */
+static uint32_t txn_hash(const struct sip_msg *m, const struct sip_via *top, unsigned role)
+{
+	uint32_t h = 0xb7a2c10du ^ role;
+
+	if (top->branch.len > 7 && memcmp(top->branch.p, "z9hG4bK", 7) == 0)
+		return rte_hash_crc(top->branch.p, top->branch.len, h);
+	h = rte_hash_crc(top->host.p, top->host.len, h);
+	h = rte_hash_crc_4byte(top->port, h);
+	for (int id = SIP_HDR_FROM; id <= SIP_HDR_TO; id += SIP_HDR_TO - SIP_HDR_FROM) {
+		int k = sip_hdr_first(m, (enum sip_hdr_id)id);
+		struct sip_nameaddr na;
+
+		if (k >= 0) {
+			struct sip_str v = sip_hdr_value(m, (unsigned)k);
+
+			if (sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.len)
+				h = rte_hash_crc(na.tag.p, na.tag.len, h);
+		}
+	}
+	return h;
+}
+
+/* Whether the Via element of value v that holds the branch at br is one we
+ * wrote: ";branch=" right before it, and a sent-by that is one of our
+ * addresses and SIP ports. */
+static bool via_is_ours(const struct dp *dp, struct sip_str v, const char *br)
+{
+	const char *s = br, *e = br, *end = v.p + v.len;
+	struct sip_via via;
+	struct dp_ip ip;
+
+	if (br - v.p < 8 || memcmp(br - 8, ";branch=", 8) != 0)
+		return false;
+	while (s > v.p && s[-1] != ',')
+		s--;
+	while (e < end && *e != ',')
+		e++;
+	if (sip_parse_via(s, (uint32_t)(e - s), &via) < 0 || via.branch.p != br ||
+	    !px_parse_ip(via.host.p, via.host.len, via.host_type, &ip))
+		return false;
+	return px_is_our_ip(dp, &ip) && worker_is_sip_port(dp, via.port ? via.port : 5060);
+}
+
+/* RFC 3261 16.3 step 4: the request went through us before with the same
+ * Request-URI, From, Call-ID and CSeq number: a loop (a spiral changes the
+ * Request-URI). Looks for our loop prefix in every Via; the common request
+ * (one Via, the client's) costs one search of it. */
+static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop)
+{
+	char pre[TOKEN_BRANCH_LOOP_LEN];
+
+	token_branch_loop_prefix(loop, pre);
+	for (int k = sip_hdr_first(m, SIP_HDR_VIA); k >= 0; k = sip_hdr_next(m, k)) {
+		struct sip_str v = sip_hdr_value(m, (unsigned)k);
+		const char *p = v.p, *e = v.p + v.len, *f;
+
+		while ((f = memmem(p, (size_t)(e - p), pre, sizeof(pre))) != NULL) {
+			if (via_is_ours(dp, v, f))
+				return true;
+			p = f + 1;
+		}
 	}
 	return false;
 }
@@ -459,6 +492,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	struct dp_addr resp_to;
 	struct hop h;
 	unsigned reason = 0;
+	uint32_t loop;
 	int op, rc;
 
 	pe_init(&pe);
@@ -507,9 +541,10 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	} else if (!via_dest(&top, &resp_to)) {
 		memset(&resp_to, 0, sizeof(resp_to)); /* its responses will be dropped */
 	}
-	token_branch(dp->key_branch, branch_hash(m, &top, in->role),
+	loop = loop_hash(m);
+	token_branch(dp->key_branch, (uint64_t)loop << 32 | txn_hash(m, &top, in->role),
 		     from_access ? DP_ROLE_CORE : DP_ROLE_ACCESS, &resp_to, br);
-	if (seen_branch(m, &top, topval, br)) {
+	if (looped(dp, m, loop)) {
 		if (ack)
 			set_drop(p, STATS_DROP_ack_loop);
 		else

@@ -118,6 +118,15 @@ void token_branch(const uint64_t key[2], uint64_t h, unsigned side,
 	put_hex64(out + 23, branch_mac(key, h, side, to));
 }
 
+void token_branch_loop_prefix(uint32_t loop, char *out)
+{
+	char h[16];
+
+	put_hex64(h, (uint64_t)loop << 32);
+	memcpy(out, "z9hG4bK", 7);
+	memcpy(out + 7, h, 8);
+}
+
 bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len,
 		     unsigned side, const struct dp_addr *to)
 {

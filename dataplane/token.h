@@ -33,6 +33,11 @@ uint64_t token_siphash(const uint64_t key[2], const void *p, size_t len);
 void token_branch(const uint64_t key[2], uint64_t h, unsigned side,
 		  const struct dp_addr *to, char *out);
 
+/* The first TOKEN_BRANCH_LOOP_LEN bytes of every branch whose hash has
+ * loop in its upper 32 bits: "z9hG4bK" and 8 hex digits. */
+#define TOKEN_BRANCH_LOOP_LEN	(7u + 8u)
+void token_branch_loop_prefix(uint32_t loop, char *out);
+
 /* Whether br (len bytes) is a branch that token_branch made with this key,
  * side and to. */
 bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len,

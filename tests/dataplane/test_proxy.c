@@ -249,6 +249,72 @@ static void mk(char *buf, size_t len, const char *method, const char *br,
 	snprintf(buf, len, invite_fmt, method, br, mf, totag, cid, method, extra);
 }
 
+/* fwd with one more Via on top, as a backend that sends it back to us
+ * writes it, and the Request-URI set to ruri (NULL: unchanged). */
+static void via_on_top(const struct res *fwd, const char *via, const char *ruri, char *out,
+		       size_t len)
+{
+	const char *eol = strstr(fwd->out, "\r\n");
+
+	if (ruri != NULL)
+		snprintf(out, len, "INVITE %s SIP/2.0\r\n%s%s", ruri, via, eol + 2);
+	else
+		snprintf(out, len, "%.*s%s%s", (int)(eol + 2 - fwd->out), fwd->out, via, eol + 2);
+}
+
+/* RFC 3261 16.3 step 4: a request that comes back to us through the core
+ * with the same Request-URI, From, Call-ID and CSeq has looped; with a new
+ * Request-URI it spirals and goes on. inv: the INVITE we forwarded. */
+static void test_loops(const struct res *inv)
+{
+	struct dp_addr kam;
+	struct res r, ack;
+	char msg[4096], vi[512], va[512];
+	const char *kv = "Via: SIP/2.0/UDP 10.77.2.2:5060;branch=z9hG4bKkam-1\r\n";
+
+	addr4(&kam, 2, 2, 5060);
+	check_ctx = "loop: our INVITE back from the core under the backend's Via: 482";
+	via_on_top(inv, kv, NULL, msg, sizeof(msg));
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_REPLY);
+	CHECK_INT(r.p.reply_code, 482);
+
+	check_ctx = "spiral: the same INVITE with a new Request-URI goes on";
+	via_on_top(inv, kv, "sip:bob@10.77.1.9", msg, sizeof(msg));
+	run(1, &kam, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+
+	check_ctx = "our loop prefix in a Via that is not ours: no loop";
+	hdr_line(inv->out, "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", vi, sizeof(vi));
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.77.2.2:5060;branch=%s\r\n"
+		 "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\n"
+		 "Max-Forwards: 60\r\nFrom: \"Alice\" <sip:alice@example.net>;tag=a2\r\n"
+		 "To: <sip:bob@example.net>\r\nCall-ID: call-1@x\r\nCSeq: 1 INVITE\r\n"
+		 "Content-Length: 0\r\n\r\n", vi);
+	{
+		struct dp_addr cl;
+
+		addr4(&cl, 1, 3, 5060); /* from the access side: the URI is ours */
+		run(0, &cl, msg, &r);
+		CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	}
+
+	check_ctx = "the ACK of a non-2xx (To tag, method ACK): the INVITE's branch";
+	{
+		struct dp_addr src;
+
+		addr4(&src, 1, 2, 5060);
+		mk(msg, sizeof(msg), "ACK", "1", "Max-Forwards: 70\r\n", ";tag=b9", "call-1@x", "");
+		run(0, &src, msg, &ack);
+		CHECK_INT(ack.p.step, DP_STEP_FORWARD);
+		hdr_line(inv->out, "Via: ", vi, sizeof(vi));
+		hdr_line(ack.out, "Via: ", va, sizeof(va));
+		CHECK(strcmp(vi, va) == 0);
+	}
+}
+
 static void test_invite(void)
 {
 	struct res inv, can, reinv;
@@ -340,11 +406,14 @@ static void test_invite(void)
 		 "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
 		 "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\n"
 		 "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=%s\r\n"
-		 "Max-Forwards: 60\r\nFrom: <sip:a@b>;tag=a2\r\nTo: <sip:bob@example.net>\r\n"
+		 "Max-Forwards: 60\r\nFrom: \"Alice\" <sip:alice@example.net>;tag=a2\r\n"
+		 "To: <sip:bob@example.net>\r\n"
 		 "Call-ID: call-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", vi);
 	run(0, &src, msg, &can);
 	CHECK_INT(can.p.step, DP_STEP_REPLY);
 	CHECK_INT(can.p.reply_code, 482);
+
+	test_loops(&inv);
 }
 
 static void test_malformed(void)
