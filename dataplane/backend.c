@@ -106,35 +106,105 @@ struct be_probe_state {
 };
 
 static struct be_probe_state probe[DP_MAX_BACKENDS];
-static struct be_table *retired;	/* waiting for a grace period */
-static uint64_t retired_token;
+static struct be_setting setting[DP_MAX_BACKENDS]; /* in force */
+
+/* Tables waiting for a grace period, oldest first. More than one can wait:
+ * the control plane may commit states faster than a worker loops, and the
+ * main lcore should not wait for that. */
+#define BE_RETIRE_MAX 8u
+static struct {
+	struct be_table *t;
+	uint64_t token;
+} retired[BE_RETIRE_MAX];
+static unsigned n_retired;
+
+static const char *const admin_names[BE_ADMIN__COUNT] = {
+	[BE_ADMIN_ENABLED] = "enabled",
+	[BE_ADMIN_DISABLED] = "disabled",
+	[BE_ADMIN_DRAIN] = "drain",
+};
 
 const char *be_name(const struct dp *dp, unsigned idx)
 {
 	return idx < dp->cfg.n_backends ? dp->cfg.backends[idx].name : "?";
 }
 
-static struct be_table *table_build(const struct dp *dp)
+const char *be_admin_name(unsigned admin)
 {
-	struct be_table *t = rte_zmalloc("be_table", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	return admin < BE_ADMIN__COUNT ? admin_names[admin] : "?";
+}
 
-	if (t == NULL)
+int be_admin_parse(const char *s, size_t n)
+{
+	for (unsigned i = 0; i < BE_ADMIN__COUNT; i++)
+		if (strlen(admin_names[i]) == n && memcmp(admin_names[i], s, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+void be_settings_config(const struct dp *dp, struct be_setting *s)
+{
+	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
+		s[i].admin = dp->cfg.backends[i].enabled ? BE_ADMIN_ENABLED : BE_ADMIN_DISABLED;
+		s[i].weight = dp->cfg.backends[i].weight;
+	}
+}
+
+void be_settings_get(const struct dp *dp, struct be_setting *s)
+{
+	memcpy(s, setting, dp->cfg.n_backends * sizeof(*s));
+}
+
+struct be_setting be_setting_of(unsigned idx)
+{
+	struct be_setting s = {BE_ADMIN_DISABLED, 0};
+
+	if (idx < DP_MAX_BACKENDS) {
+		s.admin = __atomic_load_n(&setting[idx].admin, __ATOMIC_RELAXED);
+		s.weight = __atomic_load_n(&setting[idx].weight, __ATOMIC_RELAXED);
+	}
+	return s;
+}
+
+/* The two sets of one publication in one allocation: work first, so that
+ * the pointer the workers read (&work) is the allocation's, and rte_free of
+ * dp->be frees both. */
+struct be_pair {
+	struct be_table work;	/* up and enabled: new dialogs, out-of-dialog */
+	struct be_table dialog; /* up and (enabled or drain): within a dialog */
+};
+
+static void table_add(const struct dp *dp, struct be_table *t, unsigned i,
+		      const struct be_setting *s)
+{
+	const struct cfg_backend *cb = &dp->cfg.backends[i];
+	struct be *b = &t->b[t->n++];
+
+	b->addr = cb->addr;
+	b->weight = s->weight;
+	b->idx = (uint8_t)i;
+	b->up = true;
+	b->seed = fmix64(rte_hash_crc(cb->name, (uint32_t)strlen(cb->name), 0x7777) |
+			 (uint64_t)i << 40);
+}
+
+/* A new pair from the health in probe[] and the settings s. Returns it
+ * (owned by the caller until published) or NULL. */
+static struct be_table *table_build(const struct dp *dp, const struct be_setting *s)
+{
+	struct be_pair *p = rte_zmalloc("be_table", sizeof(*p), RTE_CACHE_LINE_SIZE);
+
+	if (p == NULL)
 		return NULL;
 	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
-		const struct cfg_backend *cb = &dp->cfg.backends[i];
-		struct be *b;
-
-		if (!cb->enabled || !probe[i].healthy)
+		if (!probe[i].healthy || s[i].admin == BE_ADMIN_DISABLED)
 			continue;
-		b = &t->b[t->n++];
-		b->addr = cb->addr;
-		b->weight = cb->weight;
-		b->idx = (uint8_t)i;
-		b->up = true;
-		b->seed = fmix64(rte_hash_crc(cb->name, (uint32_t)strlen(cb->name), 0x7777) |
-				 (uint64_t)i << 40);
+		if (s[i].admin == BE_ADMIN_ENABLED)
+			table_add(dp, &p->work, i, &s[i]);
+		table_add(dp, &p->dialog, i, &s[i]);
 	}
-	return t;
+	p->work.dialog = &p->dialog;
+	return &p->work;
 }
 
 int be_init(struct dp *dp)
@@ -142,35 +212,94 @@ int be_init(struct dp *dp)
 	uint64_t now = rte_rdtsc();
 
 	log2_tbl_init();
+	be_settings_config(dp, setting);
 	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
 		probe[i] = (struct be_probe_state){.healthy = true, .next_at = now};
-		dp->be_up[i] = dp->cfg.backends[i].enabled;
+		dp->be_up[i] = true;
 	}
-	dp->be = table_build(dp);
+	dp->be = table_build(dp, setting);
 	return dp->be ? 0 : -ENOMEM;
 }
 
-/* Publishes a new table; the old one is freed after a grace period. Only one
- * table waits for retirement at a time: a health change while one waits
- * first waits (a few microseconds: workers report every loop). */
-static void table_publish(struct dp *dp)
+/* Frees the retired tables whose grace period is over, oldest first; with
+ * wait, waits for the oldest one at least (a few microseconds: workers
+ * report a quiescent state every loop). */
+static void retire_reclaim(struct dp *dp, bool wait)
 {
-	struct be_table *t = table_build(dp), *old;
+	unsigned done = 0;
+
+	while (done < n_retired &&
+	       rte_rcu_qsbr_check(dp->qsbr, retired[done].token, wait && done == 0) == 1) {
+		rte_free(retired[done].t);
+		done++;
+	}
+	memmove(&retired[0], &retired[done], (n_retired - done) * sizeof(retired[0]));
+	n_retired -= done;
+}
+
+/* Publishes t (built by table_build); the table it replaces is freed after
+ * a grace period. Waits only when BE_RETIRE_MAX tables already wait. */
+static void table_publish(struct dp *dp, struct be_table *t)
+{
+	struct be_table *old;
+
+	retire_reclaim(dp, n_retired == BE_RETIRE_MAX);
+	old = dp->be;
+	/* release: the table's contents are visible before its pointer */
+	__atomic_store_n(&dp->be, t, __ATOMIC_RELEASE);
+	retired[n_retired].t = old;
+	retired[n_retired].token = rte_rcu_qsbr_start(dp->qsbr);
+	n_retired++;
+}
+
+/* A new table for the settings in force, after a health change. */
+static void table_rebuild(struct dp *dp)
+{
+	struct be_table *t = table_build(dp, setting);
 
 	if (t == NULL) {
 		RTE_LOG(ERR, USER1, "backends: out of memory, table not updated\n");
 		return;
 	}
-	if (retired != NULL) {
-		rte_rcu_qsbr_check(dp->qsbr, retired_token, true);
-		rte_free(retired);
-		retired = NULL;
+	table_publish(dp, t);
+}
+
+static const char *be_addr(const struct dp *dp, unsigned i, char *buf, size_t len)
+{
+	return cfg_fmt_addr(&dp->cfg.backends[i].addr.ip, dp->cfg.backends[i].addr.port,
+			    buf, len);
+}
+
+int be_apply(struct dp *dp, struct worker *mw, const struct be_setting *s,
+	     const char *why)
+{
+	struct be_table *t;
+	int changed = 0;
+	char a[64];
+
+	for (unsigned i = 0; i < dp->cfg.n_backends; i++)
+		changed += s[i].admin != setting[i].admin || s[i].weight != setting[i].weight;
+	if (changed == 0)
+		return 0;
+	/* build first: when memory is short nothing changes, and the caller
+	 * can say so */
+	if ((t = table_build(dp, s)) == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
+		if (s[i].admin == setting[i].admin && s[i].weight == setting[i].weight)
+			continue;
+		RTE_LOG(NOTICE, USER1, "backend %s (%s): admin %s -> %s, weight %u -> %u (%s)\n",
+			be_name(dp, i), be_addr(dp, i, a, sizeof(a)),
+			be_admin_name(setting[i].admin), be_admin_name(s[i].admin),
+			setting[i].weight, s[i].weight, why);
+		mw->st->be[i][STATS_BE_admin_changes]++;
+		/* relaxed: be_setting_of's readers want each field whole,
+		 * nothing ordered with it */
+		__atomic_store_n(&setting[i].admin, s[i].admin, __ATOMIC_RELAXED);
+		__atomic_store_n(&setting[i].weight, s[i].weight, __ATOMIC_RELAXED);
 	}
-	old = dp->be;
-	/* release: the table's contents are visible before its pointer */
-	__atomic_store_n(&dp->be, t, __ATOMIC_RELEASE);
-	retired = old;
-	retired_token = rte_rcu_qsbr_start(dp->qsbr);
+	table_publish(dp, t);
+	return changed;
 }
 
 static void set_health(struct dp *dp, struct worker *mw, unsigned i, bool up)
@@ -181,11 +310,10 @@ static void set_health(struct dp *dp, struct worker *mw, unsigned i, bool up)
 	dp->be_up[i] = up;
 	mw->st->be[i][up ? STATS_BE_went_up : STATS_BE_went_down]++;
 	RTE_LOG(NOTICE, USER1, "backend %s (%s): %s after %u %s\n", be_name(dp, i),
-		cfg_fmt_addr(&dp->cfg.backends[i].addr.ip, dp->cfg.backends[i].addr.port,
-			     a, sizeof(a)),
+		be_addr(dp, i, a, sizeof(a)),
 		up ? "UP" : "DOWN", up ? probe[i].oks : probe[i].fails,
 		up ? "successful probes" : "failed probes");
-	table_publish(dp);
+	table_rebuild(dp);
 }
 
 static void probe_result(struct dp *dp, struct worker *mw, unsigned i, bool ok)
@@ -282,8 +410,8 @@ void be_poll(struct dp *dp, struct worker *mw)
 	for (unsigned i = 0; i < dp->cfg.n_backends; i++) {
 		struct be_probe_state *s = &probe[i];
 
-		if (!dp->cfg.backends[i].enabled)
-			continue;
+		/* every backend, disabled ones too: its health is known
+		 * the moment it is enabled again */
 		if (s->waiting && now - s->sent_at > timeout)
 			probe_result(dp, mw, i, false);
 		if (now >= s->next_at) {
@@ -292,10 +420,7 @@ void be_poll(struct dp *dp, struct worker *mw)
 				probe_send(dp, mw, i);
 		}
 	}
-	if (retired != NULL && rte_rcu_qsbr_check(dp->qsbr, retired_token, false) == 1) {
-		rte_free(retired);
-		retired = NULL;
-	}
+	retire_reclaim(dp, false);
 }
 
 void be_probe_reply(struct dp *dp, struct worker *mw, struct rte_mbuf *m)
@@ -332,8 +457,10 @@ stray:
 
 void be_fini(struct dp *dp)
 {
-	rte_free(retired);
-	retired = NULL;
+	/* the workers have stopped: no reader is left */
+	for (unsigned i = 0; i < n_retired; i++)
+		rte_free(retired[i].t);
+	n_retired = 0;
 	rte_free(dp->be);
 	dp->be = NULL;
 }

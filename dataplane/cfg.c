@@ -38,6 +38,7 @@ static const struct {
 	[CFG_T_NAME] = {"a name", "name"},
 	[CFG_T_TEXT] = {"a string", "string"},
 	[CFG_T_ARG] = {"a string", "string"},
+	[CFG_T_PATH] = {"a path", "path"},
 	[CFG_T_ROLE] = {"a role", "role"},
 	[CFG_T_VDEV] = {"a device string", "vdev string"},
 	[CFG_T_PCI] = {"a PCI address", "PCI address"},
@@ -59,7 +60,7 @@ static const struct {
 #define CFG_ASSERT(cond, v) ((v) + 0 * sizeof(char[(cond) ? 1 : -1]))
 #define CFG_UMAX(size) (~0ull >> (8 * (8 - ((size) > 8 ? 8 : (size)))))
 #define CFG_IS_STR(t) ((t) == CFG_T_NAME || (t) == CFG_T_TEXT || \
-		       (t) == CFG_T_ARG || (t) == CFG_T_VDEV || (t) == CFG_T_PCI)
+		       (t) == CFG_T_ARG || (t) == CFG_T_PATH || (t) == CFG_T_VDEV || (t) == CFG_T_PCI)
 #define CFG_FITS(t, hi, size)                                                \
 	((t) == CFG_T_UINT || (t) == CFG_T_POW2 ? ((uint64_t)(hi) & ~CFG_UMAX(size)) == 0 : \
 	 (t) == CFG_T_HEX ? (uint64_t)(hi) == 2 * (uint64_t)(size) :         \
@@ -636,6 +637,7 @@ static void doc_bounds(FILE *f, const struct cfg_key *k)
 	case CFG_T_NAME: fprintf(f, "%s..%s of A-Z a-z 0-9 _ -", k->lo_doc, k->hi_doc); break;
 	case CFG_T_TEXT:
 	case CFG_T_ARG: fprintf(f, "%s..%s printable ASCII", k->lo_doc, k->hi_doc); break;
+	case CFG_T_PATH: fprintf(f, "%s..%s printable ASCII, absolute", k->lo_doc, k->hi_doc); break;
 	case CFG_T_VDEV: fprintf(f, "%s..%s characters", k->lo_doc, k->hi_doc); break;
 	case CFG_T_NET4:
 	case CFG_T_NET6: fprintf(f, "prefix %s..%s", k->lo_doc, k->hi_doc); break;

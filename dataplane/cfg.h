@@ -23,6 +23,7 @@
 #define CFG_MAX_STATIC_NEIGH	16u
 #define CFG_NAME_MAX		32u
 #define CFG_DEV_MAX		256u
+#define CFG_PATH_MAX		108u	/* sockaddr_un.sun_path, with its NUL */
 
 struct cfg_neigh {
 	struct dp_ip ip;
@@ -54,6 +55,11 @@ struct cfg_backend {
 
 struct cfg {
 	char path[512];		  /* the file it came from */
+
+	struct {
+		char name[CFG_NAME_MAX];  /* node.name; absent: the host name up
+					   * to its first dot (cfg_check) */
+	} node;
 
 	struct {
 		uint16_t main_lcore;	  /* eal.main_lcore, default 0 */
@@ -107,6 +113,13 @@ struct cfg {
 		uint32_t neigh_queue;	  /* limits.neigh_queue: packets waiting
 					   * for one next hop, default 16 */
 	} limits;
+
+	struct {
+		char socket[CFG_PATH_MAX]; /* agent.socket; absent:
+					    * /run/sipedge/<node.name>.agent */
+		uint8_t max_clients;	   /* agent.max_clients, default 4 */
+		char group[CFG_NAME_MAX];  /* agent.group; "" : root's */
+	} agent;
 };
 
 /* cfg_load - read and check one YAML file.

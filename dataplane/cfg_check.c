@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg_priv.h"
 
@@ -179,10 +180,36 @@ static int check_backend(struct ld *ld, unsigned i)
 	return 0;
 }
 
+/* node.name when the file has none: the host name up to its first dot,
+ * each character a name may not hold as '-' (the name is part of a file
+ * name and of JSON), "sipedge" when the host has no name. */
+static void default_node_name(struct cfg *c)
+{
+	char host[256] = "";
+	size_t n;
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	n = strcspn(host, ".");
+	if (n > CFG_NAME_MAX - 1)
+		n = CFG_NAME_MAX - 1;
+	for (size_t i = 0; i < n; i++) {
+		char ch = host[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+
+		c->node.name[i] = ok ? ch : '-';
+	}
+	c->node.name[n] = '\0';
+	if (n == 0)
+		snprintf(c->node.name, sizeof(c->node.name), "sipedge");
+}
+
 /* cfg_check - the rules between keys, in the order of the file, on ld->c as
  * the walk left it; also sets what follows from them (ports[].is_vdev,
  * eal.no_pci, proxy.has_secret, eal.memory_mb without hugepages). Returns 0
- * or -EINVAL with the message in ld->err. */
+ * or -EINVAL with the message in ld->err. Also fills the defaults that
+ * follow from the host or from other keys: node.name, agent.socket. */
 int cfg_check(struct ld *ld)
 {
 	struct cfg *c = ld->c;
@@ -231,6 +258,12 @@ int cfg_check(struct ld *ld)
 					       CFG_KEY_limits_mbufs : CFG_KEY_root_ports),
 				   "limits.mbufs", "\"%u\" is fewer than the %u the ports' rings hold "
 				   "(the sum of every rx_desc and tx_desc)", c->limits.mbufs, rings);
+	if (!has_key(ld, c, CFG_KEY_node_name))
+		default_node_name(c);
+	/* fits: 13 + CFG_NAME_MAX - 1 + 6 < CFG_PATH_MAX */
+	if (!has_key(ld, c, CFG_KEY_agent_socket))
+		snprintf(c->agent.socket, sizeof(c->agent.socket), "/run/sipedge/%s.agent",
+			 c->node.name);
 	c->proxy.has_secret = has_key(ld, c, CFG_KEY_proxy_secret);
 	if (!c->eal.huge && c->eal.memory_mb == 0)
 		c->eal.memory_mb = CFG_NO_HUGE_MB;

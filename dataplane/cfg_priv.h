@@ -33,6 +33,7 @@ enum cfg_type {
 	CFG_T_NAME,	/* [A-Za-z0-9_-], length lo..hi */
 	CFG_T_TEXT,	/* printable ASCII, length lo..hi */
 	CFG_T_ARG,	/* an EAL argument: printable ASCII, length lo..hi */
+	CFG_T_PATH,	/* an absolute file name: printable ASCII, length lo..hi */
 	CFG_T_ROLE,	/* access | core */
 	CFG_T_VDEV,	/* DPDK vdev: name[,key=value...] */
 	CFG_T_PCI,	/* [domain:]bus:dev.fn */

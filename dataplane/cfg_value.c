@@ -312,8 +312,12 @@ static const char *check_text(const struct cfg_key *k, const char *s, size_t n)
 		if (ch < 0x20 || ch > 0x7e)
 			return "holds a character that is not printable ASCII";
 	}
-	if (k->type == CFG_T_TEXT && (s[0] == ' ' || s[n - 1] == ' '))
+	if ((k->type == CFG_T_TEXT || k->type == CFG_T_PATH) && (s[0] == ' ' || s[n - 1] == ' '))
 		return "starts or ends with a space";
+	if (k->type == CFG_T_PATH && s[0] != '/')
+		return "is not an absolute path (it starts with '/')";
+	if (k->type == CFG_T_PATH && s[n - 1] == '/')
+		return "names a directory (it ends with '/')";
 	if (vdev && dev == 0)
 		return "has no device name before its arguments";
 	if (k->type == CFG_T_ARG)
@@ -394,6 +398,7 @@ const char *cfg_set_scalar(const struct cfg_key *k, void *obj, unsigned idx,
 	case CFG_T_NAME:
 	case CFG_T_TEXT:
 	case CFG_T_ARG:
+	case CFG_T_PATH:
 	case CFG_T_VDEV:
 		if ((e = check_text(k, s, n)) != NULL)
 			return e;

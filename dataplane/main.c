@@ -2,9 +2,10 @@
  * Copyright (c) 2026 The sipedge authors
  *
  * main.c - sipedge, the dataplane: read the config, start the EAL from it,
- * bring up pools, ports, workers, backends; run the management loop on the
- * main lcore (exceptions, neighbours, probes, counters) until SIGINT/SIGTERM
- * or --duration; print the counters; tear down.
+ * bring up pools, ports, workers, backends, the agent socket; run the
+ * management loop on the main lcore (exceptions, neighbours, probes, the
+ * agent, counters) until SIGINT/SIGTERM or --duration; print the counters;
+ * tear down.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +30,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "agent.h"
 #include "backend.h"
 #include "cfg.h"
 #include "net.h"
@@ -103,7 +105,7 @@ static void print_stats(struct dp *dp, FILE *f)
 	free(sum);
 }
 
-static void main_loop(struct dp *dp, double duration)
+static void main_loop(struct dp *dp, struct agent *agent, double duration)
 {
 	struct worker *mw = dp->workers[dp->n_workers];
 	uint64_t start = rte_rdtsc(), next_timer = 0;
@@ -132,6 +134,7 @@ static void main_loop(struct dp *dp, double duration)
 			next_timer = mw->now + dp->tsc_hz / 100;
 		}
 		net_tx_flush(mw);
+		busy |= agent_poll(agent);
 		if (got_usr1) {
 			got_usr1 = 0;
 			print_stats(dp, stdout);
@@ -148,6 +151,7 @@ static void main_loop(struct dp *dp, double duration)
 int main(int argc, char **argv)
 {
 	static struct dp dp; /* large; zeroed */
+	struct agent *agent = NULL;
 	const char *cfg_path = "/etc/sipedge/sipedge.yaml", *check = NULL;
 	double duration = 0;
 	char err[512];
@@ -218,6 +222,12 @@ int main(int argc, char **argv)
 		RTE_LOG(WARNING, USER1, "pdump: %s; dpdk-dumpcap will not attach\n",
 			rte_strerror(rte_errno));
 
+	/* before the workers start: a socket that cannot be made (in use by
+	 * another sipedge, a bad agent.group) stops the start-up */
+	agent = agent_open(&dp);
+	if (agent == NULL)
+		goto out_dp;
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
@@ -237,7 +247,7 @@ int main(int argc, char **argv)
 	       dp.n_workers);
 	fflush(stdout);
 
-	main_loop(&dp, duration);
+	main_loop(&dp, agent, duration);
 
 	__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
@@ -245,6 +255,7 @@ int main(int argc, char **argv)
 	print_stats(&dp, stdout);
 	status = 0;
 out_dp:
+	agent_close(agent);
 	dp_fini(&dp);
 out:
 	rte_eal_cleanup();

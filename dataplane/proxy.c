@@ -560,7 +560,15 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	h.add_mf = m->max_forwards < 0;
 	if (from_access) {
 		const struct be_table *t = __atomic_load_n(&dp->be, __ATOMIC_ACQUIRE);
-		const struct be *be = be_pick(t, m->call_id.p, m->call_id.len);
+		const struct be *be;
+
+		/* a draining backend keeps its dialogs: a request within one
+		 * (To tag), and a CANCEL or ACK (which follow their INVITE),
+		 * pick over the set that still has it, where rendezvous
+		 * hashing finds the backend the dialog started on */
+		if (ack || m->method == SIP_METHOD_CANCEL || to_has_tag(m))
+			t = be_dialog_table(t);
+		be = be_pick(t, m->call_id.p, m->call_id.len);
 
 		if (be == NULL) {
 			if (ack)

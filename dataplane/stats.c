@@ -95,6 +95,38 @@ void stats_brief(const struct stats_block *b, struct stats_brief *o)
 		o->drops += b->drop[i];
 }
 
+static const char *const group_names[STATS_G__COUNT][2] = {
+	[STATS_G_CTR] = {"ctr", ""},
+	[STATS_G_REPLY] = {"reply", "reply_"},
+	[STATS_G_DROP] = {"drop", "drop_"},
+};
+
+const char *stats_group_name(unsigned g)
+{
+	return g < STATS_G__COUNT ? group_names[g][0] : "?";
+}
+
+const char *stats_group_prefix(unsigned g)
+{
+	return g < STATS_G__COUNT ? group_names[g][1] : "?";
+}
+
+void stats_each(const struct stats_block *b,
+		void (*fn)(void *arg, unsigned group, const char *name, uint64_t v),
+		void *arg)
+{
+	char code[12];
+
+	for (unsigned i = 0; i < STATS_CTR__COUNT; i++)
+		fn(arg, STATS_G_CTR, ctr_names[i], b->ctr[i]);
+	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++) {
+		snprintf(code, sizeof(code), "%u", reply_codes[i]);
+		fn(arg, STATS_G_REPLY, code, b->reply[i]);
+	}
+	for (unsigned i = 1; i < STATS_DROP__COUNT; i++)
+		fn(arg, STATS_G_DROP, drop_names[i], b->drop[i]);
+}
+
 void stats_add(struct stats_block *sum, const struct stats_block *b)
 {
 	/* the block is an array of uint64_t in disguise */
@@ -105,21 +137,22 @@ void stats_add(struct stats_block *sum, const struct stats_block *b)
 		d[i] += s[i];
 }
 
+/* One "  flat_name value" line per non-zero counter. */
+static void print_one(void *arg, unsigned group, const char *name, uint64_t v)
+{
+	char flat[64];
+
+	if (v == 0)
+		return;
+	snprintf(flat, sizeof(flat), "%s%s", group_names[group][1], name);
+	fprintf(arg, "  %-28s %" PRIu64 "\n", flat, v);
+}
+
 void stats_print(FILE *f, const struct stats_block *s,
 		 const char *const *port_names, unsigned nports,
 		 const char *const *be_names, unsigned nbe)
 {
-	for (unsigned i = 0; i < STATS_CTR__COUNT; i++)
-		if (s->ctr[i])
-			fprintf(f, "  %-28s %" PRIu64 "\n", ctr_names[i], s->ctr[i]);
-	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++)
-		if (s->reply[i])
-			fprintf(f, "  reply_%-22u %" PRIu64 "\n", reply_codes[i],
-				s->reply[i]);
-	for (unsigned i = 1; i < STATS_DROP__COUNT; i++)
-		if (s->drop[i])
-			fprintf(f, "  drop_%-23s %" PRIu64 "\n", drop_names[i],
-				s->drop[i]);
+	stats_each(s, print_one, f);
 	for (unsigned p = 0; p < nports && p < STATS_MAX_PORTS; p++)
 		for (unsigned i = 0; i < STATS_PORT__COUNT; i++)
 			fprintf(f, "  port %-10s %-12s %" PRIu64 "\n",

@@ -75,6 +75,28 @@ struct stats_brief {
 
 void stats_brief(const struct stats_block *b, struct stats_brief *out);
 
+/* The groups of single counters of a block. A counter's flat name, as the
+ * exit print, DPDK telemetry and docs/counters.md give it, is its group's
+ * prefix and its name in the group: "rx_pkts", "reply_200", "drop_l2_short";
+ * the agent's snapshot nests them by group name ("ctr", "reply", "drop"). */
+enum stats_group {
+	STATS_G_CTR = 0,
+	STATS_G_REPLY,
+	STATS_G_DROP,
+	STATS_G__COUNT
+};
+
+const char *stats_group_name(unsigned g);   /* "ctr", "reply", "drop" */
+const char *stats_group_prefix(unsigned g); /* "", "reply_", "drop_" */
+
+/* stats_each - calls fn once for every counter of the groups above in *b,
+ * in stats.def's order (the drop reason "none" left out), with its group,
+ * its name in the group (valid during the call only) and its value. Any
+ * thread; b is only read. */
+void stats_each(const struct stats_block *b,
+		void (*fn)(void *arg, unsigned group, const char *name, uint64_t v),
+		void *arg);
+
 /* Adds every counter of *b into *sum. */
 void stats_add(struct stats_block *sum, const struct stats_block *b);
 

@@ -58,26 +58,25 @@ static int add_container(struct rte_tel_data *d, const char *name, struct rte_te
 	return 0;
 }
 
+/* Each counter under its flat name: "rx_pkts", "reply_200", "drop_..." */
+static void add_flat(void *arg, unsigned group, const char *name, uint64_t v)
+{
+	char flat[64];
+
+	snprintf(flat, sizeof(flat), "%s%s", stats_group_prefix(group), name);
+	rte_tel_data_add_dict_u64(arg, flat, v);
+}
+
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct stats_block *sp = sum_new();
-	char name[64];
 
 	(void)cmd;
 	(void)params;
 	if (sp == NULL)
 		return -1;
 	rte_tel_data_start_dict(d);
-	for (unsigned i = 0; i < STATS_CTR__COUNT; i++)
-		rte_tel_data_add_dict_u64(d, stats_ctr_name(i), sp->ctr[i]);
-	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++) {
-		snprintf(name, sizeof(name), "reply_%u", stats_reply_code(i));
-		rte_tel_data_add_dict_u64(d, name, sp->reply[i]);
-	}
-	for (unsigned i = 1; i < STATS_DROP__COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", stats_drop_name(i));
-		rte_tel_data_add_dict_u64(d, name, sp->drop[i]);
-	}
+	stats_each(sp, add_flat, d);
 	free(sp);
 	return 0;
 }
@@ -121,6 +120,8 @@ static int cmd_backends(const char *cmd, const char *params, struct rte_tel_data
 			break;
 		rte_tel_data_start_dict(c);
 		rte_tel_data_add_dict_string(c, "state", tdp->be_up[b] ? "up" : "down");
+		rte_tel_data_add_dict_string(c, "admin", be_admin_name(be_setting_of(b).admin));
+		rte_tel_data_add_dict_u64(c, "weight", be_setting_of(b).weight);
 		for (unsigned i = 0; i < STATS_BE__COUNT; i++)
 			rte_tel_data_add_dict_u64(c, stats_be_name(i), s->be[b][i]);
 		add_container(d, tdp->cfg.backends[b].name, c);

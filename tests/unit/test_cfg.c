@@ -14,6 +14,7 @@
  * tried at and one past each of its limits without a new row; the rows with
  * literal messages pin the table's values. No EAL: cfg is plain C.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -183,6 +184,10 @@ static const char *const base[] = {
 	"limits.frag_timeout_ms=2000",
 	"limits.neigh_ttl_s=300",
 	"limits.neigh_queue=16",
+	"node.name=edge-t1",
+	"agent.socket=/run/sipedge-test/t1.agent",
+	"agent.max_clients=8",
+	"agent.group=sipedge",
 };
 
 static void ents_clear(void)
@@ -547,6 +552,10 @@ static void test_example(const char *root)
 	CHECK_INT(cfg.limits.frag_timeout_ms, 2000);
 	CHECK_INT(cfg.limits.neigh_ttl_s, 300);
 	CHECK_INT(cfg.limits.neigh_queue, 16);
+	CHECK_STREQ(cfg.node.name, "edge-1");
+	CHECK_STREQ(cfg.agent.socket, "/run/sipedge/edge-1.agent");
+	CHECK_INT(cfg.agent.max_clients, 4);
+	CHECK_STREQ(cfg.agent.group, "");
 }
 
 /* The defaults of docs/config.md, written out here rather than read from
@@ -578,6 +587,27 @@ static void check_root_defaults(bool huge)
 	CHECK_INT(cfg.limits.frag_timeout_ms, 2000);
 	CHECK_INT(cfg.limits.neigh_ttl_s, 300);
 	CHECK_INT(cfg.limits.neigh_queue, 16);
+	CHECK_INT(cfg.agent.max_clients, 4);
+}
+
+/* node.name as cfg_check derives it from the host name, and the agent
+ * socket's path from it. */
+static void check_node_default(void)
+{
+	char host[256] = "", want[64], sock[128];
+	size_t n;
+
+	gethostname(host, sizeof(host) - 1);
+	n = strcspn(host, ".");
+	snprintf(want, sizeof(want), "%.*s", (int)(n > 31 ? 31 : n), host);
+	for (char *c = want; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			*c = '-';
+	if (want[0] == '\0')
+		snprintf(want, sizeof(want), "sipedge");
+	CHECK_STREQ(cfg.node.name, want);
+	snprintf(sock, sizeof(sock), "/run/sipedge/%s.agent", want);
+	CHECK_STREQ(cfg.agent.socket, sock);
 }
 
 static void test_defaults(const char *root)
@@ -618,6 +648,24 @@ static void test_defaults(const char *root)
 	CHECK_INT(cfg.n_backends, 1);
 	CHECK_INT(cfg.backends[0].weight, 100);
 	CHECK_INT(cfg.backends[0].enabled, true);
+	check_node_default();
+	CHECK_STREQ(cfg.agent.group, "");
+
+	/* a node name given: the socket follows it; a socket given: kept */
+	check_ctx = "node name and agent socket";
+	base_reset();
+	set("agent.socket!");
+	CHECK_OK(load_ents());
+	CHECK_STREQ(cfg.node.name, "edge-t1");
+	CHECK_STREQ(cfg.agent.socket, "/run/sipedge/edge-t1.agent");
+	CHECK_INT(cfg.agent.max_clients, 8);
+	CHECK_STREQ(cfg.agent.group, "sipedge");
+	set("node!");
+	CHECK_OK(load_ents());
+	check_node_default();
+	set("agent.socket=/tmp/a b/x.agent");
+	CHECK_OK(load_ents());
+	CHECK_STREQ(cfg.agent.socket, "/tmp/a b/x.agent");
 
 	/* hugepages: false without memory_mb gets 512 MB, not the EAL's 64 */
 	check_ctx = "no-huge memory";
@@ -727,6 +775,8 @@ static void filler(const struct tkey *k, size_t n, char *buf)
 		o = (size_t)sprintf(buf, "net_null9,");
 	else if (strcmp(k->type, "ARG") == 0 && n >= 2)
 		o = (size_t)sprintf(buf, "--");
+	else if (strcmp(k->type, "PATH") == 0 && n >= 1)
+		o = (size_t)sprintf(buf, "/");
 	while (o < n)
 		buf[o++] = 'a';
 	buf[o] = '\0';
@@ -894,7 +944,8 @@ static void test_bounds(void)
 		const struct tkey *k = &tkeys[i];
 		bool num = strcmp(k->type, "UINT") == 0 || strcmp(k->type, "POW2") == 0;
 		bool str = !strcmp(k->type, "NAME") || !strcmp(k->type, "TEXT") ||
-			   !strcmp(k->type, "VDEV") || !strcmp(k->type, "ARG");
+			   !strcmp(k->type, "VDEV") || !strcmp(k->type, "ARG") ||
+			   !strcmp(k->type, "PATH");
 
 		tkey_path(k, path, sizeof(path));
 		check_ctx = path;
@@ -1257,6 +1308,48 @@ static const struct row value_rows[] = {
 	{"server with a tab", {"proxy.server=\"a\\tb\""},
 	 "proxy.server: \"a\\x09b\" holds a character that is not printable ASCII", NULL},
 	{"server with a quote", {"proxy.server='say \"hi\"'"}, NULL, NULL},
+	/* node and agent */
+	{"node name with a dot", {"node.name=edge.fra1"},
+	 "node.name: \"edge.fra1\" may hold only letters, digits, '_' and '-'", NULL},
+	{"node name with a slash", {"node.name=../etc"},
+	 "node.name: \"../etc\" may hold only letters, digits, '_' and '-'", NULL},
+	{"empty node name", {"node.name=\"\""},
+	 "node.name: \"\" has 0 characters, not 1 to 31", NULL},
+	{"agent socket relative", {"agent.socket=run/x.agent"},
+	 "agent.socket: \"run/x.agent\" is not an absolute path (it starts with '/')", NULL},
+	{"agent socket a directory", {"agent.socket=/run/sipedge/"},
+	 "agent.socket: \"/run/sipedge/\" names a directory (it ends with '/')", NULL},
+	{"agent socket with a space at the end", {"agent.socket=\"/run/x.agent \""},
+	 "agent.socket: \"/run/x.agent \" starts or ends with a space", NULL},
+	{"agent socket with a tab", {"agent.socket=\"/run/a\tb\""},
+	 "agent.socket: \"/run/a\\x09b\" holds a character that is not printable ASCII", NULL},
+	{"agent socket not ASCII", {"agent.socket=\"/run/k\xc3\xa4m\""},
+	 "agent.socket: \"/run/k\\xc3\\xa4m\" holds a character that is not printable ASCII",
+	 NULL},
+	{"agent socket a number", {"agent.socket=55"},
+	 "agent.socket: \"55\" is not an absolute path (it starts with '/')", NULL},
+	{"agent socket a list", {"agent.socket=[/a]"},
+	 "agent.socket: expected a path, found a list", NULL},
+	{"agent socket empty", {"agent.socket="},
+	 "agent.socket: \"\" is empty (leave the key out for its default)", NULL},
+	{"max_clients 0", {"agent.max_clients=0"},
+	 "agent.max_clients: \"0\" out of range [1, 64]", NULL},
+	{"max_clients 65", {"agent.max_clients=65"},
+	 "agent.max_clients: \"65\" out of range [1, 64]", NULL},
+	{"max_clients 256 into 8 bits", {"agent.max_clients=256"},
+	 "agent.max_clients: \"256\" out of range [1, 64]", NULL},
+	{"max_clients quoted", {"agent.max_clients=\"4\""},
+	 "agent.max_clients: \"4\" is quoted: a number is written without quotes", NULL},
+	{"max_clients negative", {"agent.max_clients=-1"},
+	 "agent.max_clients: \"-1\" is not an unsigned decimal integer", NULL},
+	{"group with a colon", {"agent.group=\"a:b\""},
+	 "agent.group: \"a:b\" may hold only letters, digits, '_' and '-'", NULL},
+	{"group empty", {"agent.group=\"\""},
+	 "agent.group: \"\" has 0 characters, not 1 to 31", NULL},
+	{"agent key misspelt", {"agent.max_client=4"},
+	 "agent: unknown key \"max_client\" (did you mean \"max_clients\"?)", "agent.max_client"},
+	{"agent key in node", {"node.socket=/a"},
+	 "node: unknown key \"socket\" (it is a key of agent)", "node.socket"},
 	{"long value cut in the message", {"proxy.server=" "0123456789012345678901234567890123456789"
 					   "0123456789012345678901234567890123456789xyz"},
 	 "proxy.server: \"0123456789012345678901234567890123456789012345678901234567890123456789"

@@ -393,6 +393,7 @@ backends:
   - {{name: kam2, address: "10.77.2.3:5060"}}
 probe: {{interval_ms: 600000, timeout_ms: 60000}}
 proxy: {{secret: "{secret}"}}
+agent: {{socket: "{d}/agent.sock"}}
 """
 
 
