@@ -31,6 +31,7 @@ struct ctl_opt {
 	uint32_t min, max; /* accepted range of the value, inclusive */
 	uint32_t def;	   /* the default, as shown by help */
 	const char *help;  /* one line */
+	const char *sdef;  /* non-NULL: a string option, with this default */
 };
 
 #define CTL_OPTS_MAX 16u
@@ -43,6 +44,7 @@ struct ctl_args {
 	char **args;
 	bool set[CTL_OPTS_MAX];
 	uint32_t val[CTL_OPTS_MAX];
+	const char *str[CTL_OPTS_MAX]; /* string options: the value or sdef */
 };
 
 struct ctl_cmd {
@@ -70,5 +72,16 @@ enum ctl_inspect_opt {
 
 extern const struct ctl_opt ctl_inspect_opts[];
 int ctl_inspect_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+
+/* Commands that speak to sipedge-control (ctl_cmds_*.c, ctl_client.h). */
+int ctl_status_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_nodes_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_stats_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_watch_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_backends_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_config_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_later_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+extern const struct ctl_opt ctl_remote_opts[], ctl_node_opts[], ctl_stats_opts[],
+	ctl_watch_opts[];
 
 #endif /* SIPEDGE_CTL_H */

@@ -23,6 +23,31 @@
 static int cmd_help(const struct ctl_cmd *cmd, const struct ctl_args *a);
 static int cmd_version(const struct ctl_cmd *cmd, const struct ctl_args *a);
 
+static const char remote_more[] =
+	"Asks sipedge-control over its control socket (--socket, default\n"
+	"/run/sipedge/control.sock; see docs/control.md) and prints the answer as\n"
+	"tables, or with --json the reply as one JSON line.\n"
+	"\n"
+	"Exit status: 0 done, 1 refused by sipedge-control (the message says why),\n"
+	"2 usage error or no answer (socket missing, permission denied, timeout).\n";
+
+static const char backends_more[] =
+	"Without operand or with \"list\": every backend of every node, its health\n"
+	"(probes), admin state and weight in force, what sipedge-control wants in\n"
+	"force (WANTED), and its requests. enable, disable, drain and weight change\n"
+	"what is wanted and push it to every node that has the backend (or --node's\n"
+	"only); a node that is not connected gets it when it reconnects (pending).\n"
+	"drain: no new dialogs; in-dialog requests still reach it. WEIGHT: 1..65535.\n"
+	"\n"
+	"Exit status: 0 done (in force or pending everywhere), 1 refused by\n"
+	"sipedge-control or by a dataplane, 2 usage error or no answer.\n";
+
+static const char watch_more[] =
+	"Redraws the stats of every node (or --node's) every --interval-ms, like\n"
+	"top: ports, workers, the top drop reasons and replies, backends. q or\n"
+	"Ctrl-C stops it; --count N stops after N frames. On a terminal the screen\n"
+	"is cleared between frames; otherwise frames follow each other.\n";
+
 static const char inspect_more[] =
 	"Reads one SIP message (a UDP datagram, or with --stream the head of a\n"
 	"TCP/TLS stream) from FILE, or from standard input for \"-\", parses it\n"
@@ -62,6 +87,78 @@ static const struct ctl_cmd cmds[] = {
 		.help = "parse one SIP message and print its fields",
 		.more = inspect_more,
 		.run = ctl_inspect_run,
+	},
+	{
+		.name = "status",
+		.operands = "",
+		.opts = ctl_remote_opts,
+		.help = "sipedge-control: version, uptime, nodes up, its own counters",
+		.more = remote_more,
+		.run = ctl_status_run,
+	},
+	{
+		.name = "nodes",
+		.operands = "",
+		.opts = ctl_node_opts,
+		.help = "each dataplane: link, pid, state versions, connects, last error",
+		.more = remote_more,
+		.run = ctl_nodes_run,
+	},
+	{
+		.name = "stats",
+		.operands = "",
+		.opts = ctl_stats_opts,
+		.help = "counters and rates: events, ports, workers, drop reasons, backends",
+		.more = remote_more,
+		.run = ctl_stats_run,
+	},
+	{
+		.name = "watch",
+		.operands = "",
+		.opts = ctl_watch_opts,
+		.help = "stats redrawn every second, like top (q or Ctrl-C to stop)",
+		.more = watch_more,
+		.run = ctl_watch_run,
+	},
+	{
+		.name = "backends",
+		.operands = "[list|enable|disable|drain|weight] [NAME] [WEIGHT]",
+		.min_args = 0,
+		.max_args = 3,
+		.opts = ctl_node_opts,
+		.help = "list backends, or enable, disable, drain one or set its weight",
+		.more = backends_more,
+		.run = ctl_backends_run,
+	},
+	{
+		.name = "config",
+		.operands = "reload",
+		.min_args = 1,
+		.max_args = 1,
+		.opts = ctl_remote_opts,
+		.help = "re-read sipedge-control's config file",
+		.more = remote_more,
+		.run = ctl_config_run,
+	},
+	{
+		.name = "rules",
+		.operands = "list|load [FILE]",
+		.min_args = 1,
+		.max_args = 2,
+		.opts = ctl_remote_opts,
+		.help = "rulesets (not available yet)",
+		.more = remote_more,
+		.run = ctl_later_run,
+	},
+	{
+		.name = "bans",
+		.operands = "list|add|remove [PREFIX]",
+		.min_args = 1,
+		.max_args = 2,
+		.opts = ctl_remote_opts,
+		.help = "manual bans (not available yet)",
+		.more = remote_more,
+		.run = ctl_later_run,
 	},
 };
 
@@ -121,7 +218,11 @@ static void print_cmd_help(FILE *f, const struct ctl_cmd *cmd)
 		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg != NULL ? " " : "",
 			 o->arg != NULL ? o->arg : "");
 		fprintf(f, "  %-18s %s", left, o->help);
-		if (o->arg != NULL)
+		if (o->sdef != NULL && o->sdef[0] != '\0')
+			fprintf(f, " (default %s)", o->sdef);
+		else if (o->sdef != NULL)
+			;
+		else if (o->arg != NULL)
 			fprintf(f, " (default %u, range %u..%u)", o->def, o->min, o->max);
 		fputc('\n', f);
 	}
@@ -136,7 +237,7 @@ static void print_usage(FILE *f)
 	      "\ncommands:\n",
 	      f);
 	for (i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-10s %-10s %s\n", cmds[i].name, cmds[i].operands, cmds[i].help);
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
 	fputs("\n`sipedgectl help COMMAND` describes a command and its options.\n"
 	      "Exit status: 0 success, 1 refused (inspect: malformed message),\n"
 	      "2 usage or I/O error.\n",
@@ -257,6 +358,10 @@ static int parse_opt(const struct ctl_cmd *cmd, int argc, char **argv, int *i, s
 		val = eq + 1;
 	} else if (*i + 1 < argc) {
 		val = argv[++*i];
+	} else if (o->sdef != NULL) {
+		fprintf(stderr, "sipedgectl %s: --%s needs a value %s\n", cmd->name, o->name,
+			o->arg);
+		return -EINVAL;
 	} else {
 		fprintf(stderr,
 			"sipedgectl %s: --%s needs a value %s in "
@@ -264,8 +369,16 @@ static int parse_opt(const struct ctl_cmd *cmd, int argc, char **argv, int *i, s
 			cmd->name, o->name, o->arg, o->min, o->max);
 		return -EINVAL;
 	}
-	if (opt_value(cmd, o, val, &a->val[k]) < 0)
+	if (o->sdef != NULL) {
+		if (val[0] == '\0') {
+			fprintf(stderr, "sipedgectl %s: --%s needs a non-empty %s\n", cmd->name,
+				o->name, o->arg);
+			return -EINVAL;
+		}
+		a->str[k] = val;
+	} else if (opt_value(cmd, o, val, &a->val[k]) < 0) {
 		return -EINVAL;
+	}
 	a->set[k] = true;
 	return 0;
 }
@@ -280,6 +393,8 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv, struct c
 	int i, nops = 0;
 
 	memset(a, 0, sizeof(*a));
+	for (i = 0; i < (int)opts_count(cmd); i++)
+		a->str[i] = cmd->opts[i].sdef;
 	for (i = 0; i < argc; i++) {
 		char *w = argv[i];
 

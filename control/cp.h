@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * cp.h - what sipedge-control's modules share: the daemon, its nodes (one
+ * per dataplane), its own counters, and each module's entry points.
+ *
+ *   cp_loop.c     the event loop (cp_loop.h)
+ *   cp_cfg.c      the YAML config (cp_cfg.h)
+ *   cp_state.c    the state file: what was pushed, to be pushed again
+ *   cp_agent.c    the link to each dataplane's agent socket (docs/agent.md)
+ *   cp_push.c     versioned state pushes: prepare, commit, rollback, resync
+ *   cp_stats.c    counter snapshots summed, and their rates
+ *   cp_sock.c     the control socket server (docs/control.md)
+ *   cp_cmds.c     the one table of control commands
+ *   cp_metrics.c  Prometheus /metrics (docs/metrics.md)
+ *   cp_node.c     nodes, config reload, the log
+ *   cp_main.c     start-up, signals
+ *
+ * Everything runs on the event loop's one thread.
+ */
+#ifndef SIPEDGE_CP_H
+#define SIPEDGE_CP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cp_cfg.h"
+#include "cp_loop.h"
+
+#ifndef SIPEDGE_VERSION
+#define SIPEDGE_VERSION "unknown"
+#endif
+
+#define CTL_LINE_MAX 65536u	    /* a control socket request line, '\n' excluded */
+#define CTL_AGENT_LINE_MAX (16u << 20) /* an agent reply line (a snapshot) */
+
+/* Why a control socket request was refused or a client cut off; each is a
+ * counter (status, stats, sipedge_control_bad_requests_total{reason}). */
+#define CTL_BAD_REASONS(X)                                                                        \
+	X(malformed_json, "the line is not valid JSON")                                           \
+	X(not_object, "the JSON is not an object")                                                \
+	X(bad_id, "id is not an integer or a string")                                             \
+	X(no_cmd, "cmd is missing or not a string")                                               \
+	X(unknown_cmd, "no such command")                                                         \
+	X(bad_args, "an argument is unknown, missing or of the wrong type or range")              \
+	X(access_denied, "an admin command on the read-only socket")                              \
+	X(line_too_long, "a line over 65536 bytes: the client is closed")                         \
+	X(idle_timeout, "no complete request within control.idle_timeout_ms: the client is closed") \
+	X(too_many_clients, "control.max_clients reached: the new client is told so and closed")  \
+	X(output_overflow, "a client that does not read its replies: closed")
+
+enum ctl_bad {
+#define X(id, help) CTL_BAD_##id,
+	CTL_BAD_REASONS(X)
+#undef X
+	CTL_BAD__COUNT
+};
+
+extern const char *const ctl_bad_names[CTL_BAD__COUNT];
+extern const char *const ctl_bad_help[CTL_BAD__COUNT];
+
+/* The daemon's own counters. */
+struct ctl_cp_stats {
+	uint64_t clients_accepted;
+	uint64_t requests;
+	uint64_t bad[CTL_BAD__COUNT];
+	uint64_t config_reloads, config_reload_errors;
+	uint64_t state_writes, state_write_errors;
+	uint64_t metrics_scrapes;
+};
+
+enum ctl_link {
+	CTL_LINK_DOWN = 0,  /* waiting to reconnect */
+	CTL_LINK_HELLO,	    /* connected, hello sent */
+	CTL_LINK_SYNC,	    /* hello answered; comparing and pushing state */
+	CTL_LINK_UP,	    /* in step; snapshots every collect_interval_ms */
+};
+
+struct ctl_waiter;
+struct ctl_pending; /* an agent request waiting for its reply (cp_agent.c) */
+struct ctl_buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct ctl_node {
+	struct ctl_cp *cp;
+	char name[CTL_CFG_NAME_MAX];
+	char socket[CTL_CFG_PATH_MAX];
+	struct ctl_node *next;
+
+	/* What control wants in force there (persisted, cp_state.c): the
+	 * version last pushed or to push, and the backends' admin/weight. */
+	uint64_t version;
+	json_t *backends; /* {"kam1": {"admin": "drain", "weight": 100}}, owned */
+	bool dirty;	  /* wanted state not yet confirmed by the dataplane */
+	bool pushing;	  /* a prepare/commit is in flight */
+	bool snap_pending; /* a snapshot request is in flight */
+	struct ctl_waiter *w_cur, *w_next; /* callers of ctl_push (cp_push.c) */
+
+	/* The link (cp_agent.c). */
+	enum ctl_link link;
+	struct ctl_io io;
+	struct ctl_buf in, out;
+	struct ctl_pending *pend_head, *pend_tail;
+	uint64_t next_id;
+	uint64_t backoff_ms;
+	uint64_t link_since_ms; /* when link last changed */
+	struct ctl_timer t_reconnect, t_request, t_collect;
+	char last_error[256];
+
+	/* What the dataplane said (hello, the last snapshot), owned. */
+	json_t *hello;
+	uint64_t dp_state_version;
+	json_t *cur;   /* counters summed (cp_stats.c) */
+	json_t *rates; /* per second over the last interval */
+	json_t *snap;  /* the last snapshot as received */
+	uint64_t cur_ms, prev_ms;
+	json_t *prev;
+
+	/* Counters. */
+	uint64_t connects, connect_failures, disconnects, snapshots;
+	uint64_t pushes_ok, pushes_failed, resyncs, agent_errors, rollbacks;
+};
+
+struct ctl_sock; /* the control socket server (cp_sock.c) */
+struct ctl_metrics;
+
+struct ctl_cp {
+	struct ctl_loop *loop;
+	struct ctl_cfg cfg;
+	char cfg_path[4096];
+	uint64_t started_s; /* Unix time */
+	uint64_t started_ms;
+	struct ctl_node *nodes;
+	struct ctl_sock *sock;
+	struct ctl_metrics *metrics;
+	struct ctl_cp_stats st;
+};
+
+/* ---- cp_state.c ---- */
+/* Loads state_dir/state.json into the nodes that the config names (a node
+ * not in the file starts at version 0 with no backend set; a node in the
+ * file but not in the config is kept in the file). Returns 0 (a missing
+ * file is an empty state) or -errno with a message on stderr. */
+int ctl_state_load(struct ctl_cp *cp);
+/* Writes every node's wanted state atomically (temp file, fsync, rename,
+ * fsync of the directory). Returns 0 or -errno (counted and logged). */
+int ctl_state_save(struct ctl_cp *cp);
+void ctl_state_free(void);
+/* A node taken out of the config keeps its wanted state in the file... */
+void ctl_state_keep(const struct ctl_node *n);
+/* ...and a node put (back) in takes it up again. */
+void ctl_state_adopt(struct ctl_node *n);
+
+/* ---- cp_agent.c ---- */
+typedef void (*ctl_agent_cb)(struct ctl_node *n, json_t *reply, void *arg);
+/* Starts linking to a node (connects now). */
+void ctl_agent_start(struct ctl_node *n);
+/* Closes the link and cancels its timers; every pending callback is
+ * called with reply NULL. */
+void ctl_agent_stop(struct ctl_node *n);
+/* Sends one request (cmd and its arguments in req, which is consumed; the
+ * id is added). cb is called once with the reply object (borrowed), or with
+ * NULL if the link went down first. Returns 0 or -ENOTCONN (cb not called). */
+int ctl_agent_send(struct ctl_node *n, json_t *req, ctl_agent_cb cb, void *arg);
+/* Drops the link now (it reconnects after the backoff), with a reason. */
+void ctl_agent_fail(struct ctl_node *n, const char *why);
+/* The link is in step: snapshots start. Called by cp_push.c. */
+void ctl_agent_ready(struct ctl_node *n);
+const char *ctl_link_name(enum ctl_link l);
+
+/* ---- cp_push.c ---- */
+/* After hello: reads the dataplane's state and pushes ours if it differs. */
+void ctl_push_resync(struct ctl_node *n);
+/* One node's push is over: ok, or err says why (static or in n). */
+typedef void (*ctl_push_cb)(struct ctl_node *n, bool ok, const char *err, void *arg);
+/* Pushes the node's wanted state (n->backends) as version n->version + 1:
+ * prepare, then commit. cb is called once. If the node is not connected
+ * the state stays wanted and is pushed on reconnect: cb(ok, "pending"). */
+void ctl_push(struct ctl_node *n, ctl_push_cb cb, void *arg);
+
+/* ---- cp_stats.c ---- */
+/* Takes a snapshot reply: sums it and computes rates against the last. */
+void ctl_stats_take(struct ctl_node *n, json_t *snap);
+/* The node's stats for the `stats` command (new reference). */
+json_t *ctl_stats_node(const struct ctl_node *n);
+/* The daemon's own counters (new reference). */
+json_t *ctl_stats_daemon(const struct ctl_cp *cp);
+void ctl_stats_clear(struct ctl_node *n);
+
+/* ---- cp_sock.c ---- */
+/* Opens the admin socket and the read-only one if configured. Returns 0 or
+ * -errno with a message on stderr. */
+int ctl_sock_open(struct ctl_cp *cp);
+void ctl_sock_close(struct ctl_cp *cp);
+/* Number of clients connected. */
+unsigned ctl_sock_clients(const struct ctl_cp *cp);
+/* Completes a request that a handler left pending: sends reply (consumed)
+ * to the client with that serial, if it is still connected. */
+void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply);
+
+/* ---- cp_cmds.c ---- */
+enum ctl_access {
+	CTL_ACCESS_READ = 1, /* both sockets */
+	CTL_ACCESS_ADMIN,    /* the admin socket only */
+};
+
+/* A request being handled. */
+struct ctl_req {
+	struct ctl_cp *cp;
+	uint64_t client; /* serial, for ctl_sock_reply */
+	json_t *id;	 /* borrowed; null when the request had none */
+	json_t *msg;	 /* the whole request object, borrowed */
+	json_t *reply;	 /* the handler adds its members; "ok" and "id" are added */
+	char err[512];	 /* for CTL_R_ERR */
+};
+
+enum ctl_result {
+	CTL_R_OK = 0,  /* reply is complete */
+	CTL_R_ERR,     /* err says why */
+	CTL_R_LATER,   /* the handler calls ctl_sock_reply itself */
+};
+
+/* Runs one request line (already JSON-decoded) on a socket of the given
+ * access. Returns the reply to send (new reference), or NULL when the
+ * handler will answer later. *bad is set to a CTL_BAD_ reason when the
+ * request was refused as bad, -1 otherwise. */
+json_t *ctl_cmds_run(struct ctl_cp *cp, uint64_t client, enum ctl_access access, json_t *msg,
+		     int *bad);
+/* An error reply: {"id":id,"ok":false,"error":err} (new reference). */
+json_t *ctl_reply_error(json_t *id, const char *err);
+
+/* ---- cp_metrics.c ---- */
+int ctl_metrics_open(struct ctl_cp *cp);
+void ctl_metrics_close(struct ctl_cp *cp);
+/* The exposition text (malloc'd, NUL-terminated); for tests too. */
+char *ctl_metrics_render(struct ctl_cp *cp, size_t *len);
+
+/* ---- cp_node.c ---- */
+/* Creates the configured nodes (not started). Returns 0 or -ENOMEM. */
+int ctl_nodes_create(struct ctl_cp *cp);
+/* Stops a node's link and frees it (unlinked by the caller). */
+void ctl_node_free(struct ctl_node *n);
+/* Re-reads the config file. Returns 0 or -EINVAL with the message in err;
+ * restart lists keys that changed but need a restart. */
+int ctl_reload(struct ctl_cp *cp, char *err, size_t errlen, char *restart, size_t rlen);
+struct ctl_node *ctl_node_find(struct ctl_cp *cp, const char *name);
+__attribute__((format(printf, 2, 3))) void ctl_log(int level, const char *fmt, ...);
+/* log levels: syslog's */
+#define CTL_LOG_ERR 3
+#define CTL_LOG_WARNING 4
+#define CTL_LOG_NOTICE 5
+#define CTL_LOG_INFO 6
+
+/* ---- buffers (cp_agent.c) ---- */
+int ctl_buf_append(struct ctl_buf *b, const char *p, size_t n);
+void ctl_buf_consume(struct ctl_buf *b, size_t n);
+void ctl_buf_free(struct ctl_buf *b);
+
+#endif /* SIPEDGE_CP_H */

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * cp_state.c - the state file: what control wants in force on each
+ * dataplane, so that after a restart of either side the same state is
+ * pushed again (docs/sipedge-control.md, "State file").
+ *
+ *   {"format": 1, "written": 1764000000,
+ *    "nodes": {"gw1": {"version": 3,
+ *                      "backends": {"kam1": {"admin": "drain"}}}}}
+ *
+ * Written whole on every change: a temp file in the same directory,
+ * fsync, rename over state.json, fsync of the directory; a crash leaves the
+ * old file or the new one, never a mix. A file that cannot be read back is
+ * refused at start-up rather than replaced: it is the operator's decision
+ * to throw state away, not the daemon's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cp.h"
+
+#define STATE_FORMAT 1
+
+/* Nodes found in the file that the config does not name: kept as they are,
+ * so that taking a node out of the config and back does not lose its state. */
+static json_t *kept_nodes;
+
+static void state_path(const struct ctl_cp *cp, char *buf, size_t len, const char *suffix)
+{
+	snprintf(buf, len, "%s/state.json%s", cp->cfg.state_dir, suffix);
+}
+
+/* Checks one node's entry: version >= 0, backends an object of
+ * {admin: enabled|disabled|drain, weight: 1..65535}. */
+static int check_node(const char *name, json_t *e, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(e, "version"), *bes = json_object_get(e, "backends");
+	const char *bname;
+	json_t *be;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(err, errlen, "nodes.%s.version: not an integer >= 0", name);
+		return -EINVAL;
+	}
+	if (!json_is_object(bes)) {
+		snprintf(err, errlen, "nodes.%s.backends: not an object", name);
+		return -EINVAL;
+	}
+	json_object_foreach(bes, bname, be) {
+		json_t *a = json_object_get(be, "admin"), *w = json_object_get(be, "weight");
+
+		if (!json_is_object(be) ||
+		    (a != NULL && (!json_is_string(a) ||
+				   (strcmp(json_string_value(a), "enabled") != 0 &&
+				    strcmp(json_string_value(a), "disabled") != 0 &&
+				    strcmp(json_string_value(a), "drain") != 0))) ||
+		    (w != NULL && (!json_is_integer(w) || json_integer_value(w) < 1 ||
+				   json_integer_value(w) > 65535))) {
+			snprintf(err, errlen, "nodes.%s.backends.%s: bad admin or weight", name,
+				 bname);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Validates every node's entry and keeps them all in kept_nodes; each
+ * configured node then adopts its own (ctl_state_adopt). */
+static int load_nodes(json_t *nodes, const char *path)
+{
+	const char *name;
+	json_t *e;
+	char err[256];
+
+	json_object_foreach(nodes, name, e) {
+		if (check_node(name, e, err, sizeof(err)) < 0) {
+			ctl_log(CTL_LOG_ERR, "%s: %s", path, err);
+			return -EINVAL;
+		}
+	}
+	json_decref(kept_nodes);
+	kept_nodes = json_deep_copy(nodes);
+	return 0;
+}
+
+void ctl_state_adopt(struct ctl_node *n)
+{
+	json_t *e = json_object_get(kept_nodes, n->name);
+
+	if (e == NULL)
+		return;
+	n->version = (uint64_t)json_integer_value(json_object_get(e, "version"));
+	json_decref(n->backends);
+	n->backends = json_deep_copy(json_object_get(e, "backends"));
+	n->dirty = json_object_size(n->backends) > 0;
+	json_object_del(kept_nodes, n->name);
+}
+
+void ctl_state_keep(const struct ctl_node *n)
+{
+	if (kept_nodes == NULL)
+		kept_nodes = json_object();
+	json_object_set_new(kept_nodes, n->name,
+			    json_pack("{s:I, s:O}", "version", (json_int_t)n->version, "backends",
+				      n->backends));
+}
+
+int ctl_state_load(struct ctl_cp *cp)
+{
+	char path[CTL_CFG_PATH_MAX + 32];
+	json_error_t je;
+	json_t *root, *fmt;
+	struct ctl_node *n;
+	int rc;
+
+	state_path(cp, path, sizeof(path), "");
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return 0;
+		ctl_log(CTL_LOG_ERR,
+			"%s:%d:%d: %s (move the file away to start with no pushed state)", path,
+			je.line, je.column, je.text);
+		return -EINVAL;
+	}
+	fmt = json_object_get(root, "format");
+	if (!json_is_integer(fmt) || json_integer_value(fmt) != STATE_FORMAT ||
+	    !json_is_object(json_object_get(root, "nodes"))) {
+		ctl_log(CTL_LOG_ERR, "%s: not a format %d state file (\"format\", \"nodes\")", path,
+			STATE_FORMAT);
+		json_decref(root);
+		return -EINVAL;
+	}
+	rc = load_nodes(json_object_get(root, "nodes"), path);
+	json_decref(root);
+	for (n = cp->nodes; rc == 0 && n != NULL; n = n->next)
+		ctl_state_adopt(n);
+	return rc;
+}
+
+static json_t *state_doc(const struct ctl_cp *cp)
+{
+	json_t *nodes = json_object();
+	const struct ctl_node *n;
+
+	if (kept_nodes != NULL)
+		json_object_update(nodes, kept_nodes);
+	for (n = cp->nodes; n != NULL; n = n->next)
+		json_object_set_new(nodes, n->name,
+				    json_pack("{s:I, s:O}", "version", (json_int_t)n->version,
+					      "backends", n->backends));
+	return json_pack("{s:i, s:I, s:o}", "format", STATE_FORMAT, "written",
+			 (json_int_t)time(NULL), "nodes", nodes);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int write_atomic(const struct ctl_cp *cp, const char *text)
+{
+	char tmp[CTL_CFG_PATH_MAX + 32], path[CTL_CFG_PATH_MAX + 32];
+	int fd, rc;
+
+	if (mkdir(cp->cfg.state_dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	state_path(cp, tmp, sizeof(tmp), ".tmp");
+	state_path(cp, path, sizeof(path), "");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, text, strlen(text));
+	if (rc == 0)
+		rc = write_all(fd, "\n", 1);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(cp->cfg.state_dir);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int ctl_state_save(struct ctl_cp *cp)
+{
+	json_t *doc = state_doc(cp);
+	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int rc = text != NULL ? write_atomic(cp, text) : -ENOMEM;
+
+	free(text);
+	json_decref(doc);
+	if (rc < 0) {
+		cp->st.state_write_errors++;
+		ctl_log(CTL_LOG_ERR, "%s/state.json: %s", cp->cfg.state_dir, strerror(-rc));
+		return rc;
+	}
+	cp->st.state_writes++;
+	return 0;
+}
+
+void ctl_state_free(void)
+{
+	json_decref(kept_nodes);
+	kept_nodes = NULL;
+}

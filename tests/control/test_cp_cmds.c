@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * test_cp_cmds.c - the control socket's command table (control/cp_cmds.c):
+ * the table's own shape, the dispatcher's refusals (envelope, access,
+ * every argument type and bound) with their messages and counter reasons,
+ * the hooks that answer "not available yet", and docs/control.md against
+ * the table.
+ *
+ *   test_cp_cmds SOURCE_ROOT
+ */
+#define CHECK_MAIN
+#include <stdlib.h>
+
+#include "check.h"
+#include "cp_cmds.h"
+
+static struct ctl_cp cp;
+
+/* Runs one request line; returns the reply (owned by the caller). */
+static json_t *run(const char *line, enum ctl_access access, int *bad)
+{
+	json_t *msg = json_loads(line, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL), *r;
+
+	if (msg == NULL)
+		return NULL;
+	r = ctl_cmds_run(&cp, 1, access, msg, bad);
+	json_decref(msg);
+	return r;
+}
+
+struct row {
+	const char *name, *line;
+	enum ctl_access access;
+	int ok;
+	int bad; /* CTL_BAD_ or -1 */
+	const char *err; /* substring of the error */
+};
+
+static const struct row rows[] = {
+	{"ping", "{\"id\":1,\"cmd\":\"ping\"}", CTL_ACCESS_READ, 1, -1, NULL},
+	{"no id", "{\"cmd\":\"ping\"}", CTL_ACCESS_READ, 1, -1, NULL},
+	{"status", "{\"id\":\"a\",\"cmd\":\"status\"}", CTL_ACCESS_READ, 1, -1, NULL},
+	{"help", "{\"cmd\":\"help\"}", CTL_ACCESS_READ, 1, -1, NULL},
+	{"nodes", "{\"cmd\":\"nodes\"}", CTL_ACCESS_ADMIN, 1, -1, NULL},
+	{"not object", "[1]", CTL_ACCESS_ADMIN, 0, CTL_BAD_not_object, "a request is a JSON object"},
+	{"string", "\"status\"", CTL_ACCESS_ADMIN, 0, CTL_BAD_not_object, "JSON object"},
+	{"bad id", "{\"id\":{},\"cmd\":\"ping\"}", CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_id,
+	 "\"id\": expected an integer or a string, got {}"},
+	{"bad id float", "{\"id\":1.5,\"cmd\":\"ping\"}", CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_id,
+	 "got 1.5"},
+	{"no cmd", "{\"id\":1}", CTL_ACCESS_ADMIN, 0, CTL_BAD_no_cmd, "\"cmd\" is missing"},
+	{"cmd null", "{\"cmd\":null}", CTL_ACCESS_ADMIN, 0, CTL_BAD_no_cmd,
+	 "\"cmd\": expected a string, got null"},
+	{"unknown", "{\"cmd\":\"frobnicate\"}", CTL_ACCESS_ADMIN, 0, CTL_BAD_unknown_cmd,
+	 "unknown command \"frobnicate\" (`help` lists them)"},
+	{"case", "{\"cmd\":\"STATUS\"}", CTL_ACCESS_ADMIN, 0, CTL_BAD_unknown_cmd, "\"STATUS\""},
+	{"ro admin", "{\"cmd\":\"config.reload\"}", CTL_ACCESS_READ, 0, CTL_BAD_access_denied,
+	 "config.reload: needs the admin socket (this one is read-only)"},
+	{"ro drain", "{\"cmd\":\"backend.drain\",\"name\":\"k\"}", CTL_ACCESS_READ, 0,
+	 CTL_BAD_access_denied, "needs the admin socket"},
+	{"unknown arg", "{\"cmd\":\"ping\",\"x\":1}", CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
+	 "ping: unknown argument \"x\""},
+	{"missing arg", "{\"cmd\":\"backend.weight\",\"name\":\"k\"}", CTL_ACCESS_ADMIN, 0,
+	 CTL_BAD_bad_args, "backend.weight: argument \"weight\" (integer) is required"},
+	{"int as string", "{\"cmd\":\"backend.weight\",\"name\":\"k\",\"weight\":\"5\"}",
+	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
+	 "argument \"weight\": expected an integer in [1, 65535], got \"5\""},
+	{"int float", "{\"cmd\":\"backend.weight\",\"name\":\"k\",\"weight\":5.0}", CTL_ACCESS_ADMIN,
+	 0, CTL_BAD_bad_args, "got 5.0"},
+	{"int zero", "{\"cmd\":\"backend.weight\",\"name\":\"k\",\"weight\":0}", CTL_ACCESS_ADMIN, 0,
+	 CTL_BAD_bad_args, "got 0"},
+	{"int over", "{\"cmd\":\"backend.weight\",\"name\":\"k\",\"weight\":65536}", CTL_ACCESS_ADMIN,
+	 0, CTL_BAD_bad_args, "got 65536"},
+	{"int bool", "{\"cmd\":\"backend.weight\",\"name\":\"k\",\"weight\":true}", CTL_ACCESS_ADMIN,
+	 0, CTL_BAD_bad_args, "got true"},
+	{"str as int", "{\"cmd\":\"backend.drain\",\"name\":5}", CTL_ACCESS_ADMIN, 0,
+	 CTL_BAD_bad_args, "argument \"name\": expected a string of 1 to 63 bytes, got 5"},
+	{"str empty", "{\"cmd\":\"backend.drain\",\"name\":\"\"}", CTL_ACCESS_ADMIN, 0,
+	 CTL_BAD_bad_args, "got \"\""},
+	{"str NUL", "{\"cmd\":\"backend.drain\",\"name\":\"a\\u0000b\"}", CTL_ACCESS_ADMIN, 0,
+	 CTL_BAD_bad_args, "argument \"name\""},
+	{"str long", "{\"cmd\":\"nodes\",\"node\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args, "aaaa..."},
+	{"no such node", "{\"cmd\":\"stats\",\"node\":\"gw9\"}", CTL_ACCESS_ADMIN, 0, -1,
+	 "node \"gw9\": no such node"},
+	{"no such backend", "{\"cmd\":\"backend.drain\",\"name\":\"kam9\"}", CTL_ACCESS_ADMIN, 0, -1,
+	 "backend \"kam9\": no node has it"},
+	{"rules.list", "{\"cmd\":\"rules.list\"}", CTL_ACCESS_READ, 0, -1,
+	 "rules.list: not available yet"},
+	{"bans.add", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/24\"}", CTL_ACCESS_ADMIN, 0, -1,
+	 "bans.add: not available yet"},
+	{"bans.add ro", "{\"cmd\":\"bans.add\"}", CTL_ACCESS_READ, 0, CTL_BAD_access_denied, "admin"},
+};
+
+static void test_rows(void)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *w = &rows[i];
+		int bad = -2;
+		json_t *r = run(w->line, w->access, &bad);
+		const char *err;
+
+		check_ctx = w->name;
+		CHECK(r != NULL);
+		if (r == NULL)
+			continue;
+		CHECK(json_is_boolean(json_object_get(r, "ok")));
+		CHECK_INT(json_is_true(json_object_get(r, "ok")), w->ok);
+		CHECK(json_object_get(r, "id") != NULL);
+		CHECK_INT(bad, w->bad);
+		err = json_string_value(json_object_get(r, "error"));
+		if (w->err != NULL) {
+			CHECK(err != NULL && strstr(err, w->err) != NULL);
+			if (err == NULL || strstr(err, w->err) == NULL)
+				fprintf(stderr, "  got:  %s\n  want: %s\n", err, w->err);
+		} else {
+			CHECK(err == NULL);
+		}
+		json_decref(r);
+	}
+}
+
+static void test_ids(void)
+{
+	int bad;
+	json_t *r = run("{\"id\":42,\"cmd\":\"ping\"}", CTL_ACCESS_READ, &bad);
+
+	check_ctx = "id echoed";
+	CHECK_INT(json_integer_value(json_object_get(r, "id")), 42);
+	json_decref(r);
+	r = run("{\"id\":\"x-1\",\"cmd\":\"frobnicate\"}", CTL_ACCESS_READ, &bad);
+	CHECK(strcmp(json_string_value(json_object_get(r, "id")), "x-1") == 0);
+	json_decref(r);
+	r = run("{\"id\":[1],\"cmd\":\"ping\"}", CTL_ACCESS_READ, &bad);
+	check_ctx = "bad id not echoed";
+	CHECK(json_is_null(json_object_get(r, "id")));
+	json_decref(r);
+}
+
+/* The table: unique names, every row complete, args well-formed; every
+ * admin command has a read-only sibling for looking before changing. */
+static void test_table(void)
+{
+	unsigned i, j, n;
+	const struct ctl_cmd_def *t = ctl_cmds_table(&n);
+
+	check_ctx = "table";
+	CHECK(n >= 10);
+	for (i = 0; i < n; i++) {
+		const struct ctl_arg *a;
+
+		check_ctx = t[i].name;
+		CHECK(t[i].name != NULL && t[i].name[0] != '\0');
+		CHECK(strspn(t[i].name, "abcdefghijklmnopqrstuvwxyz.") == strlen(t[i].name));
+		CHECK(t[i].help != NULL && t[i].help[0] != '\0');
+		CHECK(t[i].run != NULL);
+		CHECK(t[i].access == CTL_ACCESS_READ || t[i].access == CTL_ACCESS_ADMIN);
+		CHECK(ctl_cmds_find(t[i].name) == &t[i]);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(t[i].name, t[j].name) != 0);
+		for (a = t[i].args; a->name != NULL; a++) {
+			CHECK(strcmp(a->name, "id") != 0 && strcmp(a->name, "cmd") != 0);
+			CHECK(a->type >= CTL_ARG_STR && a->type <= CTL_ARG_BOOL);
+			CHECK(a->lo <= a->hi);
+			CHECK(a->help != NULL && a->help[0] != '\0');
+		}
+	}
+	check_ctx = "required commands";
+	CHECK(ctl_cmds_find("status") != NULL && ctl_cmds_find("stats") != NULL &&
+	      ctl_cmds_find("backends") != NULL && ctl_cmds_find("config.reload") != NULL &&
+	      ctl_cmds_find("rules.list") != NULL && ctl_cmds_find("bans.list") != NULL);
+	check_ctx = "access";
+	CHECK(ctl_cmds_find("config.reload")->access == CTL_ACCESS_ADMIN);
+	CHECK(ctl_cmds_find("backend.drain")->access == CTL_ACCESS_ADMIN);
+	CHECK(ctl_cmds_find("stats")->access == CTL_ACCESS_READ);
+}
+
+/* docs/control.md has a section "### `name`" per command that names its
+ * access level and each argument. */
+static void test_doc(const char *root)
+{
+	char path[4096], head[128], *doc = calloc(1, 1 << 20), *sec, *next;
+	unsigned i, n;
+	const struct ctl_cmd_def *t = ctl_cmds_table(&n);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/docs/control.md", root);
+	f = fopen(path, "rb");
+	check_ctx = "docs/control.md";
+	CHECK(f != NULL);
+	if (f == NULL) {
+		free(doc);
+		return;
+	}
+	if (fread(doc, 1, (1 << 20) - 1, f) == 0)
+		CHECK(!"empty");
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		const struct ctl_arg *a;
+
+		snprintf(head, sizeof(head), "### `%s`", t[i].name);
+		check_ctx = t[i].name;
+		sec = strstr(doc, head);
+		CHECK(sec != NULL);
+		if (sec == NULL)
+			continue;
+		next = strstr(sec + 4, "\n### ");
+		if (next != NULL)
+			*next = '\0';
+		CHECK(strstr(sec, t[i].access == CTL_ACCESS_ADMIN ? "Access: admin"
+								  : "Access: read") != NULL);
+		for (a = t[i].args; a->name != NULL; a++) {
+			snprintf(head, sizeof(head), "`%s`", a->name);
+			CHECK(strstr(sec, head) != NULL);
+		}
+		if (next != NULL)
+			*next = '\n';
+	}
+	for (i = 0; i < CTL_BAD__COUNT; i++) {
+		snprintf(head, sizeof(head), "`%s`", ctl_bad_names[i]);
+		check_ctx = ctl_bad_names[i];
+		CHECK(strstr(doc, head) != NULL);
+	}
+	free(doc);
+}
+
+int main(int argc, char **argv)
+{
+	ctl_cfg_defaults(&cp.cfg);
+	cp.loop = ctl_loop_new();
+	test_table();
+	test_rows();
+	test_ids();
+	test_doc(argc > 1 ? argv[1] : ".");
+	ctl_loop_free(cp.loop);
+	printf("%u passed, %u failed\n", check_pass, check_fail);
+	return check_fail != 0;
+}
