@@ -49,6 +49,28 @@ static json_t *be_counters(const uint64_t *c)
 	return o;
 }
 
+
+/* A block's stage timings (stats.h): per stage its bursts, packets, TSC
+ * cycles and the histogram of cycles per packet. */
+static json_t *stages_json(const struct stats_block *b)
+{
+	json_t *o = json_object();
+
+	for (unsigned s = 0; o && s < STATS_STAGE__COUNT; s++) {
+		const struct stats_stage_time *st = &b->stage[s];
+		json_t *e = json_object(), *h = json_array();
+
+		for (unsigned k = 0; h && k < STATS_HIST_BUCKETS; k++)
+			json_array_append_new(h, json_integer((json_int_t)st->hist[k]));
+		agent_set(e, "bursts", json_integer((json_int_t)st->bursts));
+		agent_set(e, "pkts", json_integer((json_int_t)st->pkts));
+		agent_set(e, "cycles", json_integer((json_int_t)st->cycles));
+		agent_set(e, "hist", h);
+		agent_set(o, stats_stage_name(s), e);
+	}
+	return o;
+}
+
 /* One block: {"id", "lcore", "role", "ctr", "reply", "drop", "port",
  * "backend"}. Read while its worker writes it: a counter may be a few
  * increments behind, never torn (aligned 64-bit loads on x86-64). */
@@ -75,6 +97,7 @@ static json_t *block_json(const struct dp *dp, unsigned k)
 	for (unsigned i = 0; bes && i < dp->cfg.n_backends; i++)
 		agent_set(bes, dp->cfg.backends[i].name, be_counters(b->be[i]));
 	agent_set(w, "backend", bes);
+	agent_set(w, "stage", stages_json(b));
 	return w;
 }
 
@@ -133,8 +156,21 @@ static json_t *backend_json(const struct dp *dp, unsigned i, const struct be_set
 	return o;
 }
 
-/* snapshot: see the file's comment. "stages" is where per-stage latency
- * histograms will go; empty until the stages measure themselves. */
+/* What reading the per-worker "stage" objects needs: the stages in loop
+ * order and the histogram's buckets. */
+static json_t *stages_meta(void)
+{
+	json_t *o = json_object(), *names = json_array();
+
+	for (unsigned s = 0; names && s < STATS_STAGE__COUNT; s++)
+		json_array_append_new(names, json_string(stats_stage_name(s)));
+	agent_set(o, "names", names);
+	agent_set(o, "hist_buckets", json_integer(STATS_HIST_BUCKETS));
+	agent_set(o, "unit", json_string("tsc_cycles_per_packet"));
+	return o;
+}
+
+/* snapshot: see the file's comment. */
 int agent_cmd_snapshot(struct agent *a, json_t *req, json_t *reply, char *err)
 {
 	const struct dp *dp = a->dp;
@@ -158,6 +194,6 @@ int agent_cmd_snapshot(struct agent *a, json_t *req, json_t *reply, char *err)
 	agent_set(reply, "workers", workers);
 	agent_set(reply, "ports", ports);
 	agent_set(reply, "backends", bes);
-	agent_set(reply, "stages", json_object());
+	agent_set(reply, "stages", stages_meta());
 	return 0;
 }

@@ -13,7 +13,7 @@ from it, so a counter added without its doc line fails the tests.
 import re
 import sys
 
-ROW = re.compile(r'^(DROP|REPLY|CTR|PORT|BE)\(\s*([A-Za-z0-9_]+)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)\s*$')
+ROW = re.compile(r'^(DROP|REPLY|CTR|PORT|BE|STAGE)\(\s*([A-Za-z0-9_]+)\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)\s*$')
 
 SECTIONS = [
     ("CTR", "Events (per worker, summed)", "{}"),
@@ -21,6 +21,7 @@ SECTIONS = [
     ("DROP", "Drop reasons", "drop_{}"),
     ("PORT", "Per port", "port NAME {}"),
     ("BE", "Per backend", "backend NAME {}"),
+    ("STAGE", "Stages of the worker loop (TSC cycles per packet, histograms)", "stage {}"),
 ]
 
 
@@ -29,7 +30,7 @@ def parse(path):
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             s = line.strip()
-            if not re.match(r"^(DROP|REPLY|CTR|PORT|BE)\(", s):
+            if not re.match(r"^(DROP|REPLY|CTR|PORT|BE|STAGE)\(", s):
                 continue
             m = ROW.match(s)
             if not m:

@@ -40,6 +40,16 @@ static const char *const be_names_[] = {
 #include "stats.def"
 };
 
+static const char *const stage_names[] = {
+#define STAGE(id, help) #id,
+#include "stats.def"
+};
+
+const char *stats_stage_name(unsigned s)
+{
+	return s < STATS_STAGE__COUNT ? stage_names[s] : "?";
+}
+
 int stats_reply_idx(unsigned code)
 {
 	for (unsigned i = 0; i < STATS_REPLY__COUNT; i++)

@@ -45,6 +45,24 @@ enum stats_be_ctr {
 	STATS_BE__COUNT
 };
 
+enum stats_stage {
+#define STAGE(id, help) STATS_STAGE_##id,
+#include "stats.def"
+	STATS_STAGE__COUNT
+};
+
+/* Latency of one stage of the worker loop. A stage runs over a whole burst,
+ * so it is timed per burst and each burst adds its cycles per packet (its
+ * cycles over its packets) to the histogram: bucket i counts bursts that
+ * took [2^i, 2^(i+1)) cycles a packet (bucket 0: under 2), the last bucket
+ * everything from 2^(STATS_HIST_BUCKETS-1). */
+#define STATS_HIST_BUCKETS	20u
+
+struct stats_stage_time {
+	uint64_t bursts, pkts, cycles;
+	uint64_t hist[STATS_HIST_BUCKETS];
+};
+
 #define STATS_MAX_PORTS		8u
 #define STATS_MAX_BACKENDS	64u
 
@@ -54,6 +72,7 @@ struct stats_block {
 	uint64_t ctr[STATS_CTR__COUNT];
 	uint64_t port[STATS_MAX_PORTS][STATS_PORT__COUNT];
 	uint64_t be[STATS_MAX_BACKENDS][STATS_BE__COUNT];
+	struct stats_stage_time stage[STATS_STAGE__COUNT];
 } __rte_cache_aligned;
 
 /* Index of a reply code in stats_block.reply, or -1 for a code not in
@@ -66,6 +85,7 @@ const char *stats_drop_help(unsigned r);
 const char *stats_ctr_name(unsigned c);
 const char *stats_port_name(unsigned c);
 const char *stats_be_name(unsigned c);
+const char *stats_stage_name(unsigned s);
 
 /* One worker's block in a few figures: for the per-worker line on exit and
  * /sipedge/workers. */

@@ -182,7 +182,23 @@ def case_commands(c, root):
              ("disabled", 50))
         g.ok("kam2, disabled, is still probed", bes["kam2"].get("probes_sent", 0) >= 1,
              bes["kam2"])
-        g.eq("stages: the place for latency histograms", r.get("stages"), {})
+        st = r.get("stages", {})
+        g.eq("stages: the loop's stages in order", st.get("names"),
+             ["net", "parse", "route", "dispatch"])
+        g.eq("stages: histogram buckets", st.get("hist_buckets"), 20)
+        for w in ws:
+            stg = w.get("stage", {})
+            g.eq(f"block {w['id']} stages", sorted(stg), sorted(st.get("names", [])))
+            for name, e in stg.items():
+                g.eq(f"block {w['id']} {name}: 20 buckets", len(e.get("hist", [])), 20)
+                g.eq(f"block {w['id']} {name}: one bucket per burst", sum(e.get("hist", [])),
+                     e.get("bursts"))
+                g.ok(f"block {w['id']} {name}: cycles when it ran",
+                     (e.get("cycles", 0) > 0) == (e.get("bursts", 0) > 0), e)
+            g.eq(f"block {w['id']}: every stage saw the same packets",
+                 len({e.get("pkts") for e in stg.values()}), 1)
+        g.eq("the main lcore runs no stage",
+             sum(e["bursts"] for e in ws[-1].get("stage", {}).values()), 0)
         g.ok("the agent's own requests are counted", counters(r, "ctr", "agent_requests") >= 4)
 
 

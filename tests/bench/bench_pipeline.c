@@ -612,6 +612,16 @@ int main(int argc, char **argv)
 			       "pipeline/plain %.3f; drops %lu\n",
 			       runs, mp / 1e6, md / 1e6, mq / 1e6, mqd / 1e6, mp / mq,
 			       (unsigned long)drops);
+		/* where a packet's cycles go: the worker's own stage timings
+		 * (stats.h), over every pipeline run */
+		if (!json) {
+			printf("stages, TSC cycles per packet (mean):");
+			for (unsigned k = 0; k < STATS_STAGE__COUNT; k++)
+				printf(" %s %.0f", stats_stage_name(k),
+				       st->stage[k].pkts ? (double)st->stage[k].cycles /
+							   (double)st->stage[k].pkts : 0.0);
+			printf("\n");
+		}
 		if (drops)
 			return 1; /* a bench that drops measures the wrong thing */
 		if (smoke) {
