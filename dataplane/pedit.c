@@ -144,55 +144,6 @@ bool px_is_our_ip(const struct dp *dp, const struct dp_ip *ip)
 	return false;
 }
 
-const char *px_param_at(struct sip_str params, const char *name, uint32_t nlen,
-			struct sip_str *value)
-{
-	const char *p = params.p, *e = params.p + params.len;
-
-	/* params starts at the first name (no ';'); later ones follow a ';'
-	 * that may have LWS around it */
-	while (p < e) {
-		while (p < e && (*p == ' ' || *p == '\t' || *p == ';'))
-			p++;
-		const char *n = p;
-
-		while (p < e && *p != '=' && *p != ';' && *p != ' ' && *p != '\t')
-			p++;
-		bool hit = (uint32_t)(p - n) == nlen &&
-			   sip_str_ieq((struct sip_str){n, nlen}, name, nlen);
-		const char *after = p;
-
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		value->p = NULL;
-		value->len = 0;
-		if (p < e && *p == '=') {
-			p++;
-			while (p < e && (*p == ' ' || *p == '\t'))
-				p++;
-			const char *v = p;
-
-			if (p < e && *p == '"') {
-				for (p++; p < e && *p != '"'; p++)
-					if (*p == '\\' && p + 1 < e)
-						p++;
-				if (p < e)
-					p++;
-			} else {
-				while (p < e && *p != ';' && *p != ' ' && *p != '\t')
-					p++;
-			}
-			value->p = v;
-			value->len = (uint32_t)(p - v);
-		}
-		if (hit)
-			return after;
-		while (p < e && *p != ';')
-			p++;
-	}
-	return NULL;
-}
-
 unsigned px_utoa(char *out, uint32_t v)
 {
 	char d[10];
@@ -211,18 +162,18 @@ unsigned px_utoa(char *out, uint32_t v)
 static void via_rport(struct pedits *pe, const char *base,
 		      const struct sip_via *v, uint16_t port)
 {
-	struct sip_str rv;
-	const char *rp = px_param_at(v->params, SIP_LIT("rport"), &rv);
+	/* the parser recorded where the parameter is: no second walk */
+	struct sip_str rv = v->rport_str;
 	char *s;
 	unsigned n = 0;
 
-	if (rp == NULL || (s = pe_alloc(pe, 8)) == NULL)
+	if (v->rport_end == NULL || (s = pe_alloc(pe, 8)) == NULL)
 		return;
 	if (rv.p == NULL)
 		s[n++] = '=';
 	n += px_utoa(s + n, port);
 	if (rv.p == NULL)
-		pe_add(pe, (uint32_t)(rp - base), 0, s, n);
+		pe_add(pe, (uint32_t)(v->rport_end - base), 0, s, n);
 	else
 		pe_add(pe, (uint32_t)(rv.p - base), rv.len, s, n);
 }

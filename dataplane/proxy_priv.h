@@ -93,11 +93,6 @@ bool px_is_our_ip(const struct dp *dp, const struct dp_ip *ip);
 void px_via_nat(struct pedits *pe, const char *base, struct sip_str val,
 		const struct sip_via *v, const struct dp_addr *src);
 
-/* Finds ";name" in a params slice: returns a pointer just past the name
- * (where "=value" would start), or NULL. */
-const char *px_param_at(struct sip_str params, const char *name, uint32_t nlen,
-			struct sip_str *value);
-
 /* Writes v in decimal (at most 10 digits) to out; returns the length. */
 unsigned px_utoa(char *out, uint32_t v);
 

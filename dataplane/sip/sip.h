@@ -255,6 +255,8 @@ struct sip_via {
 	struct sip_str port_str;
 	bool has_rport;		  /* ";rport" present, with or without value */
 	uint16_t rport;		  /* its value, 0 when empty */
+	const char *rport_end;	  /* where its name ends (a proxy adds "=port" there) */
+	struct sip_str rport_str; /* its value as written; .p NULL when it has none */
 	uint8_t ttl;
 	bool has_ttl;
 	struct sip_str branch, received, maddr;

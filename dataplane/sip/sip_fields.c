@@ -278,6 +278,9 @@ static bool via_param(struct sip_via *v, const struct gparam *g)
 		if (v->has_rport)
 			return false;
 		v->has_rport = true;
+		v->rport_end = g->name.p + g->name.len;
+		if (g->has_value)
+			v->rport_str = g->value;
 		return !g->has_value || port_value(g->value, &v->rport);
 	}
 	if (sip_str_ieq(g->name, SIP_LIT("maddr"))) {

@@ -7,6 +7,7 @@
  * parser that reads one byte too far is caught by ASan or valgrind.
  */
 #include <stdlib.h>
+#include <strings.h>
 
 #include "test_sip.h"
 
@@ -255,6 +256,14 @@ static void test_via(void)
 		CHECK_INT(v.port, row->port);
 		CHECK_INT(v.has_rport, row->has_rport);
 		CHECK_INT(v.rport, row->rport);
+		/* where a proxy writes "=port": right after the name */
+		if (row->has_rport)
+			CHECK(v.rport_end != NULL && v.rport_end - in >= 5 &&
+			      strncasecmp(v.rport_end - 5, "rport", 5) == 0);
+		else
+			CHECK(v.rport_end == NULL);
+		if (row->has_rport && row->rport)
+			CHECK(v.rport_str.p != NULL && atoi(v.rport_str.p) == row->rport);
 		CHECK_INT(v.has_ttl, row->has_ttl);
 		if (row->has_ttl)
 			CHECK_INT(v.ttl, row->ttl);
