@@ -41,6 +41,7 @@
 #define AGENT_ACCEPT_BURST 8u		  /* connections accepted per turn */
 #define AGENT_READ_BURST   (256u << 10)	  /* bytes read per connection per turn */
 #define AGENT_LINES_BURST  8u		  /* requests answered per connection per turn */
+#define AGENT_TURN_US	   1000u	  /* answering budget of a turn, all connections */
 #define AGENT_KEEP	   (64u << 10)	  /* an emptied buffer larger than this is freed */
 #define AGENT_IN_MAX	   (AGENT_LINE_MAX + 1) /* a whole line and its '\n' */
 #define AGENT_LOG_LINES	   10u		  /* connection log lines per window */
@@ -162,6 +163,9 @@ static int cmd_hello(struct agent *a, json_t *req, json_t *reply, char *err)
 	agent_set(reply, "backends", be);
 	agent_set(reply, "commands", names);
 	agent_set(reply, "state_version", json_integer(a->cur.version));
+	/* a rollback puts an older version in force; the next prepare must
+	 * still be above every version committed */
+	agent_set(reply, "highest_version", json_integer(a->high));
 	return 0;
 }
 
@@ -452,12 +456,12 @@ static void conn_send_reply(struct agent *a, struct agent_conn *c, json_t *reply
 /* ---- a connection's turn ---- */
 
 /* Answers up to AGENT_LINES_BURST whole lines. Returns how many. */
-static unsigned conn_answer(struct agent *a, struct agent_conn *c)
+static unsigned conn_answer(struct agent *a, struct agent_conn *c, unsigned max)
 {
 	struct agent_buf *in = &c->in;
 	unsigned n = 0;
 
-	while (n < AGENT_LINES_BURST && !c->dead) {
+	while (n < max && !c->dead) {
 		char *nl = in->len > c->scanned ?
 			   memchr(in->p + c->scanned, '\n', in->len - c->scanned) : NULL;
 		char *start;
@@ -473,6 +477,7 @@ static unsigned conn_answer(struct agent *a, struct agent_conn *c)
 			len--;
 		answer(a, c, start, len);
 		in->off = c->scanned = (size_t)(nl - in->p) + 1;
+		c->last_req = a->mw->now;
 		n++;
 	}
 	buf_settle(in);
@@ -522,12 +527,13 @@ static void conn_arm(struct agent *a, struct agent_conn *c)
 		c->events = want;
 }
 
-/* One connection's turn after its reads: answer, refuse an overlong line,
- * send, decide whether it is finished. Returns whether it did anything. */
-static bool conn_turn(struct agent *a, struct agent_conn *c)
+/* One connection's turn after its reads: answer (at most max requests),
+ * refuse an overlong line, send, decide whether it is finished. Returns
+ * whether it did anything. */
+static bool conn_turn(struct agent *a, struct agent_conn *c, unsigned max)
 {
 	size_t pending = c->out.len - c->out.off;
-	unsigned answered = conn_answer(a, c);
+	unsigned answered = conn_answer(a, c, max);
 
 	conn_check_long(a, c);
 	if (!c->dead)
@@ -587,6 +593,7 @@ static void conn_add(struct agent *a, int fd)
 	}
 	c->fd = fd;
 	c->id = ++a->next_id;
+	c->last_req = a->mw->now;
 	c->events = EPOLLIN;
 	ev.data.ptr = c;
 	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -602,6 +609,30 @@ static void conn_add(struct agent *a, int fd)
 		 (unsigned)cred.uid, a->n_conn, a->dp->cfg.agent.max_clients);
 }
 
+/* All slots taken and one more client knocks: the connection silent the
+ * longest goes, if it has sent no request for agent.idle_evict_s, so that clients
+ * that connect and say nothing cannot lock the control plane out. Closed at
+ * once (it has no turn in progress: this runs before the turns). Returns
+ * whether a slot was freed. */
+static bool evict_idle(struct agent *a)
+{
+	uint64_t idle = (uint64_t)a->dp->cfg.agent.idle_evict_s * a->dp->tsc_hz;
+	unsigned k = a->n_conn;
+
+	for (unsigned i = 0; i < a->n_conn; i++)
+		if (a->mw->now - a->conn[i]->last_req >= idle &&
+		    (k == a->n_conn || a->conn[i]->last_req < a->conn[k]->last_req))
+			k = i;
+	if (k == a->n_conn)
+		return false;
+	conn_log(a, "connection %u evicted: silent for %u s and every slot taken",
+		 a->conn[k]->id, a->dp->cfg.agent.idle_evict_s);
+	a->mw->st->ctr[STATS_agent_evicted]++;
+	conn_free(a, a->conn[k]);
+	a->conn[k] = a->conn[--a->n_conn];
+	return true;
+}
+
 static void accept_some(struct agent *a)
 {
 	for (unsigned k = 0; k < AGENT_ACCEPT_BURST; k++) {
@@ -614,7 +645,7 @@ static void accept_some(struct agent *a)
 				conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
 			return;
 		}
-		if (a->n_conn >= a->dp->cfg.agent.max_clients)
+		if (a->n_conn >= a->dp->cfg.agent.max_clients && !evict_idle(a))
 			refuse(a, fd);
 		else
 			conn_add(a, fd);
@@ -647,16 +678,32 @@ bool agent_poll(struct agent *a)
 	int n = epoll_wait(a->ep, ev, (int)RTE_DIM(ev), 0);
 	bool busy = n > 0;
 
+	uint64_t deadline = rte_rdtsc() + a->dp->tsc_hz / 1000000 * AGENT_TURN_US;
+	unsigned first;
+
+	/* accepts first: an eviction frees a connection, which must not be
+	 * one of this turn's events still to be read */
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.ptr == NULL)
+			accept_some(a);
 	for (int i = 0; i < n; i++) {
 		struct agent_conn *c = ev[i].data.ptr;
 
-		if (c == NULL)
-			accept_some(a);
-		else if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		if (c != NULL && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			conn_read(a, c);
 	}
-	for (unsigned i = 0; i < a->n_conn; i++)
-		busy |= conn_turn(a, a->conn[i]);
+	/* The turn's answering budget is shared: the main lcore also serves
+	 * ARP/ND, exceptions and probes, so clients that pipeline requests
+	 * (a snapshot of a large dataplane costs milliseconds) get at most
+	 * AGENT_TURN_US between them, starting from a different connection
+	 * each turn; past it the others only send what is already built. */
+	first = a->n_conn ? a->turn++ % a->n_conn : 0;
+	for (unsigned k = 0; k < a->n_conn; k++) {
+		struct agent_conn *c = a->conn[(first + k) % a->n_conn];
+		unsigned max = k == 0 || rte_rdtsc() < deadline ? AGENT_LINES_BURST : 0;
+
+		busy |= conn_turn(a, c, max);
+	}
 	reap(a);
 	return busy;
 }

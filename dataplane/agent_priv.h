@@ -50,6 +50,7 @@ struct agent_conn {
 	size_t scanned;		/* in.p[in.off..scanned) holds no '\n' */
 	struct agent_buf out;	/* replies not yet sent */
 	uint32_t events;	/* the epoll events armed */
+	uint64_t last_req;	/* TSC of its last request (of its connect before one) */
 	bool eof;		/* the client has closed its side */
 	bool dead;		/* to be closed at the end of this turn */
 };
@@ -69,6 +70,7 @@ struct agent {
 	dev_t dev;		   /* and its identity, so that agent_close */
 	ino_t ino;		   /* removes only the file it made */
 	struct agent_conn *conn[AGENT_CONN_MAX];
+	unsigned turn;		   /* which connection answers first this turn */
 	unsigned n_conn;
 	unsigned next_id;
 	int64_t started;	   /* Unix seconds */

@@ -61,7 +61,7 @@ static json_t *stages_json(const struct stats_block *b)
 		json_t *e = json_object(), *h = json_array();
 
 		for (unsigned k = 0; h && k < STATS_HIST_BUCKETS; k++)
-			json_array_append_new(h, json_integer((json_int_t)st->hist[k]));
+			agent_append(h, json_integer((json_int_t)st->hist[k]));
 		agent_set(e, "bursts", json_integer((json_int_t)st->bursts));
 		agent_set(e, "pkts", json_integer((json_int_t)st->pkts));
 		agent_set(e, "cycles", json_integer((json_int_t)st->cycles));
@@ -163,7 +163,7 @@ static json_t *stages_meta(void)
 	json_t *o = json_object(), *names = json_array();
 
 	for (unsigned s = 0; names && s < STATS_STAGE__COUNT; s++)
-		json_array_append_new(names, json_string(stats_stage_name(s)));
+		agent_append(names, json_string(stats_stage_name(s)));
 	agent_set(o, "names", names);
 	agent_set(o, "hist_buckets", json_integer(STATS_HIST_BUCKETS));
 	agent_set(o, "unit", json_string("tsc_cycles_per_packet"));

@@ -279,6 +279,7 @@ int agent_cmd_state_get(struct agent *a, json_t *req, json_t *reply, char *err)
 	(void)req;
 	(void)err;
 	agent_set(reply, "state_version", json_integer(a->cur.version));
+	agent_set(reply, "highest_version", json_integer(a->high));
 	agent_set(reply, "state", state_json(a, &a->cur));
 	agent_set(reply, "staged_version", a->has_staged ? json_integer(a->staged.version) :
 		  json_null());

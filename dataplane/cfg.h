@@ -118,6 +118,7 @@ struct cfg {
 		char socket[CFG_PATH_MAX]; /* agent.socket; absent:
 					    * /run/sipedge/<node.name>.agent */
 		uint8_t max_clients;	   /* agent.max_clients, default 4 */
+		uint16_t idle_evict_s;	   /* agent.idle_evict_s, default 30 */
 		char group[CFG_NAME_MAX];  /* agent.group; "" : root's */
 	} agent;
 };

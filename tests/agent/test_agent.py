@@ -255,6 +255,10 @@ def case_state(c):
         g.eq("state_rollbacks", counters(s, "ctr", "state_rollbacks"), 1)
         r = c.call("state.rollback")
         g.has("second rollback refused", r.get("error"), "nothing to roll back to", "state 0")
+        r = c.call("state.get")
+        g.eq("highest_version after the rollback: above the one in force",
+             (r.get("state_version"), r.get("highest_version")), (0, 1))
+        g.eq("hello says it too", c.call("hello", proto=1).get("highest_version"), 1)
         r = c.call("state.prepare", version=1, state={})
         g.has("version 1 is not reused", r.get("error"), "version: 1 is not greater than 1",
               "highest committed")
@@ -523,6 +527,41 @@ def case_disconnects(path, c):
         x.close()
 
 
+def case_evict(binary, wd):
+    with Group("every slot taken: the longest-silent connection (agent.idle_evict_s) gives "
+               "its slot; an active one never does") as g:
+        sock = os.path.join(wd, "evict.agent")
+        cfg = config(sock).replace("max_clients: %d" % MAX_CLIENTS,
+                                   "max_clients: 2, idle_evict_s: 1")
+        se = Sipedge(binary, wd, "evict", cfg)
+        try:
+            if not g.ok("socket answers", se.wait_socket(sock), se.log()[-2000:]):
+                return
+            silent = Client(sock)	# one request, then nothing
+            g.eq("silent, first and last request", silent.call("ping").get("ok"), True)
+            active = Client(sock)
+            g.eq("active", active.call("ping").get("ok"), True)
+            third = Client(sock)	# both asked within 1 s: refused
+            r = third.read_reply()
+            g.has("refused while no one is silent for 1 s", (r or {}).get("error"),
+                  "too many agent connections")
+            third.close()
+            for _ in range(8):		# 1.6 s: active keeps asking, silent says nothing
+                g.eq("active answered", active.call("ping").get("ok"), True)
+                time.sleep(0.2)
+            fourth = Client(sock)
+            g.eq("the newcomer is served", fourth.call("ping").get("ok"), True)
+            g.ok("the silent one was closed", silent.at_eof())
+            g.eq("the active one stays", active.call("ping").get("ok"), True)
+            s = fourth.call("snapshot")
+            g.eq("agent_evicted", counters(s, "ctr", "agent_evicted"), 1)
+            g.eq("agent_refused", counters(s, "ctr", "agent_refused"), 1)
+            for x in (silent, active, fourth):
+                x.close()
+        finally:
+            se.stop()
+
+
 def case_start_refusals(binary, wd, sock):
     with Group("start-up refusals: socket in use, path a regular file, unknown group") as g:
         runs = [("inuse", sock, GROUP, "in use by a running process"),
@@ -605,6 +644,7 @@ def main(argv):
         case_idle_and_max(sock, c)
         case_flood(sock, c)
         case_disconnects(sock, c)
+        case_evict(binary, wd)
         case_start_refusals(binary, wd, sock)
         case_end(se, c, sock)
         if VERBOSE:

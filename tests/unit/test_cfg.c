@@ -555,6 +555,7 @@ static void test_example(const char *root)
 	CHECK_STREQ(cfg.node.name, "edge-1");
 	CHECK_STREQ(cfg.agent.socket, "/run/sipedge/edge-1.agent");
 	CHECK_INT(cfg.agent.max_clients, 4);
+	CHECK_INT(cfg.agent.idle_evict_s, 30);
 	CHECK_STREQ(cfg.agent.group, "");
 }
 
@@ -588,6 +589,7 @@ static void check_root_defaults(bool huge)
 	CHECK_INT(cfg.limits.neigh_ttl_s, 300);
 	CHECK_INT(cfg.limits.neigh_queue, 16);
 	CHECK_INT(cfg.agent.max_clients, 4);
+	CHECK_INT(cfg.agent.idle_evict_s, 30);
 }
 
 /* node.name as cfg_check derives it from the host name, and the agent
@@ -1338,6 +1340,12 @@ static const struct row value_rows[] = {
 	 "agent.max_clients: \"65\" out of range [1, 64]", NULL},
 	{"max_clients 256 into 8 bits", {"agent.max_clients=256"},
 	 "agent.max_clients: \"256\" out of range [1, 64]", NULL},
+	{"idle_evict_s 0", {"agent.idle_evict_s=0"},
+	 "agent.idle_evict_s: \"0\" out of range [1, 3600]", NULL},
+	{"idle_evict_s 3601", {"agent.idle_evict_s=3601"},
+	 "agent.idle_evict_s: \"3601\" out of range [1, 3600]", NULL},
+	{"idle_evict_s 65536 into 16 bits", {"agent.idle_evict_s=65536"},
+	 "agent.idle_evict_s: \"65536\" out of range [1, 3600]", NULL},
 	{"max_clients quoted", {"agent.max_clients=\"4\""},
 	 "agent.max_clients: \"4\" is quoted: a number is written without quotes", NULL},
 	{"max_clients negative", {"agent.max_clients=-1"},
