@@ -41,9 +41,13 @@
  *   that entered with step CONTINUE. */
 void net_rx_stage(struct worker *w, struct dp_burst *b);
 
+/* The most net_send puts in front of a UDP payload: Ethernet, a VLAN tag,
+ * IPv6, UDP. */
+#define NET_HDR_ROOM	(14u + 4u + 40u + 8u)
+
 /* net_send - send one UDP datagram.
- * m holds the UDP payload only, contiguous, with at least
- * RTE_PKTMBUF_HEADROOM bytes of headroom. Adds UDP, IPv4 or IPv6 (by
+ * m holds the UDP payload only, contiguous, with at least NET_HDR_ROOM
+ * bytes of headroom. Adds UDP, IPv4 or IPv6 (by
  * dst->ip.af) and Ethernet (+VLAN) headers, fills the checksums (or asks the
  * NIC), fragments when the datagram exceeds the port's MTU, looks up the next
  * hop's MAC and queues the frame(s) on w's tx buffer of that port; a next hop

@@ -58,6 +58,73 @@ void pe_apply(const struct pedits *pe, const char *src, uint32_t len, char *out)
 	memcpy(out, src + pos, len - pos);
 }
 
+/* The pieces of the output: segment k of the input, [src, src + len), goes
+ * to out (relative to the output's start), then the k-th insertion. */
+struct pe_seg {
+	uint32_t src, len, out;
+};
+
+/* Segments of the input between the edits; returns their count (edits + 1). */
+static unsigned pe_segments(const struct pedits *pe, uint32_t len, struct pe_seg *sg)
+{
+	uint32_t pos = 0, out = 0;
+	unsigned k;
+
+	for (k = 0; k < pe->n; k++) {
+		const struct pedit *e = &pe->e[k];
+
+		sg[k] = (struct pe_seg){pos, e->off - pos, out};
+		out += e->off - pos + e->ins_len;
+		pos = e->off + e->del;
+	}
+	sg[k] = (struct pe_seg){pos, len - pos, out};
+	return k + 1;
+}
+
+bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t left,
+		      uint32_t right, int32_t *start)
+{
+	struct pe_seg sg[PE_MAX + 1];
+	unsigned n = pe_segments(pe, len, sg);
+	int64_t newlen = (int64_t)sg[n - 1].out + sg[n - 1].len;
+	int64_t best = -1, best_moved = INT64_MAX;
+
+	/* Each placement that leaves one segment where it is; the one moving
+	 * the fewest bytes wins. A request grows near its top (our Via and
+	 * Record-Route), so the tail usually stays; a response shrinks there,
+	 * so its status line moves down over our old Via. */
+	for (unsigned c = 0; c < n; c++) {
+		int64_t o = (int64_t)sg[c].src - sg[c].out, moved = 0;
+
+		if (o < -(int64_t)left || o + newlen > (int64_t)len + right)
+			continue;
+		for (unsigned k = 0; k < n; k++)
+			if (o + sg[k].out != sg[k].src)
+				moved += sg[k].len;
+		if (moved < best_moved) {
+			best_moved = moved;
+			best = c;
+		}
+	}
+	if (best < 0)
+		return false;
+	int64_t o = (int64_t)sg[best].src - sg[best].out;
+
+	/* Segments that go down, first to last; up, last to first: each
+	 * destination then overlaps no source still to be read. */
+	for (unsigned k = 0; k < n; k++)
+		if (o + sg[k].out < sg[k].src)
+			memmove(buf + o + sg[k].out, buf + sg[k].src, sg[k].len);
+	for (unsigned k = n; k-- > 0;)
+		if (o + sg[k].out > sg[k].src)
+			memmove(buf + o + sg[k].out, buf + sg[k].src, sg[k].len);
+	for (unsigned k = 0; k + 1 < n; k++)
+		if (pe->e[k].ins_len)
+			memcpy(buf + o + sg[k].out + sg[k].len, pe->e[k].ins, pe->e[k].ins_len);
+	*start = (int32_t)o;
+	return true;
+}
+
 unsigned px_fmt_ip(const struct dp_ip *ip, bool brackets, char *out)
 {
 	if (ip->af == 4) {

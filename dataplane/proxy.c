@@ -23,6 +23,7 @@
 #include <rte_prefetch.h>
 
 #include "backend.h"
+#include "net.h"
 #include "proxy.h"
 #include "proxy_priv.h"
 #include "token.h"
@@ -150,12 +151,14 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 			hdr = it.hdr;
 			any_in_hdr = false;
 		}
-		ours = sip_parse_nameaddr(val.p, val.len, &na) > 0 &&
-		       sip_parse_uri(na.uri.p, na.uri.len, &u) > 0 && uri_is_us(dp, &u);
+		bool parsed = sip_parse_nameaddr(val.p, val.len, &na) > 0 &&
+			      sip_parse_uri(na.uri.p, na.uri.len, &u) > 0;
+
+		ours = parsed && uri_is_us(dp, &u);
 		if (!ours) {
 			r->left = true;
-			if (sip_parse_nameaddr(val.p, val.len, &na) > 0)
-				sip_parse_uri(na.uri.p, na.uri.len, &r->next);
+			if (parsed) /* else r->next stays empty: no IP literal to go to */
+				r->next = u;
 			if (any_in_hdr) /* ours elements before this one, same line */
 				pe_add(pe, del_from, (uint32_t)(val.p - m->buf) - del_from,
 				       NULL, 0);
@@ -415,19 +418,47 @@ static void edit_max_forwards(const struct sip_msg *m, struct pedits *pe)
 	       (uint32_t)(put_u16(s, (unsigned)m->max_forwards - 1) - s));
 }
 
-/* Builds the output message into a fresh mbuf. */
-static struct rte_mbuf *emit(struct worker *w, const struct sip_msg *m,
+/* Whether the message can be rewritten inside in, the mbuf it came in: one
+ * direct segment of ours alone, holding the whole message. */
+static bool inplace_ok(const struct rte_mbuf *in, const struct sip_msg *m)
+{
+	const char *d = rte_pktmbuf_mtod(in, const char *);
+
+	return in->nb_segs == 1 && RTE_MBUF_DIRECT(in) && rte_mbuf_refcnt_read(in) == 1 &&
+	       m->buf >= d && m->buf + m->len <= d + in->data_len;
+}
+
+/* Builds the output message: in the mbuf it came in when the edits fit
+ * around it (no allocation, and the bytes before the last edit are the
+ * only ones moved: nearly always a few hundred), else into a fresh mbuf.
+ * Returns the mbuf that now holds just the message, or NULL with *reason. */
+static struct rte_mbuf *emit(struct worker *w, struct rte_mbuf *in, const struct sip_msg *m,
 			     struct pedits *pe, unsigned *reason)
 {
 	int32_t delta = pe_sort(pe, m->len);
 	struct rte_mbuf *o;
 	uint32_t len;
+	int32_t start;
 
 	if (delta == INT32_MIN || (int64_t)m->len + delta > (int64_t)w->dp->cfg.limits.max_message + 1024) {
 		*reason = STATS_DROP_too_big_out;
 		return NULL;
 	}
 	len = (uint32_t)((int32_t)m->len + delta);
+	if (in != NULL && len <= UINT16_MAX && inplace_ok(in, m)) {
+		char *buf = (char *)(uintptr_t)m->buf, *room = (char *)in->buf_addr;
+
+		/* room in front for the headers net_send adds */
+		if (buf - room >= (ptrdiff_t)NET_HDR_ROOM &&
+		    pe_apply_inplace(pe, buf, m->len, (uint32_t)(buf - room) - NET_HDR_ROOM,
+				     (uint32_t)(room + in->buf_len - (buf + m->len)), &start)) {
+			in->data_off = (uint16_t)(buf + start - room);
+			in->data_len = (uint16_t)len;
+			in->pkt_len = len;
+			w->st->ctr[STATS_rewritten_in_place]++;
+			return in;
+		}
+	}
 	o = rte_pktmbuf_alloc(w->pool_out);
 	if (o == NULL) {
 		*reason = STATS_DROP_no_mbuf;
@@ -477,7 +508,8 @@ static bool via_dest(const struct sip_via *v, struct dp_addr *to)
 
 /* ---- requests ---- */
 
-static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
+static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
+		    struct rte_mbuf *mb)
 {
 	struct dp *dp = w->dp;
 	const struct dp_port *in = &dp->ports[p->in_port];
@@ -623,7 +655,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
 	if (!h.add_mf)
 		edit_max_forwards(m, &pe);
 
-	p->out = emit(w, m, &pe, &reason);
+	p->out = emit(w, mb, m, &pe, &reason);
 	if (p->out == NULL) {
 		set_drop(p, reason);
 		return;
@@ -659,7 +691,8 @@ static const char *via_branch(struct sip_str v)
 	return b;
 }
 
-static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m)
+static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
+		     struct rte_mbuf *mb)
 {
 	struct dp *dp = w->dp;
 	const struct dp_port *in = &dp->ports[p->in_port];
@@ -725,7 +758,7 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 	else
 		pe_add(&pe, (uint32_t)(topval.p - m->buf),
 		       (uint32_t)(nextval.p - topval.p), NULL, 0);
-	p->out = emit(w, m, &pe, &reason);
+	p->out = emit(w, mb, m, &pe, &reason);
 	if (p->out == NULL) {
 		set_drop(p, reason);
 		return;
@@ -745,8 +778,8 @@ void proxy_route_stage(struct worker *w, struct dp_burst *b)
 		if (p->step != DP_STEP_CONTINUE)
 			continue;
 		if (b->msg[i].flags & SIP_MSG_REQUEST)
-			request(w, p, &b->msg[i]);
+			request(w, p, &b->msg[i], b->m[i]);
 		else
-			response(w, p, &b->msg[i]);
+			response(w, p, &b->msg[i], b->m[i]);
 	}
 }

@@ -9,6 +9,10 @@
  */
 #include <string.h>
 
+#if defined(__SSSE3__) || defined(__SSE4_1__)
+#include <immintrin.h>
+#endif
+
 #include "token.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -63,16 +67,46 @@ uint64_t token_siphash(const uint64_t key[2], const void *data, size_t len)
 
 static const char hexd[16] = "0123456789abcdef";
 
+/* 16 lowercase hex digits of v, most significant first. Every branch we
+ * write and check has two of these: one shuffle instead of 16 steps. */
 static void put_hex64(char *out, uint64_t v)
 {
+#if defined(__SSSE3__)
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i x = _mm_cvtsi64_si128((long long)__builtin_bswap64(v));
+	__m128i n = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(x, 4), nib),
+				      _mm_and_si128(x, nib));
+
+	_mm_storeu_si128((__m128i *)(void *)out,
+			 _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)hexd), n));
+#else
 	for (int i = 15; i >= 0; i--) {
 		out[i] = hexd[v & 15];
 		v >>= 4;
 	}
+#endif
 }
 
+/* The value of 16 lowercase hex digits at p; false when one is not. */
 static bool get_hex64(const char *p, uint64_t *v)
 {
+#if defined(__SSE4_1__)
+	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+	__m128i l = _mm_sub_epi8(c, _mm_set1_epi8('a'));
+	/* unsigned d <= 9, l <= 5: min leaves such a lane as it is */
+	__m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+	__m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l);
+	__m128i val, pairs;
+
+	if (_mm_movemask_epi8(_mm_or_si128(isd, isl)) != 0xffff)
+		return false;
+	val = _mm_blendv_epi8(_mm_add_epi8(l, _mm_set1_epi8(10)), d, isd);
+	/* each pair of digits: first * 16 + second, then the 8 bytes */
+	pairs = _mm_maddubs_epi16(val, _mm_set1_epi16(0x0110));
+	*v = __builtin_bswap64((uint64_t)_mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs)));
+	return true;
+#else
 	uint64_t r = 0;
 
 	for (int i = 0; i < 16; i++) {
@@ -88,6 +122,7 @@ static bool get_hex64(const char *p, uint64_t *v)
 	}
 	*v = r;
 	return true;
+#endif
 }
 
 /* The MAC of a branch: 'B' (a domain byte: a branch MAC is never valid as

@@ -54,8 +54,11 @@ static void dispatch(struct worker *w, struct dp_burst *b)
 			rte_pktmbuf_free(m);
 			break;
 		case DP_STEP_FORWARD:
+			/* p->out is m itself when the route stage rewrote the
+			 * message where it came in: net_send consumes it */
 			net_send(w, p->out, p->out_port, &p->out_src, &p->out_dst);
-			rte_pktmbuf_free(m);
+			if (p->out != m)
+				rte_pktmbuf_free(m);
 			break;
 		case DP_STEP_EXCEPTION:
 			if (p->exc == DP_EXC_PROBE_REPLY && !trim_to_sip(m, p)) {

@@ -722,6 +722,39 @@ static void test_core_requests(void)
 	CHECK_INT(r.p.out_dst.ip.a[3], 9);
 }
 
+/* The hex digits of a branch, written and read 16 at a time: every h
+ * comes back, and a branch with any byte but 0-9 a-f in either half (upper
+ * case too) is refused. */
+static void test_branch_hex(void)
+{
+	uint64_t key[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull}, h = 1;
+	struct dp_addr to;
+	char br[TOKEN_BRANCH_LEN];
+
+	addr4(&to, 1, 2, 5060);
+	check_ctx = "branch hex: every h round trips";
+	for (unsigned k = 0; k < 5000; k++) {
+		h = h * 6364136223846793005ull + 1442695040888963407ull;
+		token_branch(key, k < 3 ? (uint64_t[]){0, ~0ull, 0x0f0f0f0f0f0f0f0full}[k] : h, 1, &to,
+			     br);
+		CHECK(token_branch_ok(key, br, TOKEN_BRANCH_LEN, 1, &to));
+		for (unsigned i = 7; i < TOKEN_BRANCH_LEN; i++)
+			CHECK((br[i] >= '0' && br[i] <= '9') || (br[i] >= 'a' && br[i] <= 'f'));
+	}
+	check_ctx = "branch hex: a bad digit anywhere is refused";
+	for (unsigned i = 7; i < TOKEN_BRANCH_LEN; i++) {
+		for (unsigned c = 0; c < 256; c++) {
+			char bad[TOKEN_BRANCH_LEN];
+
+			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+				continue;
+			memcpy(bad, br, sizeof(bad));
+			bad[i] = (char)c;
+			CHECK(!token_branch_ok(key, bad, TOKEN_BRANCH_LEN, 1, &to));
+		}
+	}
+}
+
 static void test_tokens(void)
 {
 	/* SipHash-2-4 reference vector: key 00..0f, message 00..0e */
@@ -832,6 +865,84 @@ static void test_rendezvous(void)
 	CHECK(be_pick(NULL, "x", 1) == NULL);
 }
 
+/* pe_apply_inplace against pe_apply, the copy it replaces: random messages
+ * with random edits (insertions, deletions, replacements, at the start, at
+ * the end, several at one offset) and random room on each side. Where it
+ * succeeds the bytes must be what the copy gives, within the room; where it
+ * refuses, the buffer must be untouched and no segment of the input could
+ * have stayed in place within the room. */
+static void test_inplace(void)
+{
+	static char area[4096], ref[4096], keep[4096];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	unsigned ok = 0, refused = 0;
+
+	check_ctx = "pe_apply_inplace = pe_apply";
+	for (unsigned it = 0; it < 20000; it++) {
+		struct pedits pe;
+		uint32_t len, left, right, pos = 0;
+		char *buf;
+		int32_t start = 0;
+
+#define RND(n) ((x ^= x << 13, x ^= x >> 7, x ^= x << 17), (uint32_t)(x % (n)))
+		len = RND(900);
+		left = RND(300);
+		right = RND(300);
+		buf = area + 1024;
+		for (uint32_t i = 0; i < 4096; i++)
+			area[i] = (char)('A' + RND(26));
+		pe_init(&pe);
+		for (unsigned k = RND(7); k > 0 && pos <= len; k--) {
+			uint32_t off = pos + RND(len - pos + 1), del = RND(len - off + 1) / 4;
+			uint32_t ins = RND(4) ? RND(120) : 0;
+			char *t = ins ? pe_alloc(&pe, ins) : NULL;
+
+			for (uint32_t i = 0; t && i < ins; i++)
+				t[i] = (char)('a' + RND(26));
+			pe_add(&pe, off, del, t, t ? ins : 0);
+			pos = off + del + (RND(3) == 0 ? 0 : 1);
+		}
+		int32_t delta = pe_sort(&pe, len);
+
+		if (delta == INT32_MIN) {
+			CHECK(false);
+			continue;
+		}
+		pe_apply(&pe, buf, len, ref);
+		memcpy(keep, area, sizeof(area));
+		if (pe_apply_inplace(&pe, buf, len, left, right, &start)) {
+			ok++;
+			CHECK(start >= -(int32_t)left);
+			CHECK((int64_t)start + len + delta <= (int64_t)len + right);
+			CHECK(memcmp(buf + start, ref, len + (uint32_t)delta) == 0);
+		} else {
+			bool fits = false;
+			uint32_t p2 = 0;
+			int64_t out = 0;
+
+			refused++;
+			CHECK(memcmp(keep, area, sizeof(area)) == 0);
+			/* no segment could stay: each candidate placement overflows */
+			for (unsigned k = 0; k <= pe.n; k++) {
+				uint32_t end = k < pe.n ? pe.e[k].off : len;
+				int64_t o = (int64_t)p2 - out;
+
+				if (o >= -(int64_t)left && o + len + delta <= (int64_t)len + right)
+					fits = true;
+				if (k < pe.n) {
+					out += end - p2 + pe.e[k].ins_len;
+					p2 = pe.e[k].off + pe.e[k].del;
+				}
+			}
+			CHECK(!fits);
+		}
+#undef RND
+	}
+	/* both outcomes must have been exercised */
+	CHECK(ok > 1000);
+	CHECK(refused > 100);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -845,6 +956,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setup();
+	test_inplace();
+	test_branch_hex();
 	test_tokens();
 	test_rendezvous();
 	test_register();
