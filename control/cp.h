@@ -104,6 +104,7 @@ struct ctl_node {
 	struct ctl_io io;
 	struct ctl_buf in, out;
 	struct ctl_pending *pend_head, *pend_tail;
+	uint64_t link_gen; /* +1 on every close: a reader sees its link go */
 	uint64_t next_id;
 	uint64_t backoff_ms;
 	uint64_t link_since_ms; /* when link last changed */
@@ -113,6 +114,9 @@ struct ctl_node {
 	/* What the dataplane said (hello, the last snapshot), owned. */
 	json_t *hello;
 	uint64_t dp_state_version;
+	/* The highest version it ever committed (hello, state.get): above the
+	 * one in force after a rollback, and its next prepare must pass it. */
+	uint64_t dp_highest_version;
 	json_t *cur;   /* counters summed (cp_stats.c) */
 	json_t *rates; /* per second over the last interval */
 	json_t *snap;  /* the last snapshot as received */
@@ -134,6 +138,8 @@ struct ctl_cp {
 	uint64_t started_s; /* Unix time */
 	uint64_t started_ms;
 	struct ctl_node *nodes;
+	struct ctl_node *retired; /* out of the config, freed by t_reap */
+	struct ctl_timer t_reap;
 	struct ctl_sock *sock;
 	struct ctl_metrics *metrics;
 	struct ctl_cp_stats st;
@@ -146,7 +152,10 @@ struct ctl_cp {
  * file is an empty state) or -errno with a message on stderr. */
 int ctl_state_load(struct ctl_cp *cp);
 /* Writes every node's wanted state atomically (temp file, fsync, rename,
- * fsync of the directory). Returns 0 or -errno (counted and logged). */
+ * fsync of the directory). Returns 0 once the rename is done (a failed
+ * fsync of the directory after it is only a warning: the file holds the
+ * state), or -errno when the file still holds the state before (counted
+ * and logged). */
 int ctl_state_save(struct ctl_cp *cp);
 void ctl_state_free(void);
 /* A node taken out of the config keeps its wanted state in the file... */
@@ -159,7 +168,7 @@ typedef void (*ctl_agent_cb)(struct ctl_node *n, json_t *reply, void *arg);
 /* Starts linking to a node (connects now). */
 void ctl_agent_start(struct ctl_node *n);
 /* Closes the link and cancels its timers; every pending callback is
- * called with reply NULL. */
+ * called with reply NULL. Idempotent. */
 void ctl_agent_stop(struct ctl_node *n);
 /* Sends one request (cmd and its arguments in req, which is consumed; the
  * id is added). cb is called once with the reply object (borrowed), or with
@@ -172,6 +181,9 @@ void ctl_agent_ready(struct ctl_node *n);
 const char *ctl_link_name(enum ctl_link l);
 
 /* ---- cp_push.c ---- */
+/* Takes the dataplane's versions from a hello or state.get reply:
+ * state_version (checked by the caller), highest_version when it says. */
+void ctl_push_versions(struct ctl_node *n, json_t *r);
 /* After hello: reads the dataplane's state and pushes ours if it differs. */
 void ctl_push_resync(struct ctl_node *n);
 /* One node's push is over: ok, or err says why (static or in n). */
@@ -198,7 +210,10 @@ void ctl_sock_close(struct ctl_cp *cp);
 /* Number of clients connected. */
 unsigned ctl_sock_clients(const struct ctl_cp *cp);
 /* Completes a request that a handler left pending: sends reply (consumed)
- * to the client with that serial, if it is still connected. */
+ * to the client with that serial, if it is still connected. The client's
+ * next requests run on a later turn of the loop, never from here: the
+ * caller is deep in an agent reply's callbacks, and a request (a reload)
+ * may free what they still use. */
 void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply);
 
 /* ---- cp_cmds.c ---- */
@@ -241,8 +256,15 @@ char *ctl_metrics_render(struct ctl_cp *cp, size_t *len);
 /* ---- cp_node.c ---- */
 /* Creates the configured nodes (not started). Returns 0 or -ENOMEM. */
 int ctl_nodes_create(struct ctl_cp *cp);
-/* Stops a node's link and frees it (unlinked by the caller). */
+/* Stops a node's link and frees it (unlinked by the caller). Only where
+ * nothing up the stack can hold the node: start-up, shutdown, the reap. */
 void ctl_node_free(struct ctl_node *n);
+/* A node leaves (unlinked by the caller): its link is stopped now (every
+ * pending callback runs, with NULL), the node is freed on the loop's next
+ * turn, so that a caller up the stack that still holds it is safe. */
+void ctl_node_retire(struct ctl_node *n);
+/* Frees the retired nodes now (the reap timer's work; shutdown calls it). */
+void ctl_nodes_reap(struct ctl_cp *cp);
 /* Re-reads the config file. Returns 0 or -EINVAL with the message in err;
  * restart lists keys that changed but need a restart. */
 int ctl_reload(struct ctl_cp *cp, char *err, size_t errlen, char *restart, size_t rlen);

@@ -192,10 +192,12 @@ static void schedule_reconnect(struct ctl_node *n)
 
 /* Closes the socket and fails every pending request. Logs only when the
  * reason changes, so a dataplane that stays away is one line, not one per
- * attempt. */
+ * attempt. The pending list is taken off the node before any callback
+ * runs: a callback may start the link again (a reload), and its new
+ * requests are not this link's to fail. */
 static void link_close(struct ctl_node *n, const char *why)
 {
-	struct ctl_pending *p;
+	struct ctl_pending *p, *head;
 	bool was_up = n->link != CTL_LINK_DOWN;
 
 	if (strcmp(why, "stopped") != 0 && (was_up || strcmp(n->last_error, why) != 0))
@@ -210,13 +212,17 @@ static void link_close(struct ctl_node *n, const char *why)
 	if (was_up)
 		n->disconnects++;
 	set_link(n, CTL_LINK_DOWN);
+	n->link_gen++;
 	n->snap_pending = false;
 	n->pushing = false;
 	ctl_buf_free(&n->in);
 	ctl_buf_free(&n->out);
 	ctl_timer_cancel(n->cp->loop, &n->t_request);
 	ctl_timer_cancel(n->cp->loop, &n->t_collect);
-	while ((p = pop_pending(n)) != NULL) {
+	head = n->pend_head;
+	n->pend_head = n->pend_tail = NULL;
+	while ((p = head) != NULL) {
+		head = p->next;
 		p->cb(n, NULL, p->arg);
 		free(p);
 	}
@@ -291,23 +297,26 @@ static void handle_line(struct ctl_node *n, const char *line, size_t len)
 
 static void read_lines(struct ctl_node *n)
 {
+	uint64_t gen = n->link_gen;
 	size_t start = 0;
 	char *nl;
 
-	/* A callback may close the link (and free the buffer): stop then. */
-	while (n->link != CTL_LINK_DOWN &&
+	/* A callback may close the link (and free the buffer), and even open
+	 * it again: stop then, the rest of this buffer was the old link's. */
+	while (n->link_gen == gen &&
 	       (nl = memchr(n->in.p + start, '\n', n->in.len - start)) != NULL) {
 		size_t len = (size_t)(nl - (n->in.p + start));
 
 		handle_line(n, n->in.p + start, len);
 		start += len + 1;
 	}
-	if (n->link != CTL_LINK_DOWN)
+	if (n->link_gen == gen)
 		ctl_buf_consume(&n->in, start);
 }
 
 static void on_readable(struct ctl_node *n)
 {
+	uint64_t gen = n->link_gen;
 	char buf[65536];
 	ssize_t r;
 
@@ -329,7 +338,7 @@ static void on_readable(struct ctl_node *n)
 			return;
 		}
 		read_lines(n);
-		if (n->link == CTL_LINK_DOWN)
+		if (n->link_gen != gen)
 			return;
 	}
 }
@@ -337,10 +346,11 @@ static void on_readable(struct ctl_node *n)
 static void on_io(struct ctl_io *io, uint32_t ev)
 {
 	struct ctl_node *n = io->ctx;
+	uint64_t gen = n->link_gen;
 
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		on_readable(n);
-	if (n->link != CTL_LINK_DOWN && (ev & EPOLLOUT))
+	if (n->link_gen == gen && (ev & EPOLLOUT))
 		flush_out(n);
 }
 
@@ -368,7 +378,9 @@ static void on_hello(struct ctl_node *n, json_t *r, void *arg)
 	n->hello = json_deep_copy(r);
 	json_object_del(n->hello, "id");
 	json_object_del(n->hello, "ok");
-	n->dp_state_version = (uint64_t)json_integer_value(sv);
+	/* a new connection, maybe a new process: only what it says now counts */
+	n->dp_highest_version = 0;
+	ctl_push_versions(n, r);
 	n->backoff_ms = 0;
 	n->connects++;
 	n->last_error[0] = '\0';
@@ -477,5 +489,8 @@ void ctl_agent_stop(struct ctl_node *n)
 {
 	if (n->link != CTL_LINK_DOWN)
 		link_close(n, "stopped");
+	/* a callback of link_close may have armed one again */
 	ctl_timer_cancel(n->cp->loop, &n->t_reconnect);
+	ctl_timer_cancel(n->cp->loop, &n->t_request);
+	ctl_timer_cancel(n->cp->loop, &n->t_collect);
 }

@@ -233,13 +233,18 @@ static enum ctl_result cmd_backends(struct ctl_req *r)
 /* ---- backend changes: a state push to every node that has it ---- */
 
 /* One operator command's push to several nodes, answered when the last
- * node's push is over. */
+ * node's push is over. The value it set is one json_t, put in each target
+ * node's entry by reference: while that entry's field is still this very
+ * value, no later command has set it, and only then is it this op's to
+ * take back. */
 struct push_op {
 	struct ctl_cp *cp;
 	uint64_t client;
 	json_t *id;
 	json_t *results;
-	json_t *undo; /* node -> its wanted entry before, or null */
+	json_t *undo;  /* node -> {"entry": its wanted entry before, or null, "dirty"} */
+	json_t *value; /* what it set (a reference held) */
+	char field[16];
 	char be[64];
 	unsigned remaining; /* nodes still pushing, +1 while starting them */
 	bool failed;
@@ -283,7 +288,40 @@ static void op_free(struct push_op *op)
 	json_decref(op->id);
 	json_decref(op->results);
 	json_decref(op->undo);
+	json_decref(op->value);
 	free(op);
+}
+
+/* The state file was not written: the node's entry and dirty flag as they
+ * were before this op, so that nothing in memory differs from the file. */
+static void undo_all(struct push_op *op, struct ctl_node *n)
+{
+	json_t *u = json_object_get(op->undo, n->name), *old = json_object_get(u, "entry");
+
+	if (json_is_object(old))
+		json_object_set(n->backends, op->be, old);
+	else
+		json_object_del(n->backends, op->be);
+	n->dirty = json_is_true(json_object_get(u, "dirty"));
+}
+
+/* The dataplane refused the push: this op's field back to what it was,
+ * unless a later command has set it since (pushes merge: that command's
+ * value is its own to keep or take back). Returns whether it changed. */
+static bool undo_field(struct push_op *op, struct ctl_node *n)
+{
+	json_t *old = json_object_get(json_object_get(op->undo, n->name), "entry");
+	json_t *e = json_object_get(n->backends, op->be), *was = json_object_get(old, op->field);
+
+	if (e == NULL || json_object_get(e, op->field) != op->value)
+		return false;
+	if (was != NULL)
+		json_object_set(e, op->field, was);
+	else
+		json_object_del(e, op->field);
+	if (json_object_size(e) == 0 && !json_is_object(old))
+		json_object_del(n->backends, op->be);
+	return true;
 }
 
 /* A node's push is over. A refused state is taken back out of what we
@@ -303,13 +341,8 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 		json_object_set_new(res, "pending", json_true());
 		json_object_set_new(res, "note", json_string(err));
 	} else {
-		json_t *old = json_object_get(op->undo, n->name);
-
-		if (json_is_object(old))
-			json_object_set(n->backends, op->be, old);
-		else
-			json_object_del(n->backends, op->be);
-		ctl_state_save(n->cp);
+		if (undo_field(op, n))
+			ctl_state_save(n->cp);
 		json_object_set_new(res, "error", json_string(err));
 		if (!op->failed)
 			snprintf(op->first_err, sizeof(op->first_err), "%s: node %s: %s", op->what,
@@ -323,7 +356,8 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 	}
 }
 
-/* Sets field to value in the node's wanted entry for the backend. */
+/* Sets field to value (borrowed: the entry takes a reference) in the
+ * node's wanted entry for the backend. */
 static void want_set(struct ctl_node *n, const char *be, const char *field, json_t *value)
 {
 	json_t *e = json_object_get(n->backends, be);
@@ -332,7 +366,7 @@ static void want_set(struct ctl_node *n, const char *be, const char *field, json
 		e = json_object();
 		json_object_set_new(n->backends, be, e);
 	}
-	json_object_set_new(e, field, value);
+	json_object_set(e, field, value);
 	n->dirty = true;
 }
 
@@ -364,12 +398,13 @@ static int pick_targets(struct ctl_req *r, const char *be, struct ctl_node **onl
 	return 0;
 }
 
-static struct push_op *op_new(struct ctl_req *r, const char *be)
+static struct push_op *op_new(struct ctl_req *r, const char *be, const char *field)
 {
 	struct push_op *op = calloc(1, sizeof(*op));
 
 	if (op == NULL)
 		return NULL;
+	snprintf(op->field, sizeof(op->field), "%s", field);
 	op->cp = r->cp;
 	op->client = r->client;
 	op->id = json_incref(r->id);
@@ -398,6 +433,7 @@ static enum ctl_result op_now(struct ctl_req *r, struct push_op *op)
 	return rc;
 }
 
+/* value: consumed. */
 static enum ctl_result backend_change(struct ctl_req *r, const char *field, json_t *value)
 {
 	const char *be = arg_str(r, "name");
@@ -405,20 +441,32 @@ static enum ctl_result backend_change(struct ctl_req *r, const char *field, json
 	struct push_op *op;
 	unsigned count;
 
-	if (pick_targets(r, be, &only, &count) < 0 || (op = op_new(r, be)) == NULL) {
+	if (pick_targets(r, be, &only, &count) < 0 || (op = op_new(r, be, field)) == NULL) {
 		json_decref(value);
 		return CTL_R_ERR;
 	}
+	op->value = value;
 	for (n = r->cp->nodes; n != NULL; n = n->next) {
+		json_t *old;
+
 		if (!is_target(n, only, be))
 			continue;
+		old = json_deep_copy(json_object_get(n->backends, be));
 		json_object_set_new(op->undo, n->name,
-				    json_deep_copy(json_object_get(n->backends, be)));
-		want_set(n, be, field, json_deep_copy(value));
+				    json_pack("{s:o, s:b}", "entry", old != NULL ? old : json_null(),
+					      "dirty", n->dirty));
+		want_set(n, be, field, value);
 	}
-	json_decref(value);
-	/* Saved before it is pushed: if we die now, the resync pushes it. */
+	/* Saved before it is pushed: if we die now, the resync pushes it. If
+	 * it cannot be saved, it is not wanted either: a later push would
+	 * carry it, and a restart would lose it. */
 	if (ctl_state_save(r->cp) < 0) {
+		const char *name;
+		json_t *u;
+
+		json_object_foreach(op->undo, name, u)
+			if ((n = ctl_node_find(r->cp, name)) != NULL)
+				undo_all(op, n);
 		op_free(op);
 		return fail(r, "state file not written (see the log): nothing pushed");
 	}

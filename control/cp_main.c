@@ -101,6 +101,7 @@ static void stop(struct ctl_cp *cp)
 		cp->nodes = n->next;
 		ctl_node_free(n);
 	}
+	ctl_nodes_reap(cp);
 	ctl_state_free();
 	ctl_loop_free(cp->loop);
 }

@@ -68,6 +68,35 @@ void ctl_node_free(struct ctl_node *n)
 	free(n);
 }
 
+void ctl_nodes_reap(struct ctl_cp *cp)
+{
+	struct ctl_node *n;
+
+	ctl_timer_cancel(cp->loop, &cp->t_reap);
+	while ((n = cp->retired) != NULL) {
+		cp->retired = n->next;
+		ctl_node_free(n);
+	}
+}
+
+static void on_reap(struct ctl_timer *t)
+{
+	ctl_nodes_reap(t->ctx);
+}
+
+void ctl_node_retire(struct ctl_node *n)
+{
+	struct ctl_cp *cp = n->cp;
+
+	ctl_agent_stop(n);
+	n->next = cp->retired;
+	cp->retired = n;
+	cp->t_reap.cb = on_reap;
+	cp->t_reap.ctx = cp;
+	if (!cp->t_reap.armed)
+		ctl_timer_arm(cp->loop, &cp->t_reap, 0);
+}
+
 /* Appends at the tail, so that nodes list in config order. */
 static void node_link(struct ctl_cp *cp, struct ctl_node *n)
 {
@@ -103,7 +132,8 @@ static const struct ctl_cfg_node *cfg_node(const struct ctl_cfg *cfg, const char
 }
 
 /* Nodes gone from the config are unlinked (their wanted state stays in the
- * state file); nodes whose socket changed are relinked; new ones start. */
+ * state file) and retired, not freed: a caller up the stack may hold one;
+ * nodes whose socket changed are relinked; new ones start. */
 static void nodes_apply(struct ctl_cp *cp, const struct ctl_cfg *ncfg)
 {
 	struct ctl_node **pp = &cp->nodes, *n;
@@ -116,7 +146,7 @@ static void nodes_apply(struct ctl_cp *cp, const struct ctl_cfg *ncfg)
 			ctl_log(CTL_LOG_NOTICE, "node %s: removed from the config", n->name);
 			*pp = n->next;
 			ctl_state_keep(n);
-			ctl_node_free(n);
+			ctl_node_retire(n);
 			continue;
 		}
 		if (strcmp(c->socket, n->socket) != 0) {

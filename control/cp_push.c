@@ -36,14 +36,28 @@ static void waiters_done(struct ctl_node *n, struct ctl_waiter *w, bool ok, cons
 	}
 }
 
-/* The version to push: above what the dataplane has (it refuses any other)
- * and above what we pushed before (so a version number never names two
- * different states of ours). */
+/* The version to push: above every version the dataplane ever committed
+ * (it refuses any other; after a rollback the one in force is lower than
+ * that), and above what we pushed before (so a version number never names
+ * two different states of ours). */
 static uint64_t next_version(const struct ctl_node *n)
 {
-	uint64_t v = n->version > n->dp_state_version ? n->version : n->dp_state_version;
+	uint64_t v = n->version;
 
+	if (n->dp_state_version > v)
+		v = n->dp_state_version;
+	if (n->dp_highest_version > v)
+		v = n->dp_highest_version;
 	return v + 1;
+}
+
+void ctl_push_versions(struct ctl_node *n, json_t *r)
+{
+	json_t *hv = json_object_get(r, "highest_version");
+
+	n->dp_state_version = (uint64_t)json_integer_value(json_object_get(r, "state_version"));
+	if (json_is_integer(hv) && json_integer_value(hv) >= 0)
+		n->dp_highest_version = (uint64_t)json_integer_value(hv);
 }
 
 /* A push is over: tell its waiters, then start the next one if more
@@ -90,6 +104,8 @@ static void on_commit(struct ctl_node *n, json_t *r, void *arg)
 	}
 	n->version = v;
 	n->dp_state_version = v;
+	if (v > n->dp_highest_version)
+		n->dp_highest_version = v;
 	n->dirty = false;
 	ctl_state_save(n->cp);
 	ctl_log(CTL_LOG_INFO, "node %s: state version %llu in force", n->name,
@@ -199,7 +215,7 @@ static void on_state_get(struct ctl_node *n, json_t *r, void *arg)
 		ctl_agent_fail(n, "state.get refused or without state_version");
 		return;
 	}
-	n->dp_state_version = (uint64_t)json_integer_value(sv);
+	ctl_push_versions(n, r);
 	if (n->dp_state_version == n->version &&
 	    state_matches(n, json_object_get(r, "state"))) {
 		n->dirty = false;

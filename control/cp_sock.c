@@ -12,7 +12,12 @@
  * replies is closed once CLIENT_OUT_MAX bytes wait for it. Past
  * control.max_clients a new client is told so and closed. Requests of one
  * client are answered in order: while one waits for a dataplane, the
- * client's next lines wait in its buffer.
+ * client's next lines wait in its buffer, and once it is answered the
+ * client goes on a ready list that the loop's next turn runs (never the
+ * reply's caller: that is an agent reply's callback, with the node and its
+ * link in use up the stack). One callback reads at most READ_BUDGET bytes
+ * of a client (epoll is level-triggered: the rest comes next turn), so a
+ * client that streams does not keep the others waiting.
  *
  * A client being closed gets its last reply, then a half-close, and its
  * input is read and thrown away until it hangs up, so that the reply is
@@ -34,6 +39,7 @@
 #define CLIENT_OUT_MAX (16u << 20)
 #define ACCEPT_BATCH 64
 #define SWEEP_MIN_MS 100u
+#define READ_BUDGET (256u << 10)
 
 struct listener {
 	struct ctl_io io;
@@ -51,7 +57,9 @@ struct ctl_client {
 	uint64_t last_ms; /* connect or last complete request */
 	bool busy;	  /* a request waits for a dataplane */
 	bool closing;	  /* last reply queued: flush, half-close, drain */
+	bool ready;	  /* on the ready list: its next lines to run */
 	struct ctl_client *next, *prev;
+	struct ctl_client *ready_next;
 };
 
 struct ctl_sock {
@@ -62,12 +70,32 @@ struct ctl_sock {
 	unsigned nclients;
 	uint64_t next_serial;
 	struct ctl_timer sweep;
+	struct ctl_client *ready_head, *ready_tail; /* answered, lines to run */
+	struct ctl_timer kick;			    /* runs them: 0 ms */
 };
+
+static void ready_del(struct ctl_sock *s, struct ctl_client *c)
+{
+	struct ctl_client **pp, *prev = NULL;
+
+	for (pp = &s->ready_head; *pp != NULL; prev = *pp, pp = &(*pp)->ready_next) {
+		if (*pp == c) {
+			*pp = c->ready_next;
+			if (s->ready_tail == c)
+				s->ready_tail = prev;
+			break;
+		}
+	}
+	c->ready = false;
+	c->ready_next = NULL;
+}
 
 static void client_free(struct ctl_client *c)
 {
 	struct ctl_sock *s = c->s;
 
+	if (c->ready)
+		ready_del(s, c);
 	ctl_loop_del(s->cp->loop, &c->io);
 	close(c->io.fd);
 	if (c->prev != NULL)
@@ -197,9 +225,10 @@ static bool client_lines(struct ctl_client *c)
 static void client_readable(struct ctl_client *c)
 {
 	char buf[16384];
+	size_t got = 0;
 	ssize_t r;
 
-	for (;;) {
+	while (got < READ_BUDGET) {
 		r = recv(c->io.fd, buf, sizeof(buf), 0);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -209,6 +238,7 @@ static void client_readable(struct ctl_client *c)
 			client_free(c);
 			return;
 		}
+		got += (size_t)r;
 		if (c->closing)
 			continue; /* thrown away until the client hangs up */
 		/* A busy client's lines wait, but not without bound. */
@@ -232,6 +262,41 @@ static void client_io(struct ctl_io *io, uint32_t ev)
 		client_readable(c);
 }
 
+/* Runs the lines of the clients answered before this turn; those answered
+ * meanwhile wait for the next one. */
+static void on_kick(struct ctl_timer *t)
+{
+	struct ctl_sock *s = t->ctx;
+	struct ctl_client *c;
+	unsigned k = 0;
+
+	for (c = s->ready_head; c != NULL; c = c->ready_next)
+		k++;
+	while (k-- > 0 && (c = s->ready_head) != NULL) {
+		ready_del(s, c);
+		client_lines(c);
+	}
+	if (s->ready_head != NULL)
+		ctl_timer_arm(s->cp->loop, &s->kick, 0);
+}
+
+static void client_ready(struct ctl_client *c)
+{
+	struct ctl_sock *s = c->s;
+
+	if (c->ready)
+		return;
+	c->ready = true;
+	c->ready_next = NULL;
+	if (s->ready_tail != NULL)
+		s->ready_tail->ready_next = c;
+	else
+		s->ready_head = c;
+	s->ready_tail = c;
+	if (!s->kick.armed)
+		ctl_timer_arm(s->cp->loop, &s->kick, 0);
+}
+
 void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply)
 {
 	struct ctl_client *c;
@@ -246,7 +311,7 @@ void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply)
 	c->busy = false;
 	c->last_ms = ctl_now_ms();
 	if (client_send(c, reply))
-		client_lines(c);
+		client_ready(c);
 }
 
 unsigned ctl_sock_clients(const struct ctl_cp *cp)
@@ -469,6 +534,8 @@ int ctl_sock_open(struct ctl_cp *cp)
 	}
 	s->sweep.cb = on_sweep;
 	s->sweep.ctx = s;
+	s->kick.cb = on_kick;
+	s->kick.ctx = s;
 	ctl_timer_arm(cp->loop, &s->sweep, SWEEP_MIN_MS);
 	return 0;
 }
@@ -488,6 +555,7 @@ void ctl_sock_close(struct ctl_cp *cp)
 		unlink(s->ls[i].path);
 	}
 	ctl_timer_cancel(cp->loop, &s->sweep);
+	ctl_timer_cancel(cp->loop, &s->kick);
 	free(s);
 	cp->sock = NULL;
 }

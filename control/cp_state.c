@@ -188,6 +188,22 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
+/* Once the rename is done the file holds the new state: a failed fsync of
+ * the directory only means a crash now could bring the old one back. That
+ * is a warning (once per distinct error), not "not written": the caller
+ * would take back a change that is in the file. */
+static void dir_sync_warn(const struct ctl_cp *cp, int rc)
+{
+	static int last;
+
+	if (rc < 0 && rc != last)
+		ctl_log(CTL_LOG_WARNING,
+			"%s/state.json: written, but the fsync of %s failed: %s (a crash now "
+			"could bring back the state before)", cp->cfg.state_dir, cp->cfg.state_dir,
+			strerror(-rc));
+	last = rc;
+}
+
 static int write_atomic(const struct ctl_cp *cp, const char *text)
 {
 	char tmp[CTL_CFG_PATH_MAX + 32], path[CTL_CFG_PATH_MAX + 32];
@@ -209,11 +225,12 @@ static int write_atomic(const struct ctl_cp *cp, const char *text)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
-	if (rc == 0)
-		rc = fsync_dir(cp->cfg.state_dir);
-	if (rc < 0)
+	if (rc < 0) {
 		unlink(tmp);
-	return rc;
+		return rc;
+	}
+	dir_sync_warn(cp, fsync_dir(cp->cfg.state_dir));
+	return 0;
 }
 
 int ctl_state_save(struct ctl_cp *cp)
