@@ -508,6 +508,48 @@ static bool via_dest(const struct sip_via *v, struct dp_addr *to)
 
 /* ---- requests ---- */
 
+/* The backend a Route left after ours names, when it is one of t's: a
+ * backend that record-routed its dialog is the next hop of every request
+ * within it (RFC 3261 16.12), whichever backend the Call-ID hashes to now.
+ * Only our backends: a Route a client wrote to anywhere else is not
+ * followed (the gateway is no open relay). */
+static const struct be *be_by_route(const struct be_table *t, const struct routes *r)
+{
+	struct dp_ip ip;
+	uint16_t port = r->next.port ? r->next.port : 5060;
+
+	if (t == NULL || !r->left ||
+	    !px_parse_ip(r->next.host.p, r->next.host.len, r->next.host_type, &ip))
+		return NULL;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->b[i].addr.port == port && t->b[i].addr.ip.af == ip.af &&
+		    memcmp(t->b[i].addr.ip.a, ip.a, sizeof(ip.a)) == 0)
+			return &t->b[i];
+	return NULL;
+}
+
+/* The backend of a request from the access side:
+ *  - within a dialog (To tag) with a Route to one of our backends: that
+ *    one, while it takes dialogs (up, enabled or draining);
+ *  - within a dialog with no such Route (the backend did not record-route):
+ *    rendezvous over the backends that take dialogs, which finds the one a
+ *    dialog made before a drain started on;
+ *  - else (new work, and a CANCEL or an ACK without a Route, which follow
+ *    their INVITE): rendezvous over the backends that take new work, as
+ *    their INVITE had. */
+static const struct be *pick_backend(const struct be_table *t, const struct sip_msg *m,
+				     const struct routes *r, bool ack)
+{
+	const struct be_table *dt = be_dialog_table(t);
+	const struct be *be;
+
+	if (m->method == SIP_METHOD_CANCEL || !to_has_tag(m))
+		return be_pick(t, m->call_id.p, m->call_id.len);
+	if ((be = be_by_route(dt, r)) != NULL)
+		return be;
+	return be_pick(ack && !r->left ? t : dt, m->call_id.p, m->call_id.len);
+}
+
 static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 		    struct rte_mbuf *mb)
 {
@@ -594,13 +636,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 		const struct be_table *t = __atomic_load_n(&dp->be, __ATOMIC_ACQUIRE);
 		const struct be *be;
 
-		/* a draining backend keeps its dialogs: a request within one
-		 * (To tag), and a CANCEL or ACK (which follow their INVITE),
-		 * pick over the set that still has it, where rendezvous
-		 * hashing finds the backend the dialog started on */
-		if (ack || m->method == SIP_METHOD_CANCEL || to_has_tag(m))
-			t = be_dialog_table(t);
-		be = be_pick(t, m->call_id.p, m->call_id.len);
+		be = pick_backend(t, m, &r, ack);
 
 		if (be == NULL) {
 			if (ack)

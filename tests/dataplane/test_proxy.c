@@ -315,6 +315,60 @@ static void test_loops(const struct res *inv)
 	}
 }
 
+/* Requests within a dialog follow a Route to one of our backends (the
+ * backend that record-routed it), not the Call-ID's hash; a Route to
+ * anything else is not followed. */
+static void test_route_to_backend(void)
+{
+	struct dp_addr src, kam1, kam2;
+	struct res r;
+	char msg[2048], cid[32];
+	static const char bye_fmt[] =
+		"BYE sip:bob@10.77.2.9 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-bye-%.4s\r\n"
+		"%s"
+		"From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>;tag=b1\r\n"
+		"Call-ID: %s\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+	unsigned k;
+
+	addr4(&src, 1, 2, 5060);
+	addr4(&kam1, 2, 2, 5060);
+	addr4(&kam2, 2, 3, 5060);
+	check_ctx = "a Call-ID that hashes to kam1";
+	for (k = 0; k < 64; k++) {
+		snprintf(cid, sizeof(cid), "rt-%u@x", k);
+		snprintf(msg, sizeof(msg), bye_fmt, cid, "", cid);
+		run(0, &src, msg, &r);
+		if (r.p.step == DP_STEP_FORWARD && memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) == 0)
+			break;
+	}
+	CHECK(k < 64);
+	check_ctx = "BYE with a Route to kam2 after ours: to kam2, its Route kept";
+	snprintf(msg, sizeof(msg), bye_fmt, cid,
+		 "Route: <sip:10.77.1.1:5060;lr>, <sip:10.77.2.3;lr>\r\n", cid);
+	run(0, &src, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &kam2, sizeof(kam2)) == 0);
+	CHECK(strstr(r.out, "Route: <sip:10.77.2.3;lr>\r\n") != NULL);
+	check_ctx = "BYE with a Route to a host that is no backend: not followed";
+	snprintf(msg, sizeof(msg), bye_fmt, cid,
+		 "Route: <sip:10.77.1.1:5060;lr>, <sip:192.0.2.66;lr>\r\n", cid);
+	run(0, &src, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) == 0);
+	check_ctx = "a new request (no To tag) with a Route to kam2: by the hash";
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:bob@10.77.2.9 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-rt-inv\r\n"
+		 "Route: <sip:10.77.2.3;lr>\r\n"
+		 "From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\n"
+		 "Call-ID: %s\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		 cid);
+	run(0, &src, msg, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) == 0);
+}
+
 static void test_invite(void)
 {
 	struct res inv, can, reinv;
@@ -962,6 +1016,7 @@ int main(int argc, char **argv)
 	test_rendezvous();
 	test_register();
 	test_invite();
+	test_route_to_backend();
 	test_malformed();
 	test_response();
 	test_core_requests();
