@@ -58,13 +58,14 @@ static json_int_t sum_of(json_t *o)
 	return s;
 }
 
-/* One worker's block into the totals, its own entry and the backends. */
+/* One worker's block into the totals, its own entry, the ports and the
+ * backends. */
 static void take_worker(json_t *cur, json_t *w)
 {
 	static const char *const groups[] = {"ctr", "drop", "reply"};
-	json_t *id = json_object_get(w, "id"), *total = obj_member(cur, "total"), *mine, *be;
+	json_t *id = json_object_get(w, "id"), *total = obj_member(cur, "total"), *mine, *be, *po;
 	char key[32];
-	const char *bname;
+	const char *bname, *pname;
 	unsigned g;
 
 	if (!json_is_integer(id))
@@ -81,6 +82,9 @@ static void take_worker(json_t *cur, json_t *w)
 	}
 	json_object_set_new(mine, "drops", json_integer(sum_of(json_object_get(w, "drop"))));
 	json_object_set_new(mine, "replies", json_integer(sum_of(json_object_get(w, "reply"))));
+	json_object_foreach(json_object_get(w, "port"), pname, po)
+		if (json_is_object(po))
+			sum_into(obj_member(obj_member(cur, "ports"), pname), po);
 	json_object_foreach(json_object_get(w, "backend"), bname, be)
 		if (json_is_object(be))
 			sum_into(obj_member(obj_member(cur, "backends"), bname), be);
@@ -98,11 +102,18 @@ static json_t *derive(json_t *snap)
 	json_array_foreach(json_object_get(snap, "workers"), i, w)
 		if (json_is_object(w))
 			take_worker(cur, w);
+	/* A port's entry: the workers' per-port counters (rx_pkts, tx_pkts,
+	 * tx_drop...) summed above, and the NIC's own statistics (ipackets,
+	 * imissed...), whose names differ. Its link speed is not a counter. */
 	json_array_foreach(json_object_get(snap, "ports"), i, p) {
 		const char *name = json_string_value(json_object_get(p, "name"));
+		json_t *o;
 
-		if (name != NULL)
-			sum_into(obj_member(obj_member(cur, "ports"), name), p);
+		if (name == NULL)
+			continue;
+		o = obj_member(obj_member(cur, "ports"), name);
+		sum_into(o, p);
+		json_object_del(o, "link_speed_mbps");
 	}
 	return cur;
 }

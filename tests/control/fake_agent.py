@@ -1,15 +1,28 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""A stand-in for the dataplane's agent socket (docs/agent.md), for testing
-sipedge-control without DPDK. It speaks the documented protocol: hello,
-ping, snapshot, state.prepare/commit/rollback/get, JSON lines, in order.
+"""A stand-in for the dataplane's agent socket (docs/agent.md), for the
+failures of a dataplane that the real sipedge cannot be made to show:
+every other test of sipedge-control runs against the real binary (project
+rule: no mock where the real thing can run; docs/testing.md). It speaks
+the documented protocol: hello, ping, snapshot, state.prepare/commit/
+rollback/get, JSON lines, in order, and then misbehaves as told:
 
     fake_agent.py SOCKET NAME [--backends kam1,kam2] [--log FILE]
                   [--refuse-prepare] [--state-version N]
+                  [--stall CMD [--stall-count N]] [--bad-id CMD]
 
-Counters grow on every snapshot (rx_pkts by 100 per worker), so rates are
-predictable. Every request is appended to --log as one JSON line, so a test
-can assert what control sent. SIGTERM stops it.
+  --refuse-prepare  every state.prepare is refused ("refused by
+                    --refuse-prepare"): a refusal for a reason control's
+                    own checks cannot let through to the real dataplane
+  --stall CMD       reads CMD and never answers it (nor anything after it
+                    on that connection): a dataplane that hangs
+                    mid-request; only the first N times with --stall-count
+  --bad-id CMD      answers CMD with an id that is not the request's: a
+                    reply out of order
+
+Counters grow on every snapshot (rx_pkts by 100 per worker). Every request
+is appended to --log as one JSON line, so a test can assert what control
+sent. SIGTERM stops it.
 """
 import argparse
 import json
@@ -134,6 +147,9 @@ def main():
     p.add_argument("--log")
     p.add_argument("--refuse-prepare", action="store_true")
     p.add_argument("--state-version", type=int, default=0)
+    p.add_argument("--stall")
+    p.add_argument("--stall-count", type=int, default=-1)
+    p.add_argument("--bad-id")
     a = p.parse_args()
     ag = Agent(a)
     if os.path.exists(a.socket):
@@ -145,6 +161,7 @@ def main():
     sel = selectors.DefaultSelector()
     sel.register(ls, selectors.EVENT_READ)
     bufs = {}
+    stalled, stalls = set(), 0
     signal.signal(signal.SIGTERM, lambda *x: sys.exit(0))
     print("fake agent %s on %s" % (a.name, a.socket), flush=True)
     while True:
@@ -157,6 +174,12 @@ def main():
                 sel.register(c, selectors.EVENT_READ)
                 continue
             data = s.recv(65536)
+            if s in stalled:
+                if not data:
+                    sel.unregister(s)
+                    s.close()
+                    stalled.discard(s)
+                continue        # hung: reads, never answers
             if not data:
                 sel.unregister(s)
                 s.close()
@@ -173,7 +196,15 @@ def main():
                 if ag.log:
                     ag.log.write(json.dumps(req) + "\n")
                     ag.log.flush()
-                s.sendall((json.dumps(ag.handle(req)) + "\n").encode())
+                if req.get("cmd") == a.stall and (a.stall_count < 0 or stalls < a.stall_count):
+                    stalls += 1
+                    stalled.add(s)
+                    del bufs[s]
+                    break
+                r = ag.handle(req)
+                if req.get("cmd") == a.bad_id and isinstance(r.get("id"), int):
+                    r["id"] += 1000
+                s.sendall((json.dumps(r) + "\n").encode())
 
 
 if __name__ == "__main__":

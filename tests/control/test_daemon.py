@@ -1,283 +1,138 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Black-box test of sipedge-control: the real daemon with a temporary
-config and sockets, driven by sipedgectl and by a raw client, against fake
-dataplane agents (fake_agent.py, the protocol of docs/agent.md).
+config and sockets, driven by sipedgectl and by a raw client, managing the
+real dataplane.
 
-    test_daemon.py SIPEDGE_CONTROL SIPEDGECTL [--valgrind]
+    test_daemon.py SIPEDGE_CONTROL SIPEDGECTL SIPEDGE [--valgrind]
 
-Covers: status/nodes/stats/backends/watch through sipedgectl (tables and
---json); every bad request of docs/control.md asserted (malformed JSON,
-not an object, bad id, missing/unknown cmd, wrong argument types and
-ranges, unknown arguments, a 1 MiB line, an idle client, a slow client
-cut mid-line, 300 clients at once, admin commands on the read-only
-socket), and that the daemon answers afterwards; backend pushes
-(prepare/commit seen by the agent), a refused prepare, a node that is
-down (pending, pushed on reconnect); persistence across restarts of the
-daemon and of the dataplane; config reload good and bad; /metrics.
+Node gw1 is the real sipedge (net_null vdevs, --no-huge, --no-pci: see
+cplib.Dataplane). Against it: status/nodes/stats/backends/watch through
+sipedgectl (tables and --json), its counters summed and rated; every bad
+request of docs/control.md asserted (malformed JSON, not an object, bad
+id, missing/unknown cmd, wrong argument types and ranges, unknown
+arguments, a 1 MiB line, an idle client, a slow client cut mid-line, 300
+clients at once, admin commands on the read-only socket), and that the
+daemon answers afterwards; pushes (the dataplane's own state.get,
+snapshot, state_commits counter and log say what was committed); the
+dataplane stopped (link down, a change pending) and restarted (pushed on
+reconnect, a resync); the state file across SIGTERM and SIGKILL restarts
+of the daemon and restarts of the dataplane; a daemon restart with the
+dataplane in step pushes nothing; config reload good and bad; /metrics.
+
+The fake agent (fake_agent.py) is kept for what the real dataplane cannot
+be made to do, each a node added by config reload:
+  gw2  refuses every prepare (control checks names, weights and versions
+       before they reach a real dataplane, so none refuses a push control
+       sends): the refusal reported, the change taken back for gw2 only;
+  gw3  never answers its first state.prepare (a dataplane that hangs
+       mid-request): the operator hears "pending", the link is dropped
+       after agent.request_timeout_ms, the daemon keeps answering others
+       meanwhile, and the state goes in on reconnect;
+  gw4  answers snapshots with a wrong id (replies out of order): the link
+       is dropped, the error named and counted, and retried.
+
 With --valgrind the daemon runs under valgrind and the test fails on any
 leak or error. Prints one line per check, then "N passed, N failed".
+Needs root (the dataplane's EAL runtime directory).
 """
 import json
 import os
-import pwd
 import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DAEMON, CTL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+import cplib
+from cplib import Raw, check, raw_ok, wait_for
+
+DAEMON, CTL, SIPEDGE = (os.path.abspath(a) for a in sys.argv[1:4])
 VALGRIND = "--valgrind" in sys.argv
-SLOW = 4 if VALGRIND else 1
-
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what + (": " + str(detail)[:800] if detail else ""))
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Env:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="cpt-ctl-")
-        os.chmod(self.dir, 0o755)
-        self.sock = os.path.join(self.dir, "run", "control.sock")
-        self.ro = os.path.join(self.dir, "run", "ro.sock")
-        self.state = os.path.join(self.dir, "state")
-        self.cfg = os.path.join(self.dir, "control.yaml")
-        self.port = free_port()
-        self.daemon = None
-        self.agents = {}
-        self.vg_logs = []
-        self.runs = 0
-
-    def write_cfg(self, nodes, extra=""):
-        with open(self.cfg, "w") as f:
-            f.write("control:\n  socket: %s\n  readonly_socket: %s\n"
-                    "  readonly_socket_mode: \"0666\"\n"
-                    "  max_clients: 64\n  idle_timeout_ms: %d\n"
-                    "state_dir: %s\ncollect_interval_ms: 200\n"
-                    "metrics:\n  listen: 127.0.0.1:%d\n"
-                    "agent:\n  reconnect_min_ms: 50\n  reconnect_max_ms: 300\n"
-                    "  request_timeout_ms: %d\n"
-                    % (self.sock, self.ro, 1000 * SLOW, self.state, self.port, 3000 * SLOW))
-            f.write(extra)
-            f.write("nodes:\n")
-            for n in nodes:
-                f.write("  - {name: %s, socket: %s}\n" % (n, self.agent_sock(n)))
-
-    def agent_sock(self, n):
-        return os.path.join(self.dir, n + ".agent")
-
-    def agent_log(self, n):
-        return os.path.join(self.dir, n + ".log")
-
-    def start_agent(self, n, *args):
-        if os.path.exists(self.agent_log(n)):
-            os.unlink(self.agent_log(n))
-        p = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_agent.py"),
-                              self.agent_sock(n), n, "--log", self.agent_log(n)] + list(args),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        p.stdout.readline()  # "fake agent ... on ...": it listens
-        self.agents[n] = p
-        return p
-
-    def stop_agent(self, n):
-        p = self.agents.pop(n)
-        p.send_signal(signal.SIGTERM)
-        p.wait(10)
-
-    def agent_requests(self, n):
-        try:
-            with open(self.agent_log(n)) as f:
-                return [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
-
-    def start_daemon(self):
-        self.runs += 1
-        cmd = [DAEMON, "-c", self.cfg]
-        if VALGRIND:
-            log = os.path.join(self.dir, "valgrind.%d.log" % self.runs)
-            self.vg_logs.append(log)
-            cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                   "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
-                   "--soname-synonyms=somalloc=*jemalloc*", "--log-file=" + log] + cmd
-        self.dlog = open(os.path.join(self.dir, "daemon.%d.log" % self.runs), "w")
-        self.daemon = subprocess.Popen(cmd, stdout=self.dlog, stderr=subprocess.STDOUT)
-        wait_for(lambda: raw_ok(self.sock), 20 * SLOW, "control socket answers")
-
-    def stop_daemon(self, sig=signal.SIGTERM):
-        self.daemon.send_signal(sig)
-        rc = self.daemon.wait(60)
-        self.daemon = None
-        return rc
-
-    def daemon_log(self):
-        with open(self.dlog.name) as f:
-            return f.read()
-
-    def cleanup(self):
-        if self.daemon:
-            self.daemon.kill()
-            self.daemon.wait()
-        for n in list(self.agents):
-            self.agents[n].kill()
-            self.agents[n].wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wait_for(fn, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if fn():
-                return True
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("timed out waiting for: " + what)
-
-
-class Raw:
-    """A raw control socket client: lines of bytes in, JSON out."""
-
-    def __init__(self, path, timeout=10):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout * SLOW)
-        self.s.connect(path)
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError("closed")
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(l)
-
-    def call(self, obj):
-        self.send((json.dumps(obj) + "\n").encode())
-        return self.line()
-
-    def eof(self):
-        """True if the server closed the connection (after any lines)."""
-        try:
-            while True:
-                d = self.s.recv(65536)
-                if not d:
-                    return True
-        except (ConnectionResetError, socket.timeout):
-            return False
-
-    def close(self):
-        self.s.close()
-
-
-def raw_ok(path):
-    c = Raw(path, 2)
-    r = c.call({"id": 1, "cmd": "ping"})
-    c.close()
-    return r.get("ok") is True
-
-
-def ctl(env, *args, sock=None, user=None):
-    cmd = [CTL] + list(args) + ["--socket", sock or env.sock]
-    if user:
-        cmd = ["setpriv", "--reuid=" + user, "--regid=65534", "--clear-groups"] + cmd
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60 * SLOW)
-    return p.returncode, p.stdout, p.stderr
-
-
-def ctl_json(env, *args):
-    rc, out, err = ctl(env, *args, "--json")
-    return rc, json.loads(out) if out.strip() else None, err
-
-
-def node_up(env, name):
-    rc, r, _ = ctl_json(env, "nodes")
-    return any(n["name"] == name and n["link"] == "up" for n in r["nodes"])
+cplib.CTL = CTL
+cplib.SLOW = 4 if VALGRIND else 1
+SLOW = cplib.SLOW
 
 
 def bad_count(env, reason):
-    _, r, _ = ctl_json(env, "status")
+    _, r, _ = env.ctl_json("status")
     return r["control"]["bad_requests"][reason]
+
+
+def dp_state(dp):
+    """The dataplane's own word: (state_version, {backend: (admin, weight)})."""
+    r = dp.call("state.get")
+    return r["state_version"], {k: (v["admin"], v["weight"])
+                                for k, v in r["state"]["backends"].items()}
 
 
 # ---------------------------------------------------------------- cases
 
-def t_cli(env):
-    rc, out, err = ctl(env, "status")
+def t_cli(env, dp):
+    rc, out, err = env.ctl("status")
     check(rc == 0 and "sipedge-control" in out and "nodes: 1 of 1 up" in out,
           "status: table", out + err)
-    rc, out, err = ctl(env, "nodes")
-    check(rc == 0 and out.splitlines()[0].startswith("NODE") and "gw1" in out and " up " in out,
-          "nodes: table with gw1 up", out + err)
-    wait_for(lambda: ctl_json(env, "stats")[1]["nodes"][0]["rates"] is not None, 10 * SLOW,
-             "rates")
-    rc, r, err = ctl_json(env, "stats")
+    rc, out, err = env.ctl("nodes")
+    check(rc == 0 and out.splitlines()[0].startswith("NODE") and "gw1" in out and " up " in out
+          and str(dp.pid) in out, "nodes: table with gw1 up and the dataplane's pid", out + err)
+    wait_for(lambda: env.ctl_json("stats")[1]["nodes"][0]["rates"] is not None, 10, "rates")
+    rc, r, err = env.ctl_json("stats")
     n = r["nodes"][0]
-    check(rc == 0 and n["counters"]["total"]["ctr"]["rx_pkts"] % 200 == 0
-          and n["counters"]["total"]["ctr"]["rx_pkts"] > 0,
-          "stats --json: rx_pkts summed over the 2 workers", n["counters"]["total"])
-    check(n["rates"]["total"]["ctr"]["rx_pkts"] > 0 and
-          "udp_port" in n["counters"]["workers"]["0"]["drop"] and
-          n["counters"]["ports"]["access0"]["rx_pkts"] > 0 and
-          n["counters"]["backends"]["kam1"]["requests"] > 0,
-          "stats --json: rates, workers, reasons, ports, backends", n)
-    rc, out, err = ctl(env, "stats")
+    snap = dp.call("snapshot")
+    main = [w for w in snap["workers"] if w["role"] == "main"][0]
+    c = n["counters"]
+    check(rc == 0 and [w["id"] for w in n["workers"]] == [w["id"] for w in snap["workers"]] and
+          {p["name"] for p in n["ports"]} == {"access0", "core0"},
+          "stats --json: the real dataplane's workers (and main lcore) and ports", n)
+    check(0 < c["workers"][str(main["id"])]["ctr"]["agent_requests"] <=
+          main["ctr"]["agent_requests"] and
+          c["total"]["ctr"]["agent_requests"] == c["workers"][str(main["id"])]["ctr"]["agent_requests"],
+          "stats --json: counters summed over the blocks (agent_requests: only the main lcore's)",
+          (c["total"]["ctr"].get("agent_requests"), main["ctr"]["agent_requests"]))
+    check(n["rates"]["total"]["ctr"]["agent_requests"] > 0,
+          "stats --json: rates (agent_requests, one snapshot an interval)", n["rates"]["total"]["ctr"])
+    check("udp_port" in c["workers"]["0"]["drop"] and "400" in c["total"]["reply"],
+          "stats --json: every drop reason and reply, zero or not", c["workers"]["0"])
+    check(c["ports"]["core0"]["tx_pkts"] > 0 and "ipackets" in c["ports"]["access0"] and
+          "link_speed_mbps" not in c["ports"]["access0"],
+          "stats --json: ports: the workers' per-port counters (core0 sent the probes) and the NIC's",
+          c["ports"])
+    check(c["backends"]["kam1"]["probes_sent"] > 0 and "requests" in c["backends"]["kam2"],
+          "stats --json: backends' counters (kam1's probes)", c["backends"])
+    rc, out, err = env.ctl("stats", "--all")
     check(rc == 0 and all(h in out for h in ("EVENT", "PORT", "WORKER", "DROP REASON",
                                               "BACKEND", "udp_port", "access0", "kam1")),
-          "stats: tables", out)
-    rc, out, err = ctl(env, "watch", "--count", "2", "--interval-ms", "200")
+          "stats --all: tables", out)
+    core0 = [l for l in out.splitlines() if l.startswith("core0")]
+    check(core0 and core0[0].split()[4] not in ("-", "0"),
+          "stats: the PORT table has core0's tx packets", core0)
+    rc, out, err = env.ctl("watch", "--count", "2", "--interval-ms", "200")
     check(rc == 0 and out.count("sipedgectl watch: frame") == 2 and "frame 2" in out,
           "watch --count 2: two frames, exit 0", out + err)
-    rc, out, err = ctl(env, "status", sock=os.path.join(env.dir, "nope.sock"))
+    rc, out, err = cplib.ctl(os.path.join(env.dir, "nope.sock"), "status")
     check(rc == 2 and "No such file or directory" in err and "is sipedge-control running" in err,
           "sipedgectl: missing socket is a clear error, status 2", err)
     if shutil.which("setpriv"):
         os.chmod(env.sock, 0o660)
-        rc, out, err = ctl(env, "status", user="nobody")
+        rc, out, err = env.ctl("status", user="nobody")
         check(rc == 2 and "Permission denied" in err and "group" in err,
               "sipedgectl: permission denied is a clear error, status 2", (rc, err))
-        rc, out, err = ctl(env, "status", sock=env.ro, user="nobody")
+        rc, out, err = cplib.ctl(env.ro, "status", user="nobody")
         check(rc == 0, "sipedgectl: the read-only socket (0666) serves nobody", err)
     else:
         check(False, "setpriv is needed for the permission test")
-    rc, out, err = ctl(env, "rules", "list")
+    rc, out, err = env.ctl("rules", "list")
     check(rc == 1 and "not available yet" in err, "rules list: not available yet", err)
-    rc, out, err = ctl(env, "bans", "add", "192.0.2.1")
+    rc, out, err = env.ctl("bans", "add", "192.0.2.1")
     check(rc == 1 and "not available yet" in err, "bans add: not available yet", err)
-    rc, out, err = ctl(env, "backends", "weight", "kam1", "0")
+    rc, out, err = env.ctl("backends", "weight", "kam1", "0")
     check(rc == 2 and '"0"' in err, "backends weight 0: usage error quoting it", err)
 
 
-def t_bad_requests(env):
+def t_bad_requests(env, dp):
     c = Raw(env.sock)
     r = c.call({"id": 1, "cmd": "ping"})
     check(r == {"id": 1, "ok": True}, "raw: ping", r)
@@ -366,6 +221,8 @@ def t_bad_requests(env):
     r = c.call({"id": 3, "cmd": "stats"})
     check(r["ok"] is True, "raw: read-only socket serves stats", r.get("error"))
     c.close()
+    check(dp_state(dp)[0] == 0, "none of it reached the dataplane: still at state version 0",
+          dp_state(dp))
 
 
 def _send_quiet(c, data):
@@ -375,7 +232,7 @@ def _send_quiet(c, data):
         pass  # the server closed after its reply: expected
 
 
-def t_many_clients(env):
+def t_many_clients(env, dp):
     clients, replies = [], []
     for i in range(300):
         c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -407,133 +264,200 @@ def t_many_clients(env):
     check(bad_count(env, "too_many_clients") >= busy, "300 clients: counted as too_many_clients")
 
 
-def t_counters(env):
-    _, r, _ = ctl_json(env, "status")
+def t_counters(env, dp):
+    _, r, _ = env.ctl_json("status")
     bad = r["control"]["bad_requests"]
     want = ["malformed_json", "not_object", "bad_id", "no_cmd", "unknown_cmd", "bad_args",
             "access_denied", "line_too_long", "idle_timeout", "too_many_clients"]
     check(all(bad[k] >= 1 for k in want), "status: every bad request counted by reason", bad)
-    check(env.daemon.poll() is None and raw_ok(env.sock), "the daemon still answers after it all")
+    check(env.p.poll() is None and raw_ok(env.sock), "the daemon still answers after it all")
+    check(env.node_up("gw1"), "... and its link to the dataplane stayed up")
 
 
-def t_push(env):
-    rc, out, err = ctl(env, "backends", "drain", "kam1")
+def t_push(env, dp):
+    commits0 = dp.counter("ctr", "state_commits")
+    rc, out, err = env.ctl("backends", "drain", "kam1")
     check(rc == 0 and "gw1: drain kam1: in force, state version 1" in out,
           "backends drain kam1: in force", out + err)
-    reqs = env.agent_requests("gw1")
-    prep = [q for q in reqs if q["cmd"] == "state.prepare"]
-    com = [q for q in reqs if q["cmd"] == "state.commit"]
-    check(prep and prep[-1]["version"] == 1 and
-          prep[-1]["state"]["backends"]["kam1"]["admin"] == "drain" and
-          com and com[-1]["version"] == 1, "agent saw state.prepare then state.commit v1", prep)
-    with open(os.path.join(env.state, "state.json")) as f:
-        st = json.load(f)
+    v, bes = dp_state(dp)
+    check(v == 1 and bes["kam1"] == ("drain", 100) and bes["kam2"] == ("enabled", 50),
+          "the dataplane's state.get: version 1, kam1 drain, kam2 as its config says", (v, bes))
+    check(dp.counter("ctr", "state_commits") == commits0 + 1 and
+          "agent: state 1 committed (was 0)" in dp.log(),
+          "the dataplane counted and logged one commit", dp.log()[-800:])
+    st = env.state_file()
     check(st["nodes"]["gw1"]["version"] == 1 and
           st["nodes"]["gw1"]["backends"]["kam1"]["admin"] == "drain",
           "state.json holds version 1, kam1 drain", st)
-    wait_for(lambda: any(b["name"] == "kam1" and b["admin"] == "drain"
-                         for b in ctl_json(env, "backends")[1]["backends"]), 5 * SLOW,
-             "kam1 drain seen in a snapshot")
-    rc, out, err = ctl(env, "backends")
+    wait_for(lambda: env.admin("gw1", "kam1") == "drain", 5, "kam1 drain seen in a snapshot")
+    rc, out, err = env.ctl("backends")
     check(rc == 0 and any("kam1" in l and "drain" in l for l in out.splitlines()),
           "backends: kam1 drain listed", out)
-    rc, out, err = ctl(env, "backends", "weight", "kam2", "42")
+    rc, out, err = env.ctl("backends", "weight", "kam2", "42")
     check(rc == 0 and "state version 2" in out, "backends weight kam2 42", out + err)
-    rc, out, err = ctl(env, "backends", "drain", "nope")
+    check(dp_state(dp) == (2, {"kam1": ("drain", 100), "kam2": ("enabled", 42)}),
+          "the dataplane's state.get: version 2, kam2 weight 42", dp_state(dp))
+    rc, out, err = env.ctl("backends", "drain", "nope")
     check(rc == 1 and 'backend "nope"' in err, "backends drain nope: refused, named", err)
 
 
-def t_node_down(env):
-    env.stop_agent("gw1")
-    wait_for(lambda: not node_up(env, "gw1"), 10 * SLOW, "gw1 down")
-    rc, r, _ = ctl_json(env, "nodes")
-    check(r["nodes"][0]["link"] == "down" and r["nodes"][0]["last_error"],
-          "nodes: gw1 down with its last error", r["nodes"][0])
-    rc, out, err = ctl(env, "backends", "enable", "kam1")
+def t_node_down(env, dp):
+    check(dp.stop() == 0, "the dataplane stops on SIGINT")
+    wait_for(lambda: not env.node_up("gw1"), 10, "gw1 down")
+    n = env.node("gw1")
+    check(n["link"] == "down" and n["last_error"],
+          "nodes: gw1 down with its last error", n)
+    rc, out, err = env.ctl("backends", "enable", "kam1")
     check(rc == 0 and "pending" in out, "enable kam1 while gw1 is down: pending", out + err)
-    env.start_agent("gw1")  # a restarted dataplane: state version 0
-    wait_for(lambda: node_up(env, "gw1"), 10 * SLOW, "gw1 up again")
-    prep = [q for q in env.agent_requests("gw1") if q["cmd"] == "state.prepare"]
-    check(prep and prep[-1]["state"]["backends"]["kam1"]["admin"] == "enabled" and
-          prep[-1]["state"]["backends"]["kam2"]["weight"] == 42,
-          "after reconnect the wanted state is pushed to the new dataplane", prep)
-    rc, r, _ = ctl_json(env, "nodes")
-    check(r["nodes"][0]["state"]["in_step"] is True and r["nodes"][0]["counters"]["resyncs"] >= 1,
-          "nodes: in step again, resync counted", r["nodes"][0])
+    check(dp.start(), "the dataplane starts again (state version 0, its config)", dp.log()[-800:])
+    wait_for(lambda: env.node_up("gw1") and env.node("gw1")["state"]["in_step"], 10,
+             "gw1 up and in step again")
+    v, bes = dp_state(dp)
+    check(v >= 1 and bes == {"kam1": ("enabled", 100), "kam2": ("enabled", 42)},
+          "after reconnect the wanted state is in the new dataplane (kam1 enabled, kam2 42)",
+          (v, bes))
+    n = env.node("gw1")
+    check(n["counters"]["resyncs"] >= 1 and n["dataplane"]["pid"] == dp.pid,
+          "nodes: the new dataplane's pid, resync counted", n)
 
 
-def t_persist(env):
-    ctl(env, "backends", "drain", "kam1")
+def t_persist(env, dp):
+    env.ctl("backends", "drain", "kam1")
     for sig in (signal.SIGTERM, signal.SIGKILL):
         if VALGRIND and sig == signal.SIGKILL:
             continue  # valgrind cannot report on a killed process
-        rc = env.stop_daemon(sig)
-        with open(os.path.join(env.state, "state.json")) as f:
-            st = json.load(f)
+        name = signal.Signals(sig).name
+        env.stop(sig)
+        st = env.state_file()
         check(st["nodes"]["gw1"]["backends"]["kam1"]["admin"] == "drain",
-              "state file after %s: kam1 drain" % signal.Signals(sig).name, st)
+              "state file after %s: kam1 drain" % name, st)
+        check(dp.alive() and dp_state(dp)[1]["kam1"][0] == "drain",
+              "control gone (%s): the dataplane keeps kam1 drain (fail-static)" % name)
         # restart the dataplane too: it comes back at state version 0
-        env.stop_agent("gw1")
-        env.start_agent("gw1")
-        env.start_daemon()
-        wait_for(lambda: node_up(env, "gw1"), 10 * SLOW, "gw1 up after restarts")
-        prep = [q for q in env.agent_requests("gw1") if q["cmd"] == "state.prepare"]
-        check(prep and prep[-1]["state"]["backends"]["kam1"]["admin"] == "drain",
-              "after %s and a dataplane restart: drain pushed again" % signal.Signals(sig).name,
-              env.agent_requests("gw1"))
-    # a daemon restart with the dataplane still in step: nothing to push
-    env.stop_daemon()
-    before = len(env.agent_requests("gw1"))
-    env.start_daemon()
-    wait_for(lambda: node_up(env, "gw1"), 10 * SLOW, "gw1 up")
-    new = [q["cmd"] for q in env.agent_requests("gw1")[before:]]
-    check("state.get" in new and "state.prepare" not in new,
-          "daemon restart, dataplane in step: state.get, no push", new)
+        dp.stop()
+        check(dp.start(), "the dataplane restarted")
+        check(dp_state(dp) == (0, {"kam1": ("enabled", 100), "kam2": ("enabled", 50)}),
+              "the restarted dataplane is at its config's state", dp_state(dp))
+        env.start()
+        wait_for(lambda: env.node_up("gw1"), 10, "gw1 up after restarts")
+        v, bes = dp_state(dp)
+        check(bes["kam1"][0] == "drain" and bes["kam2"][1] == 42 and v >= 1,
+              "after %s and a dataplane restart: the state file's state pushed again" % name,
+              (v, bes))
+    # a daemon restart with the dataplane in step: nothing to push
+    env.stop()
+    commits = dp.counter("ctr", "state_commits")
+    env.start()
+    wait_for(lambda: env.node_up("gw1"), 10, "gw1 up")
+    n = env.node("gw1")
+    check(dp.counter("ctr", "state_commits") == commits and n["counters"]["resyncs"] == 0 and
+          n["state"]["in_step"],
+          "daemon restart, dataplane in step: nothing pushed (no commit, no resync)", n)
 
 
-def t_refused(env):
-    env.write_cfg(["gw1", "gw2"])
-    env.start_agent("gw2", "--refuse-prepare", "--backends", "kam1,kam3")
-    rc, out, err = ctl(env, "config", "reload")
-    check(rc == 0 and "reloaded" in out, "config reload adds gw2", out + err)
-    wait_for(lambda: node_up(env, "gw2"), 10 * SLOW, "gw2 up")
-    rc, out, err = ctl(env, "backends", "disable", "kam1")
+def t_refused(env, dp):
+    env.fake("gw2", "--refuse-prepare", "--backends", "kam1,kam3")
+    nodes = [("gw1", dp.sock), ("gw2", env.fakes[-1].sock)]
+    env.write_cfg(nodes)
+    rc, out, err = env.ctl("config", "reload")
+    check(rc == 0 and "reloaded" in out, "config reload adds gw2 (fake)", out + err)
+    wait_for(lambda: env.node_up("gw2"), 10, "gw2 up")
+    rc, out, err = env.ctl("backends", "disable", "kam1")
     check(rc == 1 and "gw2" in err and "refused by --refuse-prepare" in err,
           "a refused prepare: exit 1, the node and its reason", (out, err))
-    check("gw1: disable kam1: in force" in out, "... while gw1 took it", out)
-    with open(os.path.join(env.state, "state.json")) as f:
-        st = json.load(f)
+    check("gw1: disable kam1: in force" in out and dp_state(dp)[1]["kam1"][0] == "disabled",
+          "... while gw1, the real dataplane, took it", out)
+    st = env.state_file()
     check("kam1" not in st["nodes"]["gw2"]["backends"] and
           st["nodes"]["gw1"]["backends"]["kam1"]["admin"] == "disabled",
           "the refused change is taken back for gw2 only", st)
-    rc, out, err = ctl(env, "backends", "enable", "kam3", "--node", "gw1")
+    rc, out, err = env.ctl("backends", "enable", "kam3", "--node", "gw1")
     check(rc == 1 and "node gw1 has no such backend" in err, "--node with a backend it lacks", err)
     # a bad config is refused, naming key and value; the running one stays
     good = open(env.cfg).read()
     with open(env.cfg, "w") as f:
         f.write(good.replace("collect_interval_ms: 200", "collect_interval_ms: fast"))
-    rc, out, err = ctl(env, "config", "reload")
+    rc, out, err = env.ctl("config", "reload")
     check(rc == 1 and "collect_interval_ms" in err and '"fast"' in err,
           "config reload of a bad file: refused, key and value named", err)
     with open(env.cfg, "w") as f:
         f.write(good)
-    check(raw_ok(env.sock) and node_up(env, "gw2"), "... and the daemon goes on as it was")
+    check(raw_ok(env.sock) and env.node_up("gw2") and env.node_up("gw1"),
+          "... and the daemon goes on as it was")
 
 
-def t_metrics(env):
-    wait_for(lambda: node_up(env, "gw1"), 10 * SLOW, "gw1 up")
+def t_faults(env, dp):
+    g3 = env.fake("gw3", "--stall", "state.prepare", "--stall-count", "1")
+    g4 = env.fake("gw4", "--bad-id", "snapshot")
+    env.write_cfg([("gw1", dp.sock), ("gw2", env.fakes[0].sock), ("gw3", g3.sock),
+                   ("gw4", g4.sock)])
+    rc, out, err = env.ctl("config", "reload")
+    check(rc == 0, "config reload adds gw3 and gw4 (fakes)", out + err)
+    wait_for(lambda: env.node_up("gw3"), 10, "gw3 up")
+    # gw3 hangs in the middle of the push: the command waits for it, but
+    # the daemon keeps serving everyone else meanwhile
+    res = {}
+    t = threading.Thread(target=lambda: res.update(r=env.ctl("backends", "weight", "kam2", "7",
+                                                             "--node", "gw3")))
+    t0 = time.time()
+    t.start()
+    time.sleep(0.3)
+    t1 = time.time()
+    ok = raw_ok(env.sock)
+    check(ok and time.time() - t1 < 1.0 * SLOW,
+          "gw3 hangs mid-push: the daemon still answers others at once (%.2fs)" % (time.time() - t1))
+    t.join(30 * SLOW)
+    rc, out, err = res.get("r", (None, "", ""))
+    dt = time.time() - t0
+    check(rc == 0 and "pending" in out and 2.5 * SLOW <= dt < 10 * SLOW,
+          "gw3: the operator hears 'pending' once agent.request_timeout_ms (3 s) is over "
+          "(%.1fs)" % dt, (rc, out, err))
+    n = wait_for(lambda: env.node("gw3") if env.node("gw3")["counters"]["disconnects"] >= 1
+                 else None, 10, "gw3 disconnect counted")
+    check("node gw3: %s: request timed out (agent.request_timeout_ms)" % g3.sock in env.log(),
+          "gw3: the link was dropped for the timeout, and the log says so",
+          [l for l in env.log().splitlines() if "gw3" in l])
+    wait_for(lambda: env.node_up("gw3") and env.node("gw3")["state"]["in_step"], 10,
+             "gw3 in step after reconnect")
+    prep = [q for q in g3.requests() if q["cmd"] == "state.prepare"]
+    com = [q for q in g3.requests() if q["cmd"] == "state.commit"]
+    check(len(prep) == 2 and prep[-1]["state"]["backends"]["kam2"]["weight"] == 7 and
+          com and com[-1]["version"] == prep[-1]["version"],
+          "gw3: on reconnect the weight went in (the second prepare, then commit)", g3.requests())
+    # gw4 answers snapshots out of order
+    n = wait_for(lambda: env.node("gw4") if "out of step" in env.node("gw4")["last_error"]
+                 else None, 10)
+    check(n is not None and n["counters"]["agent_errors"] + n["counters"]["disconnects"] >= 1,
+          "gw4: a reply out of order drops the link, named and counted", env.node("gw4"))
+    wait_for(lambda: env.node("gw4")["counters"]["connects"] >= 2, 10, "gw4 retried")
+    check(env.node("gw4")["counters"]["connects"] >= 2, "gw4: and the link is retried",
+          env.node("gw4"))
+    check(env.node_up("gw1") and dp_state(dp)[1]["kam2"][1] == 42,
+          "gw1, the real dataplane, untouched by the others' faults", dp_state(dp))
+    for fa in (g3, g4):
+        fa.stop()
+    env.write_cfg([("gw1", dp.sock), ("gw2", env.fakes[0].sock)])
+    env.ctl("config", "reload")
+
+
+def t_metrics(env, dp):
+    wait_for(lambda: env.node_up("gw1"), 10, "gw1 up")
     time.sleep(0.5)
-    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % env.port, timeout=10).read().decode()
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % env.port,
+                                  timeout=10).read().decode()
     lines = body.splitlines()
     check('sipedge_up{node="gw1"} 1' in lines, "metrics: sipedge_up", body[:300])
     check(any(l.startswith('sipedge_rx_packets_total{node="gw1",worker="0"} ') for l in lines),
           "metrics: per-worker rx_packets_total")
     check(any(l.startswith('sipedge_drops_total{node="gw1",worker="1",reason="udp_port"} ')
-              for l in lines), "metrics: drops_total by reason")
-    check(any(l.startswith('sipedge_backend_requests_total{node="gw1",backend="kam1"} ')
-              for l in lines), "metrics: backend requests")
+              for l in lines), "metrics: drops_total by reason (the main lcore's block too)")
+    tx = [l for l in lines if l.startswith('sipedge_port_tx_packets_total{node="gw1",port="core0"} ')]
+    check(tx and float(tx[0].split()[-1]) > 0, "metrics: core0's tx packets (the probes)", tx)
+    check(any(l.startswith('sipedge_backend_probes_sent_total{node="gw1",backend="kam1"} ')
+              for l in lines), "metrics: backend counters")
     check('sipedge_backend_admin_state{node="gw1",backend="kam1",state="disabled"} 1' in lines,
           "metrics: backend admin state", [l for l in lines if "admin_state" in l])
+    check(not any("link_speed" in l for l in lines), "metrics: no link speed as a counter")
     check(any(l.startswith('sipedge_control_bad_requests_total{reason="malformed_json"} ')
               for l in lines), "metrics: daemon bad requests by reason")
     types = [l for l in lines if l.startswith("# TYPE")]
@@ -548,39 +472,46 @@ def t_metrics(env):
 
 
 def main():
-    env = Env()
+    env = cplib.Control(DAEMON, prefix="cpt-ctl-", valgrind=VALGRIND)
     try:
-        env.write_cfg(["gw1"])
-        env.start_agent("gw1")
-        try:
-            env.start_daemon()
-            wait_for(lambda: node_up(env, "gw1"), 10 * SLOW, "gw1 up")
-        except RuntimeError as e:
-            check(False, "start-up: %s" % e, env.daemon_log()[-2000:])
-            raise SystemExit(1)
-        for t in (t_cli, t_bad_requests, t_many_clients, t_counters, t_push, t_node_down,
-                  t_persist, t_refused, t_metrics):
-            try:
-                t(env)
-            except Exception as e:  # a case that blows up is a failure, not a skip
-                check(False, "%s raised %s: %s" % (t.__name__, type(e).__name__, e))
-        rc = env.stop_daemon()
-        check(rc == 0, "daemon exits 0 on SIGTERM (valgrind: no error, no leak)", rc)
-        if VALGRIND:
-            for log in env.vg_logs:
-                text = open(log).read()
-                check("ERROR SUMMARY: 0 errors" in text and "definitely lost: 0" not in text.replace(
-                    "definitely lost: 0 bytes", "") , "valgrind %s: clean" % os.path.basename(log),
-                      text[-1500:])
-                print("  " + "\n  ".join(l for l in text.splitlines()
-                                         if "lost:" in l or "ERROR SUMMARY" in l))
-        if failed:
-            print("daemon log:\n" + env.daemon_log()[-3000:])
+        run(env)
     finally:
         env.cleanup()
-        print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    return cplib.summary()
+
+
+def run(env):
+    if not check(os.access(SIPEDGE, os.X_OK), "sipedge is built (%s)" % SIPEDGE):
+        return
+    dp = env.dataplane(SIPEDGE, "gw1")
+    if not check(dp.start(), "the dataplane gw1 starts", dp.log()[-2000:]):
+        return
+    env.write_cfg([("gw1", dp.sock)])
+    try:
+        env.start()
+        wait_for(lambda: env.node_up("gw1"), 10, "gw1 up")
+    except RuntimeError as e:
+        check(False, "start-up: %s" % e, env.log()[-2000:])
+        return
+    for t in (t_cli, t_bad_requests, t_many_clients, t_counters, t_push, t_node_down,
+              t_persist, t_refused, t_faults, t_metrics):
+        try:
+            t(env, dp)
+        except Exception as e:  # a case that blows up is a failure, not a skip
+            check(False, "%s raised %s: %s" % (t.__name__, type(e).__name__, e))
+    rc = env.stop()
+    check(rc == 0, "daemon exits 0 on SIGTERM (valgrind: no error, no leak)", rc)
+    if VALGRIND:
+        for log in env.vg_logs:
+            text = open(log).read()
+            check("ERROR SUMMARY: 0 errors" in text and "definitely lost: 0" not in text.replace(
+                "definitely lost: 0 bytes", ""), "valgrind %s: clean" % os.path.basename(log),
+                  text[-1500:])
+            print("  " + "\n  ".join(l for l in text.splitlines()
+                                     if "lost:" in l or "ERROR SUMMARY" in l))
+    if cplib.CHECKS.failed:
+        print("daemon log:\n" + env.log()[-3000:])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

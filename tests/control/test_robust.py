@@ -6,8 +6,8 @@ rollback (docs/sipedge-control.md).
 
     test_robust.py SIPEDGE_CONTROL SIPEDGECTL SIPEDGE [--valgrind] [case_NAME...]
 
-sipedge runs on two net_null vdevs with --no-huge and --no-pci (the config
-says so) and its own EAL file prefix "fix-robust-..."; each case starts its
+sipedge runs on two net_null vdevs with --no-huge and --no-pci
+(cplib.Dataplane, with a third backend kam3); each case starts its
 own sipedge-control against it, with MALLOC_CONF=junk:true so that
 jemalloc fills freed memory. Before the fix the socket-change case crashed
 any build; the node-removal case's use after free showed only with an ASan
@@ -45,29 +45,13 @@ import tempfile
 import threading
 import time
 
+import cplib
+from cplib import CHECKS, Raw, check, wait_for
+
 CONTROL, CTL, SIPEDGE = (os.path.abspath(a) for a in sys.argv[1:4])
 VALGRIND = "--valgrind" in sys.argv
-SLOW = 4 if VALGRIND else 1
-passed = failed = 0
-
-DP_CONFIG = """\
-node: {{name: fix-gw1}}
-eal: {{hugepages: false, memory_mb: 256, file_prefix: {prefix}}}
-workers: [1]
-ports:
-  - {{name: access0, role: access, vdev: "net_null0,no-rx=1", ipv4: 10.77.1.1/24}}
-  - {{name: core0, role: core, vdev: "net_null1,no-rx=1", ipv4: 10.77.2.1/24,
-     neighbours: [{{ip: 10.77.2.2, mac: "02:00:00:00:02:02"}},
-                  {{ip: 10.77.2.3, mac: "02:00:00:00:02:03"}},
-                  {{ip: 10.77.2.4, mac: "02:00:00:00:02:04"}}]}}
-backends:
-  - {{name: kam1, address: "10.77.2.2:5060", weight: 100}}
-  - {{name: kam2, address: "10.77.2.3:5060", weight: 50}}
-  - {{name: kam3, address: "10.77.2.4:5060", weight: 50}}
-probe: {{interval_ms: 600000, timeout_ms: 60000}}
-limits: {{mbufs: 4096, frag_flows: 16}}
-agent: {{socket: "{sock}"}}
-"""
+cplib.SLOW = 4 if VALGRIND else 1
+SLOW = cplib.SLOW
 
 # Fails fsync(2) on directories with EIO: the state file's rename has
 # happened, its durability is in doubt.
@@ -91,60 +75,6 @@ int fsync(int fd)
 	return real(fd);
 }
 """
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what + (": " + str(detail)[:1500] if detail != "" else ""))
-    sys.stdout.flush()
-    return cond
-
-
-def wait_for(fn, timeout):
-    end = time.time() + timeout * SLOW
-    while time.time() < end:
-        try:
-            v = fn()
-            if v:
-                return v
-        except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError):
-            pass
-        time.sleep(0.05)
-    return None
-
-
-class Lines:
-    """A JSON-lines client on a Unix socket (control or agent)."""
-
-    def __init__(self, path, timeout=10):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout * SLOW)
-        self.s.connect(path)
-        self.buf = b""
-
-    def send(self, *objs):
-        self.s.sendall(b"".join((json.dumps(o) + "\n").encode() for o in objs))
-
-    def line(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError("closed")
-            self.buf += d
-        l, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(l)
-
-    def call(self, obj):
-        self.send(obj)
-        return self.line()
-
-    def close(self):
-        self.s.close()
 
 
 class Proc:
@@ -173,8 +103,7 @@ class Proc:
 class Env:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="fix-robust-")
-        self.prefix = "fix-robust-%d" % os.getpid()
-        self.agent = os.path.join(self.dir, "gw1.agent")
+        self.agent = os.path.join(self.dir, "gw1.agent")    # cplib.Dataplane's
         self.nowhere = os.path.join(self.dir, "nowhere.agent")
         self.alias = os.path.join(self.dir, "alias.agent")  # a symlink to agent
         self.sock = os.path.join(self.dir, "ctl.sock")
@@ -185,14 +114,10 @@ class Env:
         self.procs = []
 
     def start_dp(self):
-        with open(os.path.join(self.dir, "sipedge.yaml"), "w") as f:
-            f.write(DP_CONFIG.format(prefix=self.prefix, sock=self.agent))
-        self.dp = Proc([SIPEDGE, "-c", os.path.join(self.dir, "sipedge.yaml")],
-                       os.path.join(self.dir, "sipedge.log"))
-        self.procs.append(self.dp)
+        self.dp = cplib.Dataplane(SIPEDGE, self.dir, "gw1", probe_ms=600000, kam3=True)
         if not os.path.lexists(self.alias):
             os.symlink(self.agent, self.alias)
-        return wait_for(lambda: os.path.exists(self.agent), 60) is not None
+        return self.dp.start()
 
     def write_cfg(self, nodes, state="state", extra=""):
         with open(self.cfg, "w") as f:
@@ -231,7 +156,7 @@ class Env:
               "alive %s, exit %s, %s" % (alive, rc, "\n".join(bad[:5]) or text[-1500:]))
 
     def ctl(self, req):
-        c = Lines(self.sock, 5)
+        c = Raw(self.sock, 5)
         try:
             return c.call(req)
         finally:
@@ -268,11 +193,12 @@ class Env:
             if p.p.poll() is None:
                 p.p.kill()
                 p.p.wait()
-        if failed:
+        if CHECKS.failed:
             for p in self.procs:
                 print("---- %s\n%s" % (p.log, p.text()[-3000:]))
-        for base in ("/var/run/dpdk", "/run/dpdk"):
-            shutil.rmtree(os.path.join(base, self.prefix), ignore_errors=True)
+            if self.dp is not None:
+                print("---- sipedge\n%s" % self.dp.log()[-3000:])
+        cplib.agentlib.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -285,9 +211,9 @@ def case_reentry_relinked(e):
     # the reload changes gw1's socket: its link is closed and opened again,
     # its buffers freed, while the commit's reply is being read
     e.write_cfg([("gw1", e.alias)])
-    c = Lines(e.sock)
+    c = Raw(e.sock)
     try:
-        c.send({"id": 1, "cmd": "backend.drain", "name": "kam1"}, {"id": 2, "cmd": "config.reload"})
+        c.send_json({"id": 1, "cmd": "backend.drain", "name": "kam1"}, {"id": 2, "cmd": "config.reload"})
         r1, r2 = c.line(), c.line()
     except (OSError, EOFError, ValueError) as x:
         r1 = r2 = {"error": repr(x)}
@@ -320,9 +246,9 @@ def case_reentry_removed(e):
     # the reload takes gw1 out of the config: the node is freed while the
     # commit that answered the change is still on the stack
     e.write_cfg([("gw2", e.nowhere)])
-    c = Lines(e.sock)
+    c = Raw(e.sock)
     try:
-        c.send({"id": 3, "cmd": "backend.enable", "name": "kam1"},
+        c.send_json({"id": 3, "cmd": "backend.enable", "name": "kam1"},
                {"id": 4, "cmd": "config.reload"}, {"id": 5, "cmd": "nodes"})
         r3, r4, r5 = c.line(), c.line(), c.line()
     except (OSError, EOFError, ValueError) as x:
@@ -417,15 +343,15 @@ def case_merged_refusal(e):
     e.write_cfg([("gw1", e.agent)], state="state-merge")
     if not check(e.start_cp() and e.up(), "merged refusal: gw1 up (its state refused)"):
         return
-    a, b = Lines(e.sock, 30), Lines(e.sock, 30)
-    e.dp.p.send_signal(signal.SIGSTOP)  # the dataplane answers nothing meanwhile
+    a, b = Raw(e.sock, 30), Raw(e.sock, 30)
+    e.dp.signal(signal.SIGSTOP)  # the dataplane answers nothing meanwhile
     try:
-        a.send({"id": "a", "cmd": "backend.drain", "name": "kam9"})
+        a.send_json({"id": "a", "cmd": "backend.drain", "name": "kam9"})
         pushing = wait_for(lambda: e.node()["state"]["pushing"], 5)
-        b.send({"id": "b", "cmd": "backend.weight", "name": "kam9", "weight": 20})
+        b.send_json({"id": "b", "cmd": "backend.weight", "name": "kam9", "weight": 20})
         wait_for(lambda: e.ctl({"cmd": "ping"})["ok"], 5)
     finally:
-        e.dp.p.send_signal(signal.SIGCONT)
+        e.dp.signal(signal.SIGCONT)
     try:
         ra, rb = a.line(), b.line()
     except (OSError, EOFError, ValueError) as x:
@@ -472,7 +398,7 @@ def case_flood(e):
         for _ in range(3):
             t0 = time.time()
             try:
-                r = Lines(e.sock, 5).call({"cmd": "status"})
+                r = Raw(e.sock, 5).call({"cmd": "status"})
             except (OSError, EOFError, ValueError):
                 r = {}
             dt = time.time() - t0 if r.get("ok") else 99.0
@@ -493,7 +419,7 @@ def case_flood(e):
 def case_rollback_version(e):
     """The dataplane rolled back (another agent client): the version in
     force is below the highest committed, which the next push must pass."""
-    ag = Lines(e.agent)
+    ag = Raw(e.agent)
     r = ag.call({"id": 1, "cmd": "state.get"})
     base = max(r.get("state_version", 0), r.get("highest_version", 0))
     steps = []
@@ -529,7 +455,7 @@ def main():
     try:
         if not check(os.access(SIPEDGE, os.X_OK), "sipedge is built (%s)" % SIPEDGE):
             return
-        if not check(e.start_dp(), "sipedge creates its agent socket", e.dp.text()[-2000:]):
+        if not check(e.start_dp(), "sipedge creates its agent socket", e.dp.log()[-2000:]):
             return
         only = [a for a in sys.argv[4:] if a.startswith("case_")]
         for case in (case_reentry_relinked, case_reentry_removed, case_state_write_fails, case_fsync_dir_fails,
@@ -542,12 +468,11 @@ def main():
                 case(e)
             except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as x:
                 check(False, "%s: ran to the end" % case.__name__, repr(x))
-        check(e.dp.stop(signal.SIGINT) == 0, "sipedge stops cleanly", e.dp.text()[-1000:])
+        check(e.dp.stop() == 0, "sipedge stops cleanly", e.dp.log()[-1000:])
     finally:
         e.cleanup()
-        print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(cplib.summary())

@@ -6,8 +6,8 @@
 #
 # usage: tests/e2e/run_e2e.sh [--kernel] [--keep] [CASE...]
 #   CASE       options register call path cancel fragment malformed checksums
-#              failover (default: all, in this order; failover last, it
-#              restarts kam1)
+#              telemetry stats backends prometheus cpkill dprestart failover
+#              (default: all, in this order; failover last, it restarts kam1)
 #   --kernel   the kernel-forwarding debug lab (SIPEDGE_LAB_KERNEL=1): checks
 #              the lab, Kamailio, the scenarios and the harness without
 #              sipedge; what needs sipedge is reported as SKIP
@@ -18,7 +18,8 @@
 # "e2e: N passed, N failed, N skipped" (cases).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-all=(options register call path cancel fragment malformed checksums telemetry failover)
+all=(options register call path cancel fragment malformed checksums telemetry stats backends
+	prometheus cpkill dprestart failover)
 keep=0
 cases=()
 while (($#)); do
