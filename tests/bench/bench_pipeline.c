@@ -620,7 +620,11 @@ int main(int argc, char **argv)
 				printf(" %s %.0f", stats_stage_name(k),
 				       st->stage[k].pkts ? (double)st->stage[k].cycles /
 							   (double)st->stage[k].pkts : 0.0);
-			printf("\n");
+			printf("; rewritten in place %.0f%%\n",
+			       100.0 * (double)st->ctr[STATS_rewritten_in_place] /
+				       (double)(st->ctr[STATS_fwd_access_to_core] +
+						st->ctr[STATS_fwd_core_to_access] +
+						st->ctr[STATS_fwd_responses] + 1));
 		}
 		if (drops)
 			return 1; /* a bench that drops measures the wrong thing */
