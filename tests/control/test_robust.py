@@ -264,8 +264,10 @@ def case_reentry_removed(e):
           "re-entry (node removed): gw1's wanted state kept in the state file", st)
     e.write_cfg([("gw1", e.agent)])
     r = wait_for(lambda: e.ctl({"cmd": "config.reload"}), 5)
-    check(r is not None and r["ok"] and e.up() and e.node()["state"]["in_step"] and
-          e.backend("kam1")["admin"] == "enabled",
+    # the link comes back and a snapshot is taken after the reload, not in it
+    back = wait_for(lambda: e.up() and e.node()["state"]["in_step"] and
+                    e.backend("kam1")["admin"] == "enabled", 5)
+    check(r is not None and r["ok"] and back,
           "re-entry: gw1 back in the config, in step, kam1 enabled", (r, e.node()))
     e.stop_cp("re-entry (node removed)")
 
