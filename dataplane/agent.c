@@ -579,6 +579,16 @@ static void refuse(struct agent *a, int fd)
 		 a->n_conn, a->dp->cfg.agent.max_clients);
 }
 
+/* Connections still served (those marked dead this turn go at its end). */
+static unsigned live_conns(const struct agent *a)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_conn; i++)
+		n += !a->conn[i]->dead;
+	return n;
+}
+
 static void conn_add(struct agent *a, int fd)
 {
 	struct agent_conn *c = calloc(1, sizeof(*c));
@@ -606,30 +616,32 @@ static void conn_add(struct agent *a, int fd)
 	a->mw->st->ctr[STATS_agent_accepted]++;
 	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
 	conn_log(a, "connection %u from pid %d uid %u (%u of %u)", c->id, (int)cred.pid,
-		 (unsigned)cred.uid, a->n_conn, a->dp->cfg.agent.max_clients);
+		 (unsigned)cred.uid, live_conns(a), a->dp->cfg.agent.max_clients);
 }
 
 /* All slots taken and one more client knocks: the connection silent the
- * longest goes, if it has sent no request for agent.idle_evict_s, so that clients
- * that connect and say nothing cannot lock the control plane out. Closed at
- * once (it has no turn in progress: this runs before the turns). Returns
- * whether a slot was freed. */
+ * longest goes, if it has sent no request for agent.idle_evict_s, so that
+ * clients that connect and say nothing cannot lock the control plane out.
+ * It is only marked: this turn's events may still point at it, and reap()
+ * frees it at the end of the turn. Returns whether a slot was freed. */
 static bool evict_idle(struct agent *a)
 {
 	uint64_t idle = (uint64_t)a->dp->cfg.agent.idle_evict_s * a->dp->tsc_hz;
-	unsigned k = a->n_conn;
+	struct agent_conn *k = NULL;
 
-	for (unsigned i = 0; i < a->n_conn; i++)
-		if (a->mw->now - a->conn[i]->last_req >= idle &&
-		    (k == a->n_conn || a->conn[i]->last_req < a->conn[k]->last_req))
-			k = i;
-	if (k == a->n_conn)
+	for (unsigned i = 0; i < a->n_conn; i++) {
+		struct agent_conn *c = a->conn[i];
+
+		if (!c->dead && a->mw->now - c->last_req >= idle &&
+		    (k == NULL || c->last_req < k->last_req))
+			k = c;
+	}
+	if (k == NULL)
 		return false;
-	conn_log(a, "connection %u evicted: silent for %u s and every slot taken",
-		 a->conn[k]->id, a->dp->cfg.agent.idle_evict_s);
+	conn_log(a, "connection %u evicted: silent for %u s and every slot taken", k->id,
+		 a->dp->cfg.agent.idle_evict_s);
 	a->mw->st->ctr[STATS_agent_evicted]++;
-	conn_free(a, a->conn[k]);
-	a->conn[k] = a->conn[--a->n_conn];
+	k->dead = true;
 	return true;
 }
 
@@ -645,7 +657,8 @@ static void accept_some(struct agent *a)
 				conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
 			return;
 		}
-		if (a->n_conn >= a->dp->cfg.agent.max_clients && !evict_idle(a))
+		if ((live_conns(a) >= a->dp->cfg.agent.max_clients && !evict_idle(a)) ||
+		    a->n_conn >= AGENT_CONN_MAX)
 			refuse(a, fd);
 		else
 			conn_add(a, fd);
@@ -681,15 +694,12 @@ bool agent_poll(struct agent *a)
 	uint64_t deadline = rte_rdtsc() + a->dp->tsc_hz / 1000000 * AGENT_TURN_US;
 	unsigned first;
 
-	/* accepts first: an eviction frees a connection, which must not be
-	 * one of this turn's events still to be read */
-	for (int i = 0; i < n; i++)
-		if (ev[i].data.ptr == NULL)
-			accept_some(a);
 	for (int i = 0; i < n; i++) {
 		struct agent_conn *c = ev[i].data.ptr;
 
-		if (c != NULL && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		if (c == NULL)
+			accept_some(a);
+		else if (!c->dead && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			conn_read(a, c);
 	}
 	/* The turn's answering budget is shared: the main lcore also serves
