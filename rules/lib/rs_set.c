@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * rs_set.c - placeholder: being written.
+ */
+#include "rs.h"
