@@ -15,8 +15,19 @@
  *   cp_metrics.c  Prometheus /metrics (docs/metrics.md)
  *   cp_node.c     nodes, config reload, the log
  *   cp_main.c     start-up, signals
+ *   cp_rules.c    rulesets: versions, history, sources kept in state_dir
+ *   cp_rules_job.c  parse and compile off the loop, on a thread of their own
+ *   cp_rules_push.c rulesets to the dataplanes: two-phase across nodes, resync
+ *   cp_rules_cmds.c rules.* commands: list, show, diff, stats
+ *   cp_explain.c  explain: a message through the parser and the live ruleset
+ *   cp_bans.c     manual bans (in the versioned state) and dynamic ones
+ *   cp_codec.c    SHA-256 and base64 (the blobs' digests and chunks)
  *
- * Everything runs on the event loop's one thread.
+ * Everything runs on the event loop's one thread, but for the body of a
+ * rules job (cp_rules_job.c): parsing and compiling a ruleset of 10 000
+ * rules takes seconds, and the loop must answer `status` and /metrics
+ * meanwhile. A job touches only what it was handed and hands its result
+ * back to the loop.
  */
 #ifndef SIPEDGE_CP_H
 #define SIPEDGE_CP_H
@@ -79,6 +90,22 @@ enum ctl_link {
 
 struct ctl_waiter;
 struct ctl_pending; /* an agent request waiting for its reply (cp_agent.c) */
+struct ctl_rs_xfer; /* a ruleset on its way to one node (cp_rules_push.c) */
+
+/* The two ruleset slots of a dataplane: the live one acts; the shadow one
+ * is run beside it and only counted. */
+enum ctl_rs_slot {
+	CTL_RS_LIVE = 0,
+	CTL_RS_SHADOW,
+	CTL_RS__SLOTS
+};
+
+/* What a dataplane has in a slot (hello, rules.get, our commits). */
+struct ctl_rs_have {
+	uint64_t version; /* 0: nothing */
+	char sha256[65];  /* hex, "" when unknown */
+	uint32_t n_rules;
+};
 struct ctl_buf {
 	char *p;
 	size_t len, cap;
@@ -123,13 +150,29 @@ struct ctl_node {
 	uint64_t cur_ms, prev_ms;
 	json_t *prev;
 
+	/* Rulesets (cp_rules_push.c): what the dataplane has, its Hyperscan
+	 * platform (from hello: "" until then), the transfers queued to it
+	 * (the head one is on the wire), and per slot the version it refused
+	 * (not offered again until another version is wanted). */
+	struct ctl_rs_have rs_have[CTL_RS__SLOTS];
+	char rs_platform[96];
+	uint64_t rs_cpu_features;
+	unsigned rs_tune;
+	char rs_hs_version[32];
+	struct ctl_rs_xfer *rs_xq;
+	uint64_t rs_refused[CTL_RS__SLOTS];
+	char rs_error[300]; /* why its rules are not in step, "" if they are */
+
 	/* Counters. */
 	uint64_t connects, connect_failures, disconnects, snapshots;
 	uint64_t pushes_ok, pushes_failed, resyncs, agent_errors, rollbacks;
+	uint64_t rs_pushes_ok, rs_pushes_failed, rs_resyncs;
 };
 
 struct ctl_sock; /* the control socket server (cp_sock.c) */
 struct ctl_metrics;
+struct ctl_rules; /* rulesets (cp_rules.c) */
+struct ctl_bans;  /* manual bans (cp_bans.c) */
 
 struct ctl_cp {
 	struct ctl_loop *loop;
@@ -142,6 +185,8 @@ struct ctl_cp {
 	struct ctl_timer t_reap;
 	struct ctl_sock *sock;
 	struct ctl_metrics *metrics;
+	struct ctl_rules *rules;
+	struct ctl_bans *bans;
 	struct ctl_cp_stats st;
 };
 
@@ -192,6 +237,21 @@ typedef void (*ctl_push_cb)(struct ctl_node *n, bool ok, const char *err, void *
  * prepare, then commit. cb is called once. If the node is not connected
  * the state stays wanted and is pushed on reconnect: cb(ok, "pending"). */
 void ctl_push(struct ctl_node *n, ctl_push_cb cb, void *arg);
+
+/* ---- cp_bans.c ---- */
+int ctl_bans_init(struct ctl_cp *cp);
+void ctl_bans_free(struct ctl_cp *cp);
+/* The manual bans for state.prepare's "bans" (new reference), or NULL
+ * while no ban was ever set (the state then carries no "bans"). */
+json_t *ctl_bans_state(const struct ctl_cp *cp);
+/* Whether a dataplane's state (state.get's "state") has our manual bans. */
+bool ctl_bans_match(const struct ctl_cp *cp, json_t *dp_state);
+/* For the state file (new reference), and back (0 or -EINVAL with err). */
+json_t *ctl_bans_save(const struct ctl_cp *cp);
+int ctl_bans_load(struct ctl_cp *cp, json_t *j, char *err, size_t errlen);
+/* "192.0.2.0/24", "2001:db8::1": normalized into out, or -EINVAL (err
+ * names and quotes s: not an address, a bad length, host bits set). */
+int ctl_ban_parse(const char *s, char *out, size_t outlen, char *err, size_t errlen);
 
 /* ---- cp_stats.c ---- */
 /* Takes a snapshot reply: sums it and computes rates against the last. */
@@ -246,6 +306,22 @@ json_t *ctl_cmds_run(struct ctl_cp *cp, uint64_t client, enum ctl_access access,
 		     int *bad);
 /* An error reply: {"id":id,"ok":false,"error":err} (new reference). */
 json_t *ctl_reply_error(json_t *id, const char *err);
+
+/* One operator change pushed to several nodes' versioned state, answered
+ * when the last node's push is over, with "results" per node (in force,
+ * pending, refused): new, add each target node, then end, which returns
+ * CTL_R_LATER or, when no node is connected, the reply at once. what
+ * names the change in errors (after the command's name). */
+struct ctl_push_op;
+struct ctl_push_op *ctl_push_op_new(struct ctl_req *r, const char *what);
+void ctl_push_op_add(struct ctl_push_op *op, struct ctl_node *n);
+enum ctl_result ctl_push_op_end(struct ctl_req *r, struct ctl_push_op *op);
+void ctl_push_op_free(struct ctl_push_op *op);
+
+/* Handlers of the table's rows that live in other modules. */
+enum ctl_result ctl_cmd_bans_list(struct ctl_req *r);
+enum ctl_result ctl_cmd_bans_add(struct ctl_req *r);
+enum ctl_result ctl_cmd_bans_remove(struct ctl_req *r);
 
 /* ---- cp_metrics.c ---- */
 int ctl_metrics_open(struct ctl_cp *cp);

@@ -52,6 +52,14 @@ static const struct ctl_cfg_key keys[] = {
 	 "first delay before reconnecting to a dataplane; doubles on each failure"},
 	{"agent", "reconnect_max_ms", CTL_CFG_INT, F(reconnect_max_ms), 10, 600000, "5000", 1,
 	 "longest delay between reconnection attempts"},
+	{"rules", "files", CTL_CFG_FILES, F(rules_files), 0, CTL_CFG_FILES_MAX, "[]", 1,
+	 "rule files pushed as the live ruleset at start-up (relative: to the config file)"},
+	{"rules", "shadow_files", CTL_CFG_FILES, F(rules_shadow_files), 0, CTL_CFG_FILES_MAX, "[]",
+	 1, "rule files pushed as the shadow ruleset (counted beside the live one, never acting)"},
+	{"rules", "history", CTL_CFG_INT, F(rules_history), 1, 1000, "20", 1,
+	 "ruleset versions kept with their sources (show, diff, rollback)"},
+	{"rules", "max_bytes", CTL_CFG_INT, F(rules_max_bytes), 4096, 268435456, "16777216", 1,
+	 "bytes of one ruleset's files together (includes too); more is refused"},
 	{"nodes[]", "name", CTL_CFG_STR, N(name), 1, CTL_CFG_NAME_MAX - 1, NULL, 1,
 	 "the dataplane's name: letters, digits, '.', '_', '-'; unique"},
 	{"nodes[]", "socket", CTL_CFG_STR, N(socket), 1, CTL_CFG_PATH_MAX - 1, NULL, 1,
@@ -189,11 +197,43 @@ static int set_str(struct pctx *p, const struct ctl_cfg_key *k, const char *dott
 	return 0;
 }
 
+/* A list of paths: a YAML sequence of scalars (a flow list [a, b] or one
+ * "- a" a line), each 1..CTL_CFG_FILE_MAX-1 bytes with no NUL. */
+static int set_files(struct pctx *p, const struct ctl_cfg_key *k, const char *dotted,
+		     const yaml_node_t *v, struct ctl_cfg_files *dst)
+{
+	yaml_node_item_t *it;
+	unsigned n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(p, v, "%s: expected a list of file names, e.g. [/etc/sipedge/a.rules]",
+			    dotted);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++, n++) {
+		yaml_node_t *e = yaml_document_get_node(p->doc, *it);
+		size_t len;
+
+		if (n == (unsigned)k->hi)
+			return fail(p, e, "%s: more than %lld files", dotted, (long long)k->hi);
+		if (e->type != YAML_SCALAR_NODE)
+			return fail(p, e, "%s[%u]: expected a file name, got a %s", dotted, n,
+				    e->type == YAML_MAPPING_NODE ? "mapping" : "list");
+		len = e->data.scalar.length;
+		if (len == 0 || len >= CTL_CFG_FILE_MAX || strlen(sval(e)) != len)
+			return fail(p, e, "%s[%u]: \"%.200s\" is not a file name of 1..%u bytes",
+				    dotted, n, sval(e), CTL_CFG_FILE_MAX - 1);
+		memcpy(dst->v[n], sval(e), len + 1);
+	}
+	dst->n = n;
+	return 0;
+}
+
 static int set_value(struct pctx *p, const struct ctl_cfg_key *k, const char *dotted,
 		     const yaml_node_t *v, void *obj)
 {
 	void *dst = (char *)obj + k->off;
 
+	if (k->type == CTL_CFG_FILES)
+		return set_files(p, k, dotted, v, dst);
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(p, v, "%s: expected a single value, got a %s", dotted,
 			    v->type == YAML_MAPPING_NODE ? "mapping" : "list");
@@ -206,6 +246,8 @@ static int set_value(struct pctx *p, const struct ctl_cfg_key *k, const char *do
 		return set_listen(p, k, dotted, v, dst);
 	case CTL_CFG_STR:
 		return set_str(p, k, dotted, v, dst);
+	case CTL_CFG_FILES:
+		break;
 	}
 	return -EINVAL;
 }
@@ -247,7 +289,7 @@ static int unknown_key(struct pctx *p, const yaml_node_t *kn, const char *sec)
 	}
 	if (sec[0] == '\0')
 		return fail(p, kn,
-			    "unknown key \"%.200s\" (known: control, metrics, agent, nodes, "
+			    "unknown key \"%.200s\" (known: control, metrics, agent, rules, nodes, "
 			    "%s)",
 			    sval(kn), known);
 	return fail(p, kn, "%s: unknown key \"%.200s\" (known: %s)", sec, sval(kn), known);
@@ -397,11 +439,13 @@ void ctl_cfg_defaults(struct ctl_cfg *cfg)
 	p.err = err;
 	p.errlen = sizeof(err);
 	/* Run each default through the same setter as the file's values, so a
-	 * default can never bypass a bound. */
+	 * default can never bypass a bound. A list's default is empty: the
+	 * memset's. */
 	for (i = 0; i < NKEYS; i++) {
 		yaml_node_t v = {.type = YAML_SCALAR_NODE};
 
-		if (keys[i].def == NULL || strcmp(keys[i].sec, "nodes[]") == 0)
+		if (keys[i].def == NULL || strcmp(keys[i].sec, "nodes[]") == 0 ||
+		    keys[i].type == CTL_CFG_FILES)
 			continue;
 		v.data.scalar.value = (yaml_char_t *)(uintptr_t)keys[i].def;
 		v.data.scalar.length = strlen(keys[i].def);

@@ -17,10 +17,18 @@
 #define CTL_CFG_NAME_MAX 64
 #define CTL_CFG_NODES_MAX 64
 #define CTL_CFG_ERR_MAX 512
+#define CTL_CFG_FILES_MAX 32	 /* rules.files, rules.shadow_files */
+#define CTL_CFG_FILE_MAX 1024	 /* one path in them */
 
 struct ctl_cfg_node {
 	char name[CTL_CFG_NAME_MAX];
 	char socket[CTL_CFG_PATH_MAX];
+};
+
+/* A list of paths (rules.files): n of them, in order. */
+struct ctl_cfg_files {
+	unsigned n;
+	char v[CTL_CFG_FILES_MAX][CTL_CFG_FILE_MAX];
 };
 
 struct ctl_cfg {
@@ -35,6 +43,9 @@ struct ctl_cfg {
 	char metrics_listen[CTL_CFG_NAME_MAX]; /* "" for no metrics server */
 	int64_t request_timeout_ms;
 	int64_t reconnect_min_ms, reconnect_max_ms;
+	struct ctl_cfg_files rules_files, rules_shadow_files;
+	int64_t rules_history;
+	int64_t rules_max_bytes;
 	unsigned nnodes;
 	struct ctl_cfg_node nodes[CTL_CFG_NODES_MAX];
 };
@@ -44,6 +55,9 @@ enum ctl_cfg_type {
 	CTL_CFG_INT,	 /* lo..hi bound the value */
 	CTL_CFG_MODE,	 /* octal file mode written as a string, "0660" */
 	CTL_CFG_LISTEN,	 /* "host:port" or "" */
+	CTL_CFG_FILES,	 /* a list of paths (struct ctl_cfg_files): lo..hi bound
+			  * the number of paths; each is 1..CTL_CFG_FILE_MAX-1
+			  * bytes */
 };
 
 /* One row of the key table. sec is "" for a top-level key, "nodes[]" for a

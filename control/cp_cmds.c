@@ -237,7 +237,7 @@ static enum ctl_result cmd_backends(struct ctl_req *r)
  * node's entry by reference: while that entry's field is still this very
  * value, no later command has set it, and only then is it this op's to
  * take back. */
-struct push_op {
+struct ctl_push_op {
 	struct ctl_cp *cp;
 	uint64_t client;
 	json_t *id;
@@ -250,6 +250,10 @@ struct push_op {
 	bool failed;
 	char first_err[300];
 	char what[160];
+	/* A node refused: take this op's change back there; returns whether
+	 * the wanted state changed (then it is saved). NULL: nothing to take
+	 * back (the change stays wanted, and `nodes` says it is refused). */
+	bool (*refused)(struct ctl_push_op *op, struct ctl_node *n);
 };
 
 /* Whether the node has a backend of that name, as far as we know. */
@@ -273,7 +277,7 @@ static bool node_has_backend(const struct ctl_node *n, const char *name)
 	return false;
 }
 
-static json_t *op_reply(struct push_op *op)
+static json_t *op_reply(struct ctl_push_op *op)
 {
 	json_t *reply = json_pack("{s:O, s:b, s:O}", "id", op->id, "ok", !op->failed, "results",
 				  op->results);
@@ -283,7 +287,7 @@ static json_t *op_reply(struct push_op *op)
 	return reply;
 }
 
-static void op_free(struct push_op *op)
+static void op_free(struct ctl_push_op *op)
 {
 	json_decref(op->id);
 	json_decref(op->results);
@@ -294,7 +298,7 @@ static void op_free(struct push_op *op)
 
 /* The state file was not written: the node's entry and dirty flag as they
  * were before this op, so that nothing in memory differs from the file. */
-static void undo_all(struct push_op *op, struct ctl_node *n)
+static void undo_all(struct ctl_push_op *op, struct ctl_node *n)
 {
 	json_t *u = json_object_get(op->undo, n->name), *old = json_object_get(u, "entry");
 
@@ -308,7 +312,7 @@ static void undo_all(struct push_op *op, struct ctl_node *n)
 /* The dataplane refused the push: this op's field back to what it was,
  * unless a later command has set it since (pushes merge: that command's
  * value is its own to keep or take back). Returns whether it changed. */
-static bool undo_field(struct push_op *op, struct ctl_node *n)
+static bool undo_field(struct ctl_push_op *op, struct ctl_node *n)
 {
 	json_t *old = json_object_get(json_object_get(op->undo, n->name), "entry");
 	json_t *e = json_object_get(n->backends, op->be), *was = json_object_get(old, op->field);
@@ -329,7 +333,7 @@ static bool undo_field(struct push_op *op, struct ctl_node *n)
  * could not be sent for want of a link stays wanted and goes on reconnect. */
 static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg)
 {
-	struct push_op *op = arg;
+	struct ctl_push_op *op = arg;
 	json_t *res = json_pack("{s:s, s:b}", "node", n->name, "ok", ok);
 
 	if (ok && err != NULL && strcmp(err, "pending") == 0) {
@@ -341,7 +345,7 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 		json_object_set_new(res, "pending", json_true());
 		json_object_set_new(res, "note", json_string(err));
 	} else {
-		if (undo_field(op, n))
+		if (op->refused != NULL && op->refused(op, n))
 			ctl_state_save(n->cp);
 		json_object_set_new(res, "error", json_string(err));
 		if (!op->failed)
@@ -398,31 +402,43 @@ static int pick_targets(struct ctl_req *r, const char *be, struct ctl_node **onl
 	return 0;
 }
 
-static struct push_op *op_new(struct ctl_req *r, const char *be, const char *field)
+struct ctl_push_op *ctl_push_op_new(struct ctl_req *r, const char *what)
 {
-	struct push_op *op = calloc(1, sizeof(*op));
+	struct ctl_push_op *op = calloc(1, sizeof(*op));
 
 	if (op == NULL)
 		return NULL;
-	snprintf(op->field, sizeof(op->field), "%s", field);
 	op->cp = r->cp;
 	op->client = r->client;
 	op->id = json_incref(r->id);
 	op->results = json_array();
 	op->undo = json_object();
 	op->remaining = 1;
-	snprintf(op->be, sizeof(op->be), "%s", be);
 	snprintf(op->what, sizeof(op->what), "%s %s",
-		 json_string_value(json_object_get(r->msg, "cmd")), be);
+		 json_string_value(json_object_get(r->msg, "cmd")), what);
 	return op;
 }
 
-/* Every node answered at once (none connected): the reply goes now. */
-static enum ctl_result op_now(struct ctl_req *r, struct push_op *op)
+void ctl_push_op_add(struct ctl_push_op *op, struct ctl_node *n)
 {
-	json_t *res = op_reply(op);
+	op->remaining++;
+	ctl_push(n, op_node_done, op);
+}
+
+void ctl_push_op_free(struct ctl_push_op *op)
+{
+	op_free(op);
+}
+
+enum ctl_result ctl_push_op_end(struct ctl_req *r, struct ctl_push_op *op)
+{
+	json_t *res;
 	enum ctl_result rc = CTL_R_OK;
 
+	if (--op->remaining > 0)
+		return CTL_R_LATER;
+	/* every node answered at once (none connected): the reply goes now */
+	res = op_reply(op);
 	json_object_update(r->reply, res);
 	json_decref(res);
 	if (op->failed) {
@@ -433,12 +449,24 @@ static enum ctl_result op_now(struct ctl_req *r, struct push_op *op)
 	return rc;
 }
 
+static struct ctl_push_op *op_new(struct ctl_req *r, const char *be, const char *field)
+{
+	struct ctl_push_op *op = ctl_push_op_new(r, be);
+
+	if (op == NULL)
+		return NULL;
+	snprintf(op->field, sizeof(op->field), "%s", field);
+	snprintf(op->be, sizeof(op->be), "%s", be);
+	op->refused = undo_field;
+	return op;
+}
+
 /* value: consumed. */
 static enum ctl_result backend_change(struct ctl_req *r, const char *field, json_t *value)
 {
 	const char *be = arg_str(r, "name");
 	struct ctl_node *n, *only;
-	struct push_op *op;
+	struct ctl_push_op *op;
 	unsigned count;
 
 	if (pick_targets(r, be, &only, &count) < 0 || (op = op_new(r, be, field)) == NULL) {
@@ -470,15 +498,10 @@ static enum ctl_result backend_change(struct ctl_req *r, const char *field, json
 		op_free(op);
 		return fail(r, "state file not written (see the log): nothing pushed");
 	}
-	for (n = r->cp->nodes; n != NULL; n = n->next) {
-		if (!is_target(n, only, be))
-			continue;
-		op->remaining++;
-		ctl_push(n, op_node_done, op);
-	}
-	if (--op->remaining > 0)
-		return CTL_R_LATER;
-	return op_now(r, op);
+	for (n = r->cp->nodes; n != NULL; n = n->next)
+		if (is_target(n, only, be))
+			ctl_push_op_add(op, n);
+	return ctl_push_op_end(r, op);
 }
 
 static enum ctl_result cmd_be_enable(struct ctl_req *r)
@@ -546,9 +569,18 @@ static const struct ctl_arg args_rule[] = {
 	{"file", CTL_ARG_STR, false, 1, 4095, "a rule file"},
 	{NULL},
 };
-static const struct ctl_arg args_ban[] = {
-	{"prefix", CTL_ARG_STR, false, 1, 64, "an address or prefix"},
-	{"ttl_s", CTL_ARG_INT, false, 0, 31536000, "how long the ban lasts"},
+static const struct ctl_arg args_bans_list[] = {
+	{"limit", CTL_ARG_INT, false, 1, 100000,
+	 "at most this many dynamic bans per node (default 1000)"},
+	{NULL},
+};
+static const struct ctl_arg args_bans_add[] = {
+	{"prefix", CTL_ARG_STR, true, 1, 63, "an address or prefix: 192.0.2.7, 2001:db8::/32"},
+	{"for_s", CTL_ARG_INT, false, 1, 31536000, "how long the ban lasts (default: until removed)"},
+	{NULL},
+};
+static const struct ctl_arg args_bans_remove[] = {
+	{"prefix", CTL_ARG_STR, true, 1, 63, "a manual ban's prefix, or a dynamically banned address"},
 	{NULL},
 };
 
@@ -576,9 +608,12 @@ static const struct ctl_cmd_def cmds[] = {
 	 cmd_later},
 	{"rules.load", CTL_ACCESS_ADMIN, args_rule, "compile and push rules (not available yet)",
 	 cmd_later},
-	{"bans.list", CTL_ACCESS_READ, args_none, "manual bans (not available yet)", cmd_later},
-	{"bans.add", CTL_ACCESS_ADMIN, args_ban, "ban a source (not available yet)", cmd_later},
-	{"bans.remove", CTL_ACCESS_ADMIN, args_ban, "lift a ban (not available yet)", cmd_later},
+	{"bans.list", CTL_ACCESS_READ, args_bans_list,
+	 "manual bans, and each node's dynamic bans (made by ban rules)", ctl_cmd_bans_list},
+	{"bans.add", CTL_ACCESS_ADMIN, args_bans_add,
+	 "ban a source prefix on every node, for a time or until removed", ctl_cmd_bans_add},
+	{"bans.remove", CTL_ACCESS_ADMIN, args_bans_remove,
+	 "remove a manual ban, or lift a dynamic ban on every node", ctl_cmd_bans_remove},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -601,7 +636,10 @@ const struct ctl_cmd_def *ctl_cmds_find(const char *name)
 
 static const char *type_name(enum ctl_arg_type t)
 {
-	return t == CTL_ARG_STR ? "string" : t == CTL_ARG_INT ? "integer" : "boolean";
+	return t == CTL_ARG_STR	   ? "string"
+	       : t == CTL_ARG_INT  ? "integer"
+	       : t == CTL_ARG_BOOL ? "boolean"
+				   : "array of strings";
 }
 
 static enum ctl_result cmd_help(struct ctl_req *r)
@@ -640,6 +678,34 @@ static void quote_value(json_t *v, char *out, size_t len)
 	free(s);
 }
 
+/* An array of lo..hi non-empty strings; the first bad item is named by
+ * its index and quoted. */
+static int check_strs(const struct ctl_arg *a, json_t *v, const char *q, char *err,
+		      size_t errlen)
+{
+	json_t *e;
+	size_t i;
+	char qe[80];
+
+	if (!json_is_array(v) || (int64_t)json_array_size(v) < a->lo ||
+	    (int64_t)json_array_size(v) > a->hi) {
+		snprintf(err, errlen, "argument \"%s\": expected an array of %lld to %lld strings, got %s",
+			 a->name, (long long)a->lo, (long long)a->hi, q);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, e) {
+		if (json_is_string(e) && json_string_length(e) >= 1 &&
+		    json_string_length(e) <= CTL_ARG_ITEM_MAX &&
+		    strlen(json_string_value(e)) == json_string_length(e))
+			continue;
+		quote_value(e, qe, sizeof(qe));
+		snprintf(err, errlen, "argument \"%s\"[%zu]: expected a string of 1 to %u bytes, got %s",
+			 a->name, i, CTL_ARG_ITEM_MAX, qe);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int check_one(const struct ctl_arg *a, json_t *v, char *err, size_t errlen)
 {
 	char q[80];
@@ -670,6 +736,8 @@ static int check_one(const struct ctl_arg *a, json_t *v, char *err, size_t errle
 			return -EINVAL;
 		}
 		return 0;
+	case CTL_ARG_STRS:
+		return check_strs(a, v, q, err, errlen);
 	}
 	return -EINVAL;
 }

@@ -13,14 +13,19 @@ enum ctl_arg_type {
 	CTL_ARG_STR = 1,
 	CTL_ARG_INT,
 	CTL_ARG_BOOL,
+	CTL_ARG_STRS, /* an array of strings: lo..hi bound the count, each
+		       * string is 1..CTL_ARG_ITEM_MAX bytes without NUL */
 };
+
+#define CTL_ARG_ITEM_MAX 4095
 
 /* One argument of a command: a member of the request object. */
 struct ctl_arg {
 	const char *name;
 	enum ctl_arg_type type;
 	bool required;
-	int64_t lo, hi; /* integers: the value; strings: the length */
+	int64_t lo, hi; /* integers: the value; strings: the length; arrays:
+			 * the number of items */
 	const char *help;
 };
 

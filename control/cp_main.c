@@ -73,6 +73,8 @@ static int start(struct ctl_cp *cp)
 		return -errno;
 	rc = ctl_nodes_create(cp);
 	if (rc == 0)
+		rc = ctl_bans_init(cp);
+	if (rc == 0)
 		rc = ctl_state_load(cp);
 	if (rc == 0)
 		rc = ctl_sock_open(cp);
@@ -102,6 +104,7 @@ static void stop(struct ctl_cp *cp)
 		ctl_node_free(n);
 	}
 	ctl_nodes_reap(cp);
+	ctl_bans_free(cp);
 	ctl_state_free();
 	ctl_loop_free(cp->loop);
 }

@@ -139,13 +139,16 @@ static void on_prepare(struct ctl_node *n, json_t *r, void *arg)
 static void push_start(struct ctl_node *n)
 {
 	uint64_t v = next_version(n);
-	json_t *req;
+	json_t *req, *bans;
 
 	n->w_cur = n->w_next;
 	n->w_next = NULL;
 	n->pushing = true;
 	req = json_pack("{s:s, s:I, s:{s:O}}", "cmd", "state.prepare", "version", (json_int_t)v,
 			"state", "backends", n->backends);
+	/* manual bans, the same on every node, once any was ever set */
+	if ((bans = ctl_bans_state(n->cp)) != NULL)
+		json_object_set_new(json_object_get(req, "state"), "bans", bans);
 	if (ctl_agent_send(n, req, on_prepare, (void *)(uintptr_t)v) < 0)
 		push_end(n, false, "the dataplane is not connected");
 }
@@ -174,8 +177,9 @@ void ctl_push(struct ctl_node *n, ctl_push_cb cb, void *arg)
 		push_start(n);
 }
 
-/* Whether every field we set for every backend is what the dataplane has.
- * Backends we never set keep their config values there: not compared. */
+/* Whether every field we set for every backend is what the dataplane has,
+ * and the manual bans are ours. Backends we never set keep their config
+ * values there: not compared. */
 static bool state_matches(const struct ctl_node *n, json_t *dp)
 {
 	json_t *dpb = json_object_get(dp, "backends"), *want, *field;
@@ -189,7 +193,7 @@ static bool state_matches(const struct ctl_node *n, json_t *dp)
 				return false;
 		}
 	}
-	return true;
+	return ctl_bans_match(n->cp, dp);
 }
 
 static void on_resync_push(struct ctl_node *n, bool ok, const char *err, void *arg)
@@ -231,7 +235,11 @@ static void on_state_get(struct ctl_node *n, json_t *r, void *arg)
 
 void ctl_push_resync(struct ctl_node *n)
 {
-	if (n->version == 0 && json_object_size(n->backends) == 0) {
+	json_t *bans = ctl_bans_state(n->cp);
+	bool none = n->version == 0 && json_object_size(n->backends) == 0 && bans == NULL;
+
+	json_decref(bans);
+	if (none) {
 		/* nothing ever pushed: the dataplane's own config stands */
 		ctl_agent_ready(n);
 		return;

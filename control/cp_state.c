@@ -7,7 +7,12 @@
  *
  *   {"format": 1, "written": 1764000000,
  *    "nodes": {"gw1": {"version": 3,
- *                      "backends": {"kam1": {"admin": "drain"}}}}}
+ *                      "backends": {"kam1": {"admin": "drain"}}}},
+ *    "bans": {"managed": true, "list": [{"prefix": "192.0.2.0/24", "expires": 0}]},
+ *    "rules": {...}}
+ *
+ * "bans" and "rules" are optional (a file from before them is format 1
+ * too); the rulesets' sources live beside it in state_dir/rules/ (cp_rules.c).
  *
  * Written whole on every change: a temp file in the same directory,
  * fsync, rename over state.json, fsync of the directory; a crash leaves the
@@ -114,7 +119,7 @@ void ctl_state_keep(const struct ctl_node *n)
 
 int ctl_state_load(struct ctl_cp *cp)
 {
-	char path[CTL_CFG_PATH_MAX + 32];
+	char path[CTL_CFG_PATH_MAX + 32], err[256];
 	json_error_t je;
 	json_t *root, *fmt;
 	struct ctl_node *n;
@@ -139,6 +144,11 @@ int ctl_state_load(struct ctl_cp *cp)
 		return -EINVAL;
 	}
 	rc = load_nodes(json_object_get(root, "nodes"), path);
+	if (rc == 0 && cp->bans != NULL &&
+	    ctl_bans_load(cp, json_object_get(root, "bans"), err, sizeof(err)) < 0) {
+		ctl_log(CTL_LOG_ERR, "%s: %s", path, err);
+		rc = -EINVAL;
+	}
 	json_decref(root);
 	for (n = cp->nodes; rc == 0 && n != NULL; n = n->next)
 		ctl_state_adopt(n);
@@ -156,8 +166,12 @@ static json_t *state_doc(const struct ctl_cp *cp)
 		json_object_set_new(nodes, n->name,
 				    json_pack("{s:I, s:O}", "version", (json_int_t)n->version,
 					      "backends", n->backends));
-	return json_pack("{s:i, s:I, s:o}", "format", STATE_FORMAT, "written",
-			 (json_int_t)time(NULL), "nodes", nodes);
+	json_t *doc = json_pack("{s:i, s:I, s:o}", "format", STATE_FORMAT, "written",
+				(json_int_t)time(NULL), "nodes", nodes);
+
+	if (cp->bans != NULL)
+		json_object_set_new(doc, "bans", ctl_bans_save(cp));
+	return doc;
 }
 
 static int write_all(int fd, const char *p, size_t n)

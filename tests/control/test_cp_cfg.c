@@ -31,7 +31,7 @@ static const struct bad bads[] = {
 	{"comments only", "# nothing\n", "empty file"},
 	{"list at top", "- a\n", "expected a mapping of keys at the top"},
 	{"unknown top key", "colect_interval_ms: 500\n",
-	 "t.yaml:1:1: unknown key \"colect_interval_ms\" (known: control, metrics, agent, nodes, "
+	 "t.yaml:1:1: unknown key \"colect_interval_ms\" (known: control, metrics, agent, rules, nodes, "
 	 "state_dir, collect_interval_ms)"},
 	{"int under", "collect_interval_ms: 99\n",
 	 "t.yaml:1:22: collect_interval_ms: \"99\" is not an integer in [100, 60000]"},
@@ -88,6 +88,23 @@ static const struct bad bads[] = {
 	{"ro is admin", "control:\n  socket: /r/a\n  readonly_socket: /r/a\n",
 	 "control.readonly_socket \"/r/a\" is control.socket too"},
 	{"key not scalar", "[a]: 1\n", "a key must be a plain name"},
+	{"rules.files scalar", "rules:\n  files: a.rules\n",
+	 "t.yaml:2:10: rules.files: expected a list of file names"},
+	{"rules.files map", "rules:\n  files: {a: b}\n", "rules.files: expected a list"},
+	{"rules.files nested", "rules:\n  files: [[a]]\n",
+	 "t.yaml:2:11: rules.files[0]: expected a file name, got a list"},
+	{"rules.files empty name", "rules:\n  files: [a, \"\"]\n",
+	 "rules.files[1]: \"\" is not a file name of 1..1023 bytes"},
+	{"rules.files NUL", "rules:\n  files: [\"a\\0b\"]\n", "rules.files[0]"},
+	{"rules.shadow_files map item", "rules:\n  shadow_files:\n    - {a: 1}\n",
+	 "rules.shadow_files[0]: expected a file name, got a mapping"},
+	{"rules.history 0", "rules:\n  history: 0\n",
+	 "rules.history: \"0\" is not an integer in [1, 1000]"},
+	{"rules.max_bytes small", "rules:\n  max_bytes: 100\n",
+	 "rules.max_bytes: \"100\" is not an integer in [4096, 268435456]"},
+	{"rules unknown", "rules:\n  file: [a]\n",
+	 "rules: unknown key \"file\" (known: files, shadow_files, history, max_bytes)"},
+	{"rules twice", "rules:\n  files: [a]\n  files: [b]\n", "rules.\"files\" is given twice"},
 };
 
 static void test_bad(void)
@@ -131,6 +148,28 @@ static void test_too_many_nodes(void)
 	free(text);
 }
 
+static void test_too_many_files(void)
+{
+	char *text = malloc(65536), err[CTL_CFG_ERR_MAX];
+	struct ctl_cfg cfg;
+	size_t n;
+	unsigned i;
+
+	check_ctx = "33 rule files";
+	n = (size_t)sprintf(text, "rules:\n  files:\n");
+	for (i = 0; i < CTL_CFG_FILES_MAX + 1; i++)
+		n += (size_t)sprintf(text + n, "    - /r/%u.rules\n", i);
+	CHECK(parse(text, &cfg, err) == -22);
+	CHECK(strstr(err, "rules.files: more than 32 files") != NULL);
+	check_ctx = "32 rule files";
+	n = (size_t)sprintf(text, "rules:\n  files:\n");
+	for (i = 0; i < CTL_CFG_FILES_MAX; i++)
+		n += (size_t)sprintf(text + n, "    - /r/%u.rules\n", i);
+	CHECK(parse(text, &cfg, err) == 0);
+	CHECK_INT(cfg.rules_files.n, 32);
+	free(text);
+}
+
 static void test_good(void)
 {
 	struct ctl_cfg cfg, def;
@@ -168,6 +207,20 @@ static void test_good(void)
 	CHECK_INT(cfg.nnodes, 1);
 	CHECK(strcmp(cfg.nodes[0].name, "gw-1.a_b") == 0);
 	CHECK(parse("nodes: []\n", &cfg, err) == 0);
+
+	check_ctx = "rules";
+	CHECK_INT(def.rules_files.n, 0);
+	CHECK_INT(def.rules_history, 20);
+	CHECK_INT(def.rules_max_bytes, 16 << 20);
+	CHECK(parse("rules:\n  files:\n    - /etc/a.rules\n    - b.rules\n  shadow_files: []\n"
+		    "  history: 1000\n",
+		    &cfg, err) == 0);
+	CHECK_INT(cfg.rules_files.n, 2);
+	CHECK(strcmp(cfg.rules_files.v[1], "b.rules") == 0);
+	CHECK_INT(cfg.rules_shadow_files.n, 0);
+	CHECK_INT(cfg.rules_history, 1000);
+	ctl_cfg_restart_keys(&def, &cfg, restart, sizeof(restart));
+	CHECK(restart[0] == '\0'); /* rules.* are reloadable */
 
 	check_ctx = "restart keys";
 	CHECK(parse("control:\n  socket: /a\n  max_clients: 5\nstate_dir: /s\n", &cfg, err) == 0);
@@ -237,7 +290,7 @@ static void test_doc(const char *root)
 		snprintf(path, sizeof(path), "`\"%s\"`", k[i].def != NULL ? k[i].def : "");
 		if (k[i].def == NULL)
 			snprintf(path, sizeof(path), "required");
-		else if (k[i].type == CTL_CFG_INT)
+		else if (k[i].type == CTL_CFG_INT || k[i].type == CTL_CFG_FILES)
 			snprintf(path, sizeof(path), "`%s`", k[i].def);
 		p = strstr(line, path);
 		CHECK(p != NULL && p < eol);
@@ -259,6 +312,7 @@ int main(int argc, char **argv)
 
 	test_bad();
 	test_too_many_nodes();
+	test_too_many_files();
 	test_good();
 	test_example(root);
 	test_doc(root);

@@ -88,9 +88,32 @@ static const struct row rows[] = {
 	 "backend \"kam9\": no node has it"},
 	{"rules.list", "{\"cmd\":\"rules.list\"}", CTL_ACCESS_READ, 0, -1,
 	 "rules.list: not available yet"},
-	{"bans.add", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/24\"}", CTL_ACCESS_ADMIN, 0, -1,
-	 "bans.add: not available yet"},
+	{"bans.add host bits", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.1/24\"}", CTL_ACCESS_ADMIN,
+	 0, -1, "prefix \"192.0.2.1/24\": host bits are set (the network is 192.0.2.0/24)"},
+	{"bans.add v6 host bits", "{\"cmd\":\"bans.add\",\"prefix\":\"2001:db8::1/32\"}",
+	 CTL_ACCESS_ADMIN, 0, -1, "(the network is 2001:db8::/32)"},
+	{"bans.add not an address", "{\"cmd\":\"bans.add\",\"prefix\":\"300.1.1.1\"}",
+	 CTL_ACCESS_ADMIN, 0, -1,
+	 "prefix \"300.1.1.1\": not an IPv4 or IPv6 address with an optional /length"},
+	{"bans.add name", "{\"cmd\":\"bans.add\",\"prefix\":\"example.com\"}", CTL_ACCESS_ADMIN, 0,
+	 -1, "not an IPv4 or IPv6 address"},
+	{"bans.add length", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/33\"}", CTL_ACCESS_ADMIN,
+	 0, -1, "length \"33\" is not 0..32"},
+	{"bans.add length word", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/x\"}",
+	 CTL_ACCESS_ADMIN, 0, -1, "length \"x\" is not 0..32"},
+	{"bans.add for 0", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/24\",\"for_s\":0}",
+	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
+	 "argument \"for_s\": expected an integer in [1, 31536000], got 0"},
+	{"bans.add no prefix", "{\"cmd\":\"bans.add\"}", CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
+	 "bans.add: argument \"prefix\" (string) is required"},
 	{"bans.add ro", "{\"cmd\":\"bans.add\"}", CTL_ACCESS_READ, 0, CTL_BAD_access_denied, "admin"},
+	{"bans.remove not ours", "{\"cmd\":\"bans.remove\",\"prefix\":\"10.0.0.0/8\"}",
+	 CTL_ACCESS_ADMIN, 0, -1, "bans.remove 10.0.0.0/8: no manual ban of that prefix"},
+	{"bans.remove no node", "{\"cmd\":\"bans.remove\",\"prefix\":\"10.1.2.3\"}", CTL_ACCESS_ADMIN,
+	 0, -1, "bans.remove 10.1.2.3: no manual ban and no node has it banned"},
+	{"bans.list limit", "{\"cmd\":\"bans.list\",\"limit\":0}", CTL_ACCESS_READ, 0,
+	 CTL_BAD_bad_args, "argument \"limit\": expected an integer in [1, 100000], got 0"},
+	{"bans.list", "{\"cmd\":\"bans.list\"}", CTL_ACCESS_READ, 1, -1, NULL},
 };
 
 static void test_rows(void)
@@ -163,7 +186,7 @@ static void test_table(void)
 			CHECK(strcmp(t[i].name, t[j].name) != 0);
 		for (a = t[i].args; a->name != NULL; a++) {
 			CHECK(strcmp(a->name, "id") != 0 && strcmp(a->name, "cmd") != 0);
-			CHECK(a->type >= CTL_ARG_STR && a->type <= CTL_ARG_BOOL);
+			CHECK(a->type >= CTL_ARG_STR && a->type <= CTL_ARG_STRS);
 			CHECK(a->lo <= a->hi);
 			CHECK(a->help != NULL && a->help[0] != '\0');
 		}
@@ -231,10 +254,12 @@ int main(int argc, char **argv)
 {
 	ctl_cfg_defaults(&cp.cfg);
 	cp.loop = ctl_loop_new();
+	ctl_bans_init(&cp);
 	test_table();
 	test_rows();
 	test_ids();
 	test_doc(argc > 1 ? argv[1] : ".");
+	ctl_bans_free(&cp);
 	ctl_loop_free(cp.loop);
 	printf("%u passed, %u failed\n", check_pass, check_fail);
 	return check_fail != 0;

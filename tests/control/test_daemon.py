@@ -126,8 +126,8 @@ def t_cli(env, dp):
         check(False, "setpriv is needed for the permission test")
     rc, out, err = env.ctl("rules", "list")
     check(rc == 1 and "not available yet" in err, "rules list: not available yet", err)
-    rc, out, err = env.ctl("bans", "add", "192.0.2.1")
-    check(rc == 1 and "not available yet" in err, "bans add: not available yet", err)
+    rc, out, err = env.ctl("bans", "add", "192.0.2.1/24")
+    check(rc == 1 and "host bits are set" in err, "bans add with host bits: refused", err)
     rc, out, err = env.ctl("backends", "weight", "kam1", "0")
     check(rc == 2 and '"0"' in err, "backends weight 0: usage error quoting it", err)
 
