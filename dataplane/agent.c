@@ -65,6 +65,10 @@ static const struct agent_cmd cmds[] = {
 	{"state.rollback", agent_cmd_state_rollback, {{NULL, 0}},
 	 "put the previous committed state back in force"},
 	{"state.get", agent_cmd_state_get, {{NULL, 0}}, "the state in force"},
+	{"bans.list", agent_cmd_bans_list, {{"limit", JSON_INTEGER}},
+	 "the dynamic bans of every worker and the manual bans in force"},
+	{"bans.lift", agent_cmd_bans_lift, {{"ip", JSON_STRING}},
+	 "remove the dynamic ban of an address"},
 };
 
 /* Connection events (accept, refuse, close) are logged, at most
@@ -768,6 +772,7 @@ void agent_close(struct agent *a)
 	for (unsigned i = 0; i < a->n_conn; i++)
 		conn_free(a, a->conn[i]);
 	a->n_conn = 0;
+	agent_state_fini(a);
 	agent_sock_close(a);
 	if (a->ep >= 0)
 		close(a->ep);

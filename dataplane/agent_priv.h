@@ -11,6 +11,7 @@
  *   agent_state.c  the versioned state: state.prepare, .commit, .rollback,
  *                  .get
  *   agent_snap.c   snapshot: the counters, ports and backends
+ *   agent_rules.c  rulesets (rules.*) and bans (bans.*)
  *
  * Main lcore only, like the rest of the module.
  */
@@ -26,6 +27,7 @@
 
 #include "agent.h"
 #include "backend.h"
+#include "ban.h"
 #include "cfg.h"
 
 #define AGENT_PROTO	   1		/* the protocol version hello agrees on */
@@ -55,10 +57,13 @@ struct agent_conn {
 	bool dead;		/* to be closed at the end of this turn */
 };
 
-/* A state as the control plane pushes it (docs/agent.md, "State"). */
+/* A state as the control plane pushes it (docs/agent.md, "State"). bans
+ * is owned by the state (malloc'd; NULL when n_bans is 0). */
 struct agent_state {
 	int64_t version;
 	struct be_setting be[DP_MAX_BACKENDS];
+	struct ban_prefix *bans;
+	unsigned n_bans;
 };
 
 struct agent {
@@ -81,6 +86,7 @@ struct agent {
 	struct agent_state cur, prev, staged;
 	bool has_prev, has_staged;
 	int64_t high;
+	struct ban_deny *staged_deny; /* the staged state's manual bans, built */
 
 	/* rate limit of the connection log lines */
 	uint64_t log_window_end;
@@ -139,12 +145,19 @@ bool agent_oom(void);
 int agent_sock_open(struct agent *a, const struct cfg *c);
 void agent_sock_close(struct agent *a);
 
-/* The state (agent_state.c). */
+/* The state (agent_state.c). agent_state_fini frees what the states own. */
 void agent_state_init(struct agent *a);
+void agent_state_fini(struct agent *a);
 int agent_cmd_state_prepare(struct agent *a, json_t *req, json_t *reply, char *err);
 int agent_cmd_state_commit(struct agent *a, json_t *req, json_t *reply, char *err);
 int agent_cmd_state_rollback(struct agent *a, json_t *req, json_t *reply, char *err);
 int agent_cmd_state_get(struct agent *a, json_t *req, json_t *reply, char *err);
+
+/* Bans and rules (agent_rules.c). agent_bans_counts: the snapshot's
+ * "bans". */
+int agent_cmd_bans_list(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_bans_lift(struct agent *a, json_t *req, json_t *reply, char *err);
+json_t *agent_bans_counts(const struct agent *a);
 
 /* The snapshot (agent_snap.c). */
 int agent_cmd_snapshot(struct agent *a, json_t *req, json_t *reply, char *err);

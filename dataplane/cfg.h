@@ -115,6 +115,15 @@ struct cfg {
 	} limits;
 
 	struct {
+		uint32_t ban_table_size;   /* rules.ban_table_size, default
+					    * 65536, a power of two */
+		uint32_t max_blob_bytes;   /* rules.max_blob_bytes, default
+					    * 64 MiB */
+		bool filter_core_side;	   /* rules.filter_core_side, default
+					    * false */
+	} rules;
+
+	struct {
 		char socket[CFG_PATH_MAX]; /* agent.socket; absent:
 					    * /run/sipedge/<node.name>.agent */
 		uint8_t max_clients;	   /* agent.max_clients, default 4 */

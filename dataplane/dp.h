@@ -76,8 +76,13 @@ struct dp_pkt {
 	struct dp_addr out_dst; /* FORWARD: where to */
 	const char *sip;	/* the UDP payload, contiguous */
 	uint32_t sip_len;
+	uint16_t reply_phrase_len;
+	bool rule_reply;	/* REPLY: decided by a reject rule */
 	struct rte_mbuf *out;	/* FORWARD: the message to send (SIP payload
 				 * only; net_send() adds UDP/IP/Ethernet) */
+	const char *reply_phrase; /* REPLY: the reason phrase, or NULL for the
+				 * code's own; points into the ruleset, valid
+				 * until the worker's next quiescent state */
 };
 
 /* Why a packet goes to the main lcore. */

@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "backend.h"
+#include "ban.h"
 #include "net.h"
 #include "port.h"
 #include "token.h"
@@ -93,6 +94,13 @@ static int make_workers(struct dp *dp)
 			w->spread_in = nw > 1 ? ring("spread", k, RING_F_SC_DEQ) : NULL;
 			if (w->exc == NULL || (nw > 1 && w->spread_in == NULL))
 				return -ENOMEM;
+			if (ban_table_create(w, dp->cfg.rules.ban_table_size) != 0) {
+				fprintf(stderr, "sipedge: out of memory for worker %u's ban table "
+					"(rules.ban_table_size %u: %zu KiB); more hugepages or "
+					"eal.memory_mb?\n", k, dp->cfg.rules.ban_table_size,
+					(size_t)dp->cfg.rules.ban_table_size * 34 / 1024);
+				return -ENOMEM;
+			}
 		}
 	}
 	for (unsigned i = 0; i < dp->n_ports; i++) {
@@ -176,6 +184,47 @@ int dp_init(struct dp *dp)
 	return 0;
 }
 
+/* ---- retiring what the workers may still read ---- */
+
+bool dp_retire_room(struct dp *dp)
+{
+	dp_retire_poll(dp);
+	return dp->n_retired < DP_RETIRE_MAX;
+}
+
+int dp_retire(struct dp *dp, void *obj, void (*fn)(struct dp *dp, void *obj))
+{
+	if (!dp_retire_room(dp))
+		return -ENOBUFS;
+	/* the token orders after the unpublishing store the caller made: a
+	 * worker that reports a quiescent state later has dropped any
+	 * reference it loaded before */
+	dp->retired[dp->n_retired].obj = obj;
+	dp->retired[dp->n_retired].fn = fn;
+	dp->retired[dp->n_retired].token = rte_rcu_qsbr_start(dp->qsbr);
+	dp->n_retired++;
+	return 0;
+}
+
+unsigned dp_retire_poll(struct dp *dp)
+{
+	unsigned done = 0;
+
+	/* tokens grow with time: once one is not over, the later ones are
+	 * not either */
+	while (done < dp->n_retired &&
+	       rte_rcu_qsbr_check(dp->qsbr, dp->retired[done].token, false) == 1) {
+		dp->retired[done].fn(dp, dp->retired[done].obj);
+		done++;
+	}
+	if (done == 0)
+		return dp->n_retired;
+	memmove(&dp->retired[0], &dp->retired[done],
+		(dp->n_retired - done) * sizeof(dp->retired[0]));
+	dp->n_retired -= done;
+	return dp->n_retired;
+}
+
 /* Frees what a ring still holds (after the workers stopped). */
 static void ring_drain(struct rte_ring *r)
 {
@@ -190,11 +239,18 @@ static void ring_drain(struct rte_ring *r)
 
 void dp_fini(struct dp *dp)
 {
+	/* the workers have stopped: nothing retired is read any more */
+	for (unsigned i = 0; i < dp->n_retired; i++)
+		dp->retired[i].fn(dp, dp->retired[i].obj);
+	dp->n_retired = 0;
+	ban_deny_free(dp->deny);
+	dp->deny = NULL;
 	for (unsigned k = 0; k < dp->n_workers; k++) {
 		if (dp->workers[k] == NULL)
 			continue;
 		ring_drain(dp->workers[k]->exc);
 		ring_drain(dp->workers[k]->spread_in);
+		ban_table_free(dp->workers[k]);
 	}
 	for (unsigned i = 0; i < DP_MAX_PORTS; i++)
 		ring_drain(dp->main_tx[i]);

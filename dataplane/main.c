@@ -134,6 +134,7 @@ static void main_loop(struct dp *dp, struct agent *agent, double duration)
 			next_timer = mw->now + dp->tsc_hz / 100;
 		}
 		net_tx_flush(mw);
+		dp_retire_poll(dp); /* rulesets, ban tables: freed after RCU */
 		busy |= agent_poll(agent);
 		if (got_usr1) {
 			got_usr1 = 0;

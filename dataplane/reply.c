@@ -3,7 +3,8 @@
  *
  * reply.c - the responses the gateway sends itself (RFC 3261 8.2.6): 200 to
  * an OPTIONS addressed to it, 400 with the parser's reason, 404, 482, 483,
- * 503 with Retry-After, 513.
+ * 503 with Retry-After, 513; and those of reject rules, with the rule's
+ * code and reason phrase.
  *
  * A response copies the request's Via headers, From, To (with our tag when
  * it had none), Call-ID and CSeq. A request the parser refused has no index:
@@ -140,17 +141,58 @@ static void wuint(struct wr *w, unsigned v)
 	wput(w, d, px_utoa(d, v));
 }
 
+/* The reason phrases of RFC 3261 21 (and RFC 3265, 4412, 6665 for the
+ * codes a reject rule is likely to carry); a code without one gets its
+ * class's. */
 static const char *phrase(unsigned code)
 {
 	switch (code) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 407: return "Proxy Authentication Required";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
+	case 413: return "Request Entity Too Large";
+	case 414: return "Request-URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Unsupported URI Scheme";
+	case 420: return "Bad Extension";
+	case 421: return "Extension Required";
+	case 423: return "Interval Too Brief";
+	case 480: return "Temporarily Unavailable";
+	case 481: return "Call/Transaction Does Not Exist";
 	case 482: return "Loop Detected";
 	case 483: return "Too Many Hops";
+	case 484: return "Address Incomplete";
+	case 485: return "Ambiguous";
+	case 486: return "Busy Here";
+	case 487: return "Request Terminated";
+	case 488: return "Not Acceptable Here";
+	case 489: return "Bad Event";
+	case 491: return "Request Pending";
+	case 493: return "Undecipherable";
+	case 494: return "Security Agreement Required";
+	case 500: return "Server Internal Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
+	case 504: return "Server Time-out";
+	case 505: return "Version Not Supported";
 	case 513: return "Message Too Large";
-	default: return "Server Internal Error";
+	case 580: return "Precondition Failure";
+	case 600: return "Busy Everywhere";
+	case 603: return "Decline";
+	case 604: return "Does Not Exist Anywhere";
+	case 606: return "Not Acceptable";
+	default:
+		return code >= 600 ? "Global Failure" : code >= 500 ? "Server Internal Error"
+							       : "Request Failure";
 	}
 }
 
@@ -222,7 +264,14 @@ int proxy_reply(struct worker *w, struct dp_burst *b, unsigned i)
 	WLIT(&wr, "SIP/2.0 ");
 	wuint(&wr, code);
 	wput(&wr, " ", 1);
-	wput(&wr, phrase(code), strlen(phrase(code)));
+	/* a rule's reason, as the rule file wrote it: echoed only when it is
+	 * text (the compiler refuses control characters; a blob is not
+	 * trusted to) */
+	if (p->reply_phrase != NULL && p->reply_phrase_len &&
+	    echoable(p->reply_phrase, p->reply_phrase_len))
+		wput(&wr, p->reply_phrase, p->reply_phrase_len);
+	else
+		wput(&wr, phrase(code), strlen(phrase(code)));
 	if (code == 400 && p->sip_err) {
 		const char *t = sip_err_text(p->sip_err);
 
@@ -279,7 +328,9 @@ int proxy_reply(struct worker *w, struct dp_burst *b, unsigned i)
 	}
 	o->data_len = (uint16_t)(wr.o - rte_pktmbuf_mtod(o, char *));
 	o->pkt_len = o->data_len;
-	if (ri >= 0)
+	if (p->rule_reply)
+		w->st->ctr[STATS_rules_replies]++;
+	else if (ri >= 0)
 		w->st->reply[ri]++;
 	return net_send(w, o, p->in_port, &p->dst, &p->src);
 }

@@ -3,11 +3,12 @@
  *
  * worker.c - the poll-mode loop of a worker and the dispatch step.
  *
- * A loop iteration: receive a burst from each queue this worker owns (and
- * the packets other workers spread to it), run each burst through the stages
- * (net_rx_stage, proxy_parse_stage, proxy_route_stage), then dispatch: count,
- * free, build replies, hand exceptions to the main lcore, buffer output;
- * transmit; report a quiescent state to RCU. Stages only mark packets; only
+ * A loop iteration: the main lcore's control messages (ban.h), then receive
+ * a burst from each queue this worker owns (and the packets other workers
+ * spread to it), run each burst through the stages (net_rx_stage,
+ * ban_stage, proxy_parse_stage, filter_stage, proxy_route_stage), then
+ * dispatch: count, free, build replies, hand exceptions to the main lcore,
+ * buffer output; transmit; report a quiescent state to RCU. Stages only mark packets; only
  * dispatch frees or sends, so a stage can be added (rate limit, rules)
  * between two others without touching the rest.
  */
@@ -19,6 +20,7 @@
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
+#include "ban.h"
 #include "net.h"
 #include "port.h"
 #include "proxy.h"
@@ -122,9 +124,13 @@ void worker_process(struct worker *w, struct dp_burst *b)
 		p->sip_len = 0;
 		p->sip_err = 0;
 		p->out = NULL;
+		p->rule_reply = false;
+		p->reply_phrase = NULL;
 	}
 	net_rx_stage(w, b);
 	stage_done(w, STATS_STAGE_net, n, &t);
+	ban_stage(w, b);
+	stage_done(w, STATS_STAGE_early, n, &t);
 	proxy_parse_stage(w, b);
 	stage_done(w, STATS_STAGE_parse, n, &t);
 	proxy_route_stage(w, b);
@@ -245,6 +251,7 @@ void worker_poll(struct worker *w)
 	struct dp_burst *b = &w->burst;
 
 	w->now = rte_rdtsc();
+	ban_ctl_drain(w);
 	for (unsigned q = 0; q < w->n_rxq; q++) {
 		const struct worker_rxq *rq = &w->rxq[q];
 		struct rte_mbuf *pkts[DP_BURST];

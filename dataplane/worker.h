@@ -23,7 +23,13 @@
 #include "dp.h"
 #include "stats.h"
 
+#define DP_RETIRE_MAX 32u
+
 struct be_table;
+struct ban_table;
+struct ban_deny;
+struct filter_ctl;
+struct filter_rules;
 
 /* Transmit buffer of one port for one worker: flushed when full and at the
  * end of every loop iteration. */
@@ -72,6 +78,11 @@ struct worker {
 
 	struct stats_block *st;
 
+	/* this worker's dynamic bans and the ring of control messages the
+	 * main lcore sends it (ban.h) */
+	struct ban_table *ban;
+	struct rte_ring *ban_ctl;
+
 	/* contiguous copies of multi-segment (reassembled) datagrams, one per
 	 * burst slot, allocated at start-up with limits.max_message bytes */
 	char *linear[DP_BURST];
@@ -111,6 +122,19 @@ struct dp {
 	volatile uint8_t be_up[DP_MAX_BACKENDS]; /* health, for readers outside
 						  * RCU (telemetry) */
 
+	/* the manual bans in force (ban.h), read like be */
+	struct ban_deny *deny;
+
+	/* objects the workers may still read, freed once every worker has
+	 * reported a quiescent state since they were unpublished
+	 * (dp_retire); main lcore only */
+	struct dp_retired {
+		void *obj;
+		void (*fn)(struct dp *dp, void *obj);
+		uint64_t token;
+	} retired[DP_RETIRE_MAX];
+	unsigned n_retired;
+
 	uint64_t tsc_hz;
 	volatile bool stop;
 };
@@ -149,6 +173,20 @@ static inline const struct dp_ip *dp_port_ip(const struct dp_port *pt,
  * stderr. Main lcore. dp_fini undoes what was done (also after a failure). */
 int dp_init(struct dp *dp);
 void dp_fini(struct dp *dp);
+
+/* dp_retire - hands obj, no longer reachable from dp by the workers, to
+ * fn(dp, obj) once every worker has reported a quiescent state since
+ * (rte_rcu_qsbr_start now, rte_rcu_qsbr_check later: the main lcore never
+ * waits for the workers). Returns 0, or -ENOBUFS when DP_RETIRE_MAX objects
+ * still wait (check dp_retire_room before unpublishing anything). Main
+ * lcore. */
+int dp_retire(struct dp *dp, void *obj, void (*fn)(struct dp *dp, void *obj));
+bool dp_retire_room(struct dp *dp);
+
+/* dp_retire_poll - runs fn of every retired object whose grace period is
+ * over, oldest first, without waiting. Returns how many still wait. Main
+ * lcore, every turn of its loop. */
+unsigned dp_retire_poll(struct dp *dp);
 
 /* The lcore entry point of a worker (rte_eal_remote_launch). arg is the
  * struct worker. Returns 0 when dp->stop is set. */

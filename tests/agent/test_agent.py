@@ -184,7 +184,7 @@ def case_commands(c, root):
              bes["kam2"])
         st = r.get("stages", {})
         g.eq("stages: the loop's stages in order", st.get("names"),
-             ["net", "parse", "route", "dispatch"])
+             ["net", "early", "parse", "filter", "route", "dispatch"])
         g.eq("stages: histogram buckets", st.get("hist_buckets"), 20)
         for w in ws:
             stg = w.get("stage", {})
