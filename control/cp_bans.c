@@ -90,9 +90,10 @@ int ctl_ban_parse(const char *s, char *out, size_t outlen, char *err, size_t err
 	if (slash != NULL) {
 		errno = 0;
 		plen = strtol(slash + 1, &end, 10);
-		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || errno != 0 || plen < 0 ||
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || errno != 0 || plen < 1 ||
 		    plen > (long)bits) {
-			snprintf(err, errlen, "prefix \"%.60s\": length \"%.8s\" is not 0..%u", s,
+			/* /0 would be everyone: the dataplane refuses it too */
+			snprintf(err, errlen, "prefix \"%.60s\": length \"%.8s\" is not 1..%u", s,
 				 slash + 1, bits);
 			return -EINVAL;
 		}
@@ -158,8 +159,10 @@ bool ctl_bans_match(const struct ctl_cp *cp, json_t *dp_state)
 
 	if (want == NULL)
 		return true; /* never managed: the dataplane's own stand */
-	/* as sets: the dataplane may keep them in another order */
-	if (!json_is_array(have) || json_array_size(have) != json_array_size(want))
+	/* as sets: the dataplane may keep them in another order, and shows
+	 * no "bans" at all when it has none */
+	if (have == NULL ? json_array_size(want) != 0
+			 : !json_is_array(have) || json_array_size(have) != json_array_size(want))
 		same = false;
 	json_array_foreach(have, i, e) {
 		json_t *p = json_object_get(e, "prefix"), *x = json_object_get(e, "expires");
@@ -496,13 +499,12 @@ enum ctl_result ctl_cmd_bans_add(struct ctl_req *r)
 	return bans_push(r, nb.prefix, added ? NULL : &old, added, nb.prefix);
 }
 
+/* A node without that ban says so (ok false), so an ok reply is a lift. */
 static bool take_lift(json_t *e, json_t *reply)
 {
-	json_t *lifted = json_object_get(reply, "lifted");
-
-	json_object_set(e, "lifted", lifted != NULL ? lifted : json_true());
-	return lifted == NULL || json_is_true(lifted) ||
-	       (json_is_integer(lifted) && json_integer_value(lifted) > 0);
+	json_object_set_new(e, "lifted", json_true());
+	json_object_set(e, "workers", json_object_get(reply, "workers"));
+	return true;
 }
 
 enum ctl_result ctl_cmd_bans_remove(struct ctl_req *r)

@@ -570,7 +570,7 @@ static const struct ctl_arg args_rule[] = {
 	{NULL},
 };
 static const struct ctl_arg args_bans_list[] = {
-	{"limit", CTL_ARG_INT, false, 1, 100000,
+	{"limit", CTL_ARG_INT, false, 1, 10000,
 	 "at most this many dynamic bans per node (default 1000)"},
 	{NULL},
 };

@@ -98,9 +98,11 @@ static const struct row rows[] = {
 	{"bans.add name", "{\"cmd\":\"bans.add\",\"prefix\":\"example.com\"}", CTL_ACCESS_ADMIN, 0,
 	 -1, "not an IPv4 or IPv6 address"},
 	{"bans.add length", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/33\"}", CTL_ACCESS_ADMIN,
-	 0, -1, "length \"33\" is not 0..32"},
+	 0, -1, "length \"33\" is not 1..32"},
+	{"bans.add length 0", "{\"cmd\":\"bans.add\",\"prefix\":\"0.0.0.0/0\"}", CTL_ACCESS_ADMIN,
+	 0, -1, "length \"0\" is not 1..32"},
 	{"bans.add length word", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/x\"}",
-	 CTL_ACCESS_ADMIN, 0, -1, "length \"x\" is not 0..32"},
+	 CTL_ACCESS_ADMIN, 0, -1, "length \"x\" is not 1..32"},
 	{"bans.add for 0", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.0/24\",\"for_s\":0}",
 	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
 	 "argument \"for_s\": expected an integer in [1, 31536000], got 0"},
@@ -112,7 +114,7 @@ static const struct row rows[] = {
 	{"bans.remove no node", "{\"cmd\":\"bans.remove\",\"prefix\":\"10.1.2.3\"}", CTL_ACCESS_ADMIN,
 	 0, -1, "bans.remove 10.1.2.3: no manual ban and no node has it banned"},
 	{"bans.list limit", "{\"cmd\":\"bans.list\",\"limit\":0}", CTL_ACCESS_READ, 0,
-	 CTL_BAD_bad_args, "argument \"limit\": expected an integer in [1, 100000], got 0"},
+	 CTL_BAD_bad_args, "argument \"limit\": expected an integer in [1, 10000], got 0"},
 	{"bans.list", "{\"cmd\":\"bans.list\"}", CTL_ACCESS_READ, 1, -1, NULL},
 };
 
