@@ -133,6 +133,7 @@ void worker_process(struct worker *w, struct dp_burst *b)
 	stage_done(w, STATS_STAGE_early, n, &t);
 	proxy_parse_stage(w, b);
 	stage_done(w, STATS_STAGE_parse, n, &t);
+	stage_done(w, STATS_STAGE_filter, n, &t);
 	proxy_route_stage(w, b);
 	stage_done(w, STATS_STAGE_route, n, &t);
 	dispatch(w, b);
