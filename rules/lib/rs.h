@@ -306,6 +306,19 @@ int rs_eval(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg 
 	    const struct rs_addr *src, const struct rs_addr *dst, uint64_t *hits,
 	    struct rs_verdict *v);
 
+/* rs_verdict.rule when no rule decided (action NONE). */
+#define RS_RULE_NONE UINT32_MAX
+
+/* rs_eval_match - the same verdict as rs_eval, and every rule of s that
+ * holds for m (live, count and shadow alike, wherever the walk would have
+ * stopped), in rank order into ranks[0 .. max): for explain and tests.
+ * hits are not counted. Returns how many rules hold (only the first max are
+ * written), or -EIO as rs_eval. Sorts what holds: for control paths, not
+ * the dataplane. */
+int rs_eval_match(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
+		  const struct rs_addr *src, const struct rs_addr *dst, uint32_t *ranks,
+		  uint32_t max, struct rs_verdict *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,365 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The sipedge authors
  *
- * rs_eval.c - placeholder: being written.
+ * rs_eval.c - one message through a loaded set (rs.h, docs/rules-engine.md).
+ *
+ * Three steps, none of which walks the rules:
+ *   1. every field the set names is taken from the message, value by value,
+ *      and each value of a scanned field goes through its Hyperscan
+ *      database; the match callback marks the atom that matched (an epoch
+ *      stamp, so that nothing is cleared between messages) and lists it;
+ *      the source and destination addresses go through the CIDR tables,
+ *      one hash probe per prefix length, marking their atoms the same way;
+ *   2. the candidates are the rules triggered by a listed atom plus the
+ *      rules that have no trigger (only negations, numbers, exists); each
+ *      is tested condition by condition against the marks and the fields'
+ *      values;
+ *   3. among the candidates that hold, the lowest-ranked live deciding rule
+ *      decides; count rules ranked ahead of it and shadow rules are
+ *      counted.
+ * A rule is triggered by at most one atom and an atom is listed at most
+ * once a message, so a candidate is never tested twice.
  */
-#include "rs.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rs_priv.h"
+
+struct ev {
+	const struct rs_set *s;
+	struct rs_scratch *sc;
+	uint32_t epoch;
+};
+
+static inline void mark(struct ev *e, uint32_t a)
+{
+	if (e->sc->atom_mark[a] != e->epoch) {
+		e->sc->atom_mark[a] = e->epoch;
+		e->sc->matched[e->sc->n_matched++] = a;
+	}
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+		    unsigned int flags, void *ctx)
+{
+	struct ev *e = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < e->s->n_atoms) /* ids are atoms; a bad one is ignored */
+		mark(e, id);
+	return 0;
+}
+
+/* One value of slot i (nothing when i < 0): counted, and scanned when the
+ * slot has a database. */
+static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
+{
+	if (i < 0)
+		return 0;
+	struct rs_slot_state *st = &e->sc->st[i];
+	hs_database_t *db = e->s->slots[i].db;
+
+	st->n_val++;
+	st->empty |= len == 0;
+	if (db != NULL &&
+	    hs_scan(db, p ? p : "", len, 0, e->sc->hs, on_match, e) != HS_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
+static inline int put_str(struct ev *e, int32_t i, struct sip_str v)
+{
+	return v.p != NULL ? put(e, i, v.p, v.len) : 0;
+}
+
+static inline void put_num(struct ev *e, int32_t i, bool present, int64_t v)
+{
+	if (i >= 0 && present) {
+		e->sc->st[i].n_val = 1;
+		e->sc->st[i].num = v;
+	}
+}
+
+/* The URI, user and display name of one name-addr value. A value that does
+ * not parse has none of them (rules on the raw text use hdr[...]). */
+static int put_nameaddr(struct ev *e, struct sip_str v, int32_t su, int32_t suser, int32_t sdisp)
+{
+	struct sip_nameaddr na;
+	struct sip_uri u;
+	int rc;
+
+	if (v.p == NULL || sip_parse_nameaddr(v.p, v.len, &na) < 0)
+		return 0;
+	if (na.star) /* Contact: * */
+		return put(e, su, "*", 1);
+	if ((rc = put_str(e, su, na.uri)) < 0)
+		return rc;
+	if ((na.display_quoted || na.display.len > 0) && (rc = put_str(e, sdisp, na.display)) < 0)
+		return rc;
+	if (suser >= 0 && sip_parse_uri(na.uri.p, na.uri.len, &u) >= 0 && u.user.p != NULL)
+		return put_str(e, suser, u.user);
+	return 0;
+}
+
+static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id id, enum rs_field f,
+			enum rs_field fuser, enum rs_field fdisp)
+{
+	const struct rs_set *s = e->s;
+	int32_t su = s->fslot[f], suser = s->fslot[fuser], sdisp = s->fslot[fdisp];
+
+	if (su < 0 && suser < 0 && sdisp < 0)
+		return 0;
+	if (id != SIP_HDR_CONTACT) { /* From, To: one value */
+		int i = sip_hdr_first(m, id);
+		return i < 0 ? 0 : put_nameaddr(e, sip_hdr_value(m, (unsigned)i), su, suser, sdisp);
+	}
+	struct sip_iter it;
+	struct sip_str v;
+	int rc;
+	sip_iter_init(&it);
+	while (sip_value_next(m, id, &it, &v) == 1)
+		if ((rc = put_nameaddr(e, v, su, suser, sdisp)) < 0)
+			return rc;
+	return 0;
+}
+
+/* Every occurrence of every header the set names, in one pass. */
+static int put_hdrs(struct ev *e, const struct sip_msg *m)
+{
+	const struct rs_set *s = e->s;
+	int rc;
+
+	for (unsigned i = 0; i < m->nhdrs; i++) {
+		unsigned id = m->hdrs[i].id;
+		int32_t slot = -1;
+		if (id != SIP_HDR_OTHER && id < SIP_HDR__COUNT) {
+			slot = s->hdr_slot[id];
+		} else if (s->n_other_slots) {
+			struct sip_str n = sip_hdr_name(m, i);
+			slot = rs_other_slot(s, n.p, n.len);
+		}
+		if (slot >= 0 && (rc = put(e, slot, m->buf + m->hdrs[i].value_off,
+					   m->hdrs[i].value_len)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
+{
+	int32_t i = e->s->fslot[f];
+
+	if (a == NULL || (a->af != 4 && a->af != 6))
+		return;
+	if (i >= 0)
+		e->sc->st[i].n_val = 1;
+	const struct rs_cidr_tab *t = &e->s->cidr[f == RS_F_dst][a->af == 6];
+	for (uint32_t k = 0; k < t->n_plen; k++) {
+		uint8_t key[16];
+		uint8_t plen = t->plens[k];
+		rs_mask_addr(key, a->a, plen);
+		if (a->af == 4)
+			memset(key + 4, 0, 12);
+		for (uint32_t h = rs_cidr_hash(plen, key) & t->mask; t->ent[h].used; h = (h + 1) & t->mask) {
+			const struct rs_cidr_ent *c = &t->ent[h];
+			if (c->plen == plen && memcmp(c->a, key, 16) == 0) {
+				for (uint32_t j = 0; j < c->n_atom; j++)
+					mark(e, e->s->cidr_atoms[c->atom + j]);
+				break;
+			}
+		}
+	}
+}
+
+static int extract(struct ev *e, const struct sip_msg *m, const struct rs_addr *src,
+		   const struct rs_addr *dst)
+{
+	const struct rs_set *s = e->s;
+	const int32_t *fs = s->fslot;
+	int rc;
+
+	memset(e->sc->st, 0, sizeof(*e->sc->st) * s->n_slots);
+	if ((rc = put_str(e, fs[RS_F_method], m->method_str)) < 0 ||
+	    (rc = put_str(e, fs[RS_F_ruri], m->ruri)) < 0 ||
+	    (m->ruri.p && (rc = put_str(e, fs[RS_F_ruri_user], m->uri.user)) < 0) ||
+	    (m->ruri.p && (rc = put_str(e, fs[RS_F_ruri_host], m->uri.host)) < 0) ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_FROM, RS_F_from, RS_F_from_user, RS_F_from_display)) < 0 ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_TO, RS_F_to, RS_F_to_user, RS_F_to_display)) < 0 ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_CONTACT, RS_F_contact, RS_F_contact_user,
+			       RS_F_contact_display)) < 0 ||
+	    (rc = put_str(e, fs[RS_F_call_id], m->call_id)) < 0 ||
+	    (m->body.len && (rc = put_str(e, fs[RS_F_body], m->body)) < 0) ||
+	    (m->buf && (rc = put(e, fs[RS_F_msg], m->buf, m->len)) < 0))
+		return rc;
+	if (fs[RS_F_ua] >= 0)
+		for (int i = sip_hdr_first(m, SIP_HDR_USER_AGENT); i >= 0; i = sip_hdr_next(m, i))
+			if ((rc = put_str(e, fs[RS_F_ua], sip_hdr_value(m, (unsigned)i))) < 0)
+				return rc;
+	if (s->any_hdr && (rc = put_hdrs(e, m)) < 0)
+		return rc;
+	put_num(e, fs[RS_F_src_port], src && (src->af == 4 || src->af == 6), src ? src->port : 0);
+	put_num(e, fs[RS_F_max_forwards], m->max_forwards >= 0, m->max_forwards);
+	put_num(e, fs[RS_F_content_length], m->content_length >= 0, m->content_length);
+	put_num(e, fs[RS_F_expires], m->expires >= 0, m->expires);
+	put_num(e, fs[RS_F_cseq], m->first[SIP_HDR_CSEQ] != SIP_HDR_NONE, m->cseq);
+	put_addr(e, RS_F_src, src);
+	put_addr(e, RS_F_dst, dst);
+	return 0;
+}
+
+static inline bool num_holds(uint8_t op, int64_t v, int64_t k)
+{
+	switch (op) {
+	case RS_OP_LT:
+		return v < k;
+	case RS_OP_LE:
+		return v <= k;
+	case RS_OP_GT:
+		return v > k;
+	case RS_OP_GE:
+		return v >= k;
+	case RS_OP_NUM_EQ:
+		return v == k;
+	default:
+		return v != k;
+	}
+}
+
+static inline bool atom_holds(const struct ev *e, uint32_t a)
+{
+	const struct rs_rt_atom *at = &e->s->atoms[a];
+	const struct rs_slot_state *st = &e->sc->st[at->slot];
+
+	switch (at->type) {
+	case RS_AT_SCAN:
+	case RS_AT_CIDR:
+		return e->sc->atom_mark[a] == e->epoch;
+	case RS_AT_EXISTS:
+		return st->n_val > 0;
+	case RS_AT_EMPTY:
+		return st->empty;
+	default:
+		return st->n_val > 0 && num_holds(at->op, st->num, at->num);
+	}
+}
+
+static inline bool rule_holds(const struct ev *e, uint32_t r)
+{
+	const struct rs_rt_rule *ru = &e->s->rules[r];
+	const struct rs_rt_cond *c = &e->s->conds[ru->cond];
+
+	for (uint32_t i = 0; i < ru->n_cond; i++)
+		if (atom_holds(e, c[i].atom) == (bool)c[i].neg)
+			return false;
+	return true;
+}
+
+/* Steps 1 and 2: the candidates that hold, into sc->hold (unordered).
+ * Returns how many, -EIO (Hyperscan) or -EINVAL (scratch too small). */
+static int64_t run(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
+		   const struct rs_addr *src, const struct rs_addr *dst)
+{
+	struct ev e = {.s = s, .sc = sc};
+	uint32_t n = 0;
+
+	if (s == NULL || sc == NULL || m == NULL || sc->cap_atoms < s->n_atoms ||
+	    sc->cap_rules < s->n_rules || sc->cap_slots < s->n_slots || sc->atom_mark == NULL)
+		return -EINVAL;
+	if (++sc->epoch == 0) {
+		/* once in 2^32 messages: marks of the last epochs could match */
+		memset(sc->atom_mark, 0, sizeof(*sc->atom_mark) * sc->cap_atoms);
+		sc->epoch = 1;
+	}
+	e.epoch = sc->epoch;
+	sc->n_matched = 0;
+	if (extract(&e, m, src, dst) < 0)
+		return -EIO;
+	for (uint32_t k = 0; k < sc->n_matched; k++) {
+		const struct rs_rt_atom *a = &s->atoms[sc->matched[k]];
+		for (uint32_t j = 0; j < a->n_trig; j++) {
+			uint32_t r = s->trig_rules[a->trig + j];
+			if (rule_holds(&e, r))
+				sc->hold[n++] = r;
+		}
+	}
+	for (uint32_t j = 0; j < s->n_always; j++)
+		if (rule_holds(&e, s->always[j]))
+			sc->hold[n++] = s->always[j];
+	return n;
+}
+
+/* Step 3: the deciding rule among those that hold. */
+static uint32_t decide(const struct rs_set *s, const uint32_t *hold, uint32_t n,
+		       struct rs_verdict *v)
+{
+	uint32_t best = RS_NONE;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct rs_rt_rule *r = &s->rules[hold[i]];
+		if (!r->shadow && r->action != RS_ACT_COUNT && hold[i] < best)
+			best = hold[i];
+	}
+	memset(v, 0, sizeof(*v));
+	v->rule = best;
+	if (best != RS_NONE) {
+		const struct rs_rule_info *in = &s->info[best];
+		v->action = in->action;
+		v->code = in->code;
+		v->ban_s = in->ban_s;
+		if (in->reason != NULL) {
+			v->reason.p = in->reason;
+			v->reason.len = (uint32_t)strlen(in->reason);
+		}
+	}
+	return best;
+}
+
+int rs_eval(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
+	    const struct rs_addr *src, const struct rs_addr *dst, uint64_t *hits,
+	    struct rs_verdict *v)
+{
+	int64_t n = run(s, sc, m, src, dst);
+
+	if (n < 0) {
+		memset(v, 0, sizeof(*v));
+		v->rule = RS_RULE_NONE;
+		return (int)n;
+	}
+	uint32_t best = decide(s, sc->hold, (uint32_t)n, v);
+	if (hits != NULL)
+		for (uint32_t i = 0; i < (uint32_t)n; i++) {
+			uint32_t r = sc->hold[i];
+			if (s->rules[r].shadow || r == best ||
+			    (s->rules[r].action == RS_ACT_COUNT && r < best))
+				hits[r]++;
+		}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int rs_eval_match(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
+		  const struct rs_addr *src, const struct rs_addr *dst, uint32_t *ranks,
+		  uint32_t max, struct rs_verdict *v)
+{
+	int64_t n = run(s, sc, m, src, dst);
+
+	if (n < 0) {
+		memset(v, 0, sizeof(*v));
+		v->rule = RS_RULE_NONE;
+		return (int)n;
+	}
+	decide(s, sc->hold, (uint32_t)n, v);
+	qsort(sc->hold, (size_t)n, sizeof(*sc->hold), cmp_u32);
+	for (uint32_t i = 0; i < (uint32_t)n && i < max; i++)
+		ranks[i] = sc->hold[i];
+	return (int)n;
+}

@@ -1,6 +1,756 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The sipedge authors
  *
- * rs_set.c - placeholder: being written.
+ * rs_set.c - a blob to a loaded set, and scratch (rs.h,
+ * docs/rules-engine.md).
+ *
+ * A blob comes from another process over a socket: nothing in it is used
+ * before it is checked. The header first (magic, format, length, checksum,
+ * Hyperscan version, CPU features), then every section's bounds, then every
+ * record (indices in range, enums known, strings terminated inside the
+ * string table), then the databases through Hyperscan's own checks (its
+ * version, platform and CRC). Only then are the evaluator's indexes built:
+ * the rules each atom triggers, the rules with no trigger, the CIDR hash
+ * tables, the header names and the id index.
  */
-#include "rs.h"
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rs_priv.h"
+
+uint64_t rs_fnv64(const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+const char *rs_features_str(uint64_t f, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{HS_CPU_FEATURES_AVX2, "AVX2"},
+		{HS_CPU_FEATURES_AVX512, "AVX-512"},
+		{HS_CPU_FEATURES_AVX512VBMI, "AVX-512 VBMI"},
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & names[i].bit)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "",
+					      names[i].name);
+	if (f & ~(uint64_t)RS_KNOWN_FEATURES)
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%sunknown bits 0x%llx",
+				      n ? ", " : "",
+				      (unsigned long long)(f & ~(uint64_t)RS_KNOWN_FEATURES));
+	if (n == 0)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* The version number of a Hyperscan version string ("5.4.0 2023-..."). */
+static void version_num(const char *v, char *out, size_t len)
+{
+	size_t n = strcspn(v, " ");
+
+	snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), v);
+}
+
+/* ---- the header ---- */
+
+static int check_header(const unsigned char *b, size_t len, uint64_t host, struct rs_blob_hdr *h,
+			char *err, size_t errlen)
+{
+	if (b == NULL || len < sizeof(*h))
+		return fail(err, errlen, -EINVAL, "rules blob: %zu bytes, shorter than its header (%zu)",
+			    len, sizeof(*h));
+	memcpy(h, b, sizeof(*h));
+	if (memcmp(h->magic, RS_BLOB_MAGIC, sizeof(h->magic)) != 0)
+		return fail(err, errlen, -EINVAL, "rules blob: bad magic (not a sipedge rules blob)");
+	if (h->version != RS_BLOB_VERSION)
+		return fail(err, errlen, -ENOTSUP, "rules blob: format version %u, this dataplane reads %u",
+			    h->version, RS_BLOB_VERSION);
+	if (h->hdr_size != sizeof(*h))
+		return fail(err, errlen, -EINVAL, "rules blob: header size %u, want %zu", h->hdr_size,
+			    sizeof(*h));
+	if (h->total_len != len)
+		return fail(err, errlen, -EINVAL, "rules blob: says %llu bytes, got %zu (truncated?)",
+			    (unsigned long long)h->total_len, len);
+	size_t ck = offsetof(struct rs_blob_hdr, hs_version);
+	uint64_t sum = rs_fnv64(b + ck, len - ck);
+	if (sum != h->checksum)
+		return fail(err, errlen, -EINVAL, "rules blob: checksum 0x%016llx, computed 0x%016llx (corrupt)",
+			    (unsigned long long)h->checksum, (unsigned long long)sum);
+
+	char theirs[64], ours[64];
+	if (memchr(h->hs_version, '\0', sizeof(h->hs_version)) == NULL)
+		return fail(err, errlen, -EINVAL, "rules blob: Hyperscan version not terminated");
+	version_num(h->hs_version, theirs, sizeof(theirs));
+	version_num(hs_version(), ours, sizeof(ours));
+	if (strcmp(theirs, ours) != 0)
+		return fail(err, errlen, -ENOTSUP, "rules blob: compiled by Hyperscan %s, this is %s",
+			    theirs, ours);
+
+	char fb[96], hb[96];
+	uint64_t missing = h->cpu_features & ~host;
+	if (missing)
+		return fail(err, errlen, -ENOTSUP,
+			    "rules blob: compiled for %s (cpu_features 0x%llx), this CPU has %s%s",
+			    rs_features_str(h->cpu_features, fb, sizeof(fb)),
+			    (unsigned long long)h->cpu_features,
+			    host ? rs_features_str(host, hb, sizeof(hb)) : "none of them",
+			    host ? " only" : "");
+
+	for (unsigned i = 0; i < RS_SEC__COUNT; i++) {
+		const struct rs_blob_sec *s = &h->sec[i];
+		if (s->off < sizeof(*h) || s->off > len || s->len > len - s->off || (s->off & 7))
+			return fail(err, errlen, -EINVAL,
+				    "rules blob: section %u [%llu, +%llu) outside the blob (%zu bytes)", i,
+				    (unsigned long long)s->off, (unsigned long long)s->len, len);
+	}
+	return 0;
+}
+
+/* ---- records ---- */
+
+struct ld {
+	const unsigned char *b;
+	const struct rs_blob_hdr *h;
+	struct rs_set *s;
+	char *err;
+	size_t errlen;
+};
+
+/* Number of records of size sz in section i, or -1 (not a whole number, or
+ * more than the evaluator's 32-bit indices hold). */
+static int64_t sec_count(const struct ld *l, unsigned i, size_t sz)
+{
+	uint64_t n = l->h->sec[i].len;
+
+	if (n % sz != 0 || n / sz >= UINT32_MAX / 4)
+		return -1;
+	return (int64_t)(n / sz);
+}
+
+static const void *sec_at(const struct ld *l, unsigned i, size_t sz, uint32_t k)
+{
+	return l->b + l->h->sec[i].off + (uint64_t)sz * k;
+}
+
+/* A string of the string table: NULL for RS_NOSTR, or *bad set when off is
+ * outside it or its NUL is missing. */
+static const char *str_at(const struct ld *l, uint32_t off, bool *bad)
+{
+	if (off == RS_NOSTR)
+		return NULL;
+	if (off >= l->s->strs_len || memchr(l->s->strs + off, '\0', l->s->strs_len - off) == NULL) {
+		*bad = true;
+		return NULL;
+	}
+	return l->s->strs + off;
+}
+
+static int load_db(struct ld *l, uint32_t i, const struct rs_blob_slot *bs)
+{
+	const struct rs_blob_sec *dbs = &l->h->sec[RS_SEC_DBS];
+	const char *fname = rs_field_name((enum rs_field)bs->field);
+
+	if (bs->db_off > dbs->len || bs->db_len > dbs->len - bs->db_off)
+		return fail(l->err, l->errlen, -EINVAL, "rules blob: database of field %s outside its section",
+			    fname);
+	const char *p = (const char *)l->b + dbs->off + bs->db_off;
+	hs_error_t he = hs_deserialize_database(p, bs->db_len, &l->s->slots[i].db);
+	if (he == HS_SUCCESS)
+		return 0;
+	l->s->slots[i].db = NULL;
+	if (he == HS_DB_VERSION_ERROR || he == HS_DB_PLATFORM_ERROR) {
+		/* Hyperscan's own header: version (major<<24|minor<<16|patch<<8)
+		 * at 4, the platform's "lacks" bits at 12. */
+		uint32_t v = 0;
+		uint64_t plat = 0;
+		if (bs->db_len >= 20) {
+			memcpy(&v, p + 4, 4);
+			memcpy(&plat, p + 12, 8);
+		}
+		char ours[64];
+		version_num(hs_version(), ours, sizeof(ours));
+		if (he == HS_DB_VERSION_ERROR)
+			return fail(l->err, l->errlen, -ENOTSUP,
+				    "rules blob: database of field %s built by Hyperscan %u.%u.%u, this is %s",
+				    fname, v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, ours);
+		return fail(l->err, l->errlen, -ENOTSUP,
+			    "rules blob: database of field %s built for another CPU (platform 0x%llx): this CPU cannot run it",
+			    fname, (unsigned long long)plat);
+	}
+	return fail(l->err, l->errlen, he == HS_NOMEM ? -ENOMEM : -EINVAL,
+		    "rules blob: database of field %s refused by Hyperscan (error %d)", fname, he);
+}
+
+static int load_slots(struct ld *l)
+{
+	struct rs_set *s = l->s;
+
+	for (unsigned f = 0; f < RS_F__COUNT; f++)
+		s->fslot[f] = -1;
+	for (unsigned k = 0; k < SIP_HDR__COUNT; k++)
+		s->hdr_slot[k] = -1;
+	for (uint32_t i = 0; i < s->n_slots; i++) {
+		struct rs_blob_slot bs;
+		bool bad = false;
+		struct rs_rt_slot *sl = &s->slots[i];
+
+		memcpy(&bs, sec_at(l, RS_SEC_SLOTS, sizeof(bs), i), sizeof(bs));
+		if (rs_field_kind((enum rs_field)bs.field) == 0)
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: slot %u: field %u unknown", i,
+				    bs.field);
+		sl->field = bs.field;
+		sl->hdr_id = -1;
+		sl->hdr = str_at(l, bs.hdr, &bad);
+		if (bad || (bs.field == RS_F_hdr) != (sl->hdr != NULL) ||
+		    (sl->hdr && (strlen(sl->hdr) == 0 || strlen(sl->hdr) > RS_MAX_HDR_NAME)))
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: slot %u: bad header name", i);
+		if (bs.field == RS_F_hdr) {
+			sl->hdr_len = (uint32_t)strlen(sl->hdr);
+			sl->hdr_id = (int16_t)sip_hdr_lookup(sl->hdr, sl->hdr_len);
+			if (sl->hdr_id != SIP_HDR_OTHER) {
+				if (s->hdr_slot[sl->hdr_id] >= 0)
+					return fail(l->err, l->errlen, -EINVAL,
+						    "rules blob: header \"%s\" in two slots", sl->hdr);
+				s->hdr_slot[sl->hdr_id] = (int32_t)i;
+			} else {
+				s->n_other_slots++;
+			}
+			s->n_hdr_slots++;
+		} else {
+			if (s->fslot[bs.field] >= 0)
+				return fail(l->err, l->errlen, -EINVAL, "rules blob: field %s in two slots",
+					    rs_field_name((enum rs_field)bs.field));
+			s->fslot[bs.field] = (int32_t)i;
+		}
+		if (bs.db_len && rs_field_kind((enum rs_field)bs.field) != RS_KIND_STR)
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: a database for field %s",
+				    rs_field_name((enum rs_field)bs.field));
+		int rc = bs.db_len ? load_db(l, i, &bs) : 0;
+		if (rc < 0)
+			return rc;
+	}
+	s->any_hdr = s->n_hdr_slots > 0;
+	return 0;
+}
+
+static uint32_t name_hash(const char *p, uint32_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)(p[i] | (p[i] >= 'A' && p[i] <= 'Z' ? 0x20 : 0))) * 16777619u;
+	return h;
+}
+
+/* Headers the parser does not know, found by name in a hash table. */
+static int index_other(struct rs_set *s)
+{
+	uint32_t sz = 8;
+
+	while (sz < s->n_other_slots * 2)
+		sz <<= 1;
+	s->other = malloc(sizeof(*s->other) * sz);
+	if (s->other == NULL)
+		return -ENOMEM;
+	s->other_mask = sz - 1;
+	for (uint32_t i = 0; i < sz; i++)
+		s->other[i].slot = RS_NONE;
+	for (uint32_t i = 0; i < s->n_slots; i++) {
+		const struct rs_rt_slot *sl = &s->slots[i];
+		if (sl->field != RS_F_hdr || sl->hdr_id != SIP_HDR_OTHER)
+			continue;
+		uint32_t k = name_hash(sl->hdr, sl->hdr_len) & s->other_mask;
+		for (; s->other[k].slot != RS_NONE; k = (k + 1) & s->other_mask) {
+			const struct rs_rt_slot *o = &s->slots[s->other[k].slot];
+			if (o->hdr_len == sl->hdr_len && strncasecmp(o->hdr, sl->hdr, sl->hdr_len) == 0)
+				return -EINVAL;
+		}
+		s->other[k].slot = i;
+	}
+	return 0;
+}
+
+int32_t rs_other_slot(const struct rs_set *s, const char *name, uint32_t len)
+{
+	for (uint32_t k = name_hash(name, len) & s->other_mask; s->other[k].slot != RS_NONE;
+	     k = (k + 1) & s->other_mask) {
+		const struct rs_rt_slot *o = &s->slots[s->other[k].slot];
+		if (o->hdr_len == len && strncasecmp(o->hdr, name, len) == 0)
+			return (int32_t)s->other[k].slot;
+	}
+	return -1;
+}
+
+static int load_atoms(struct ld *l)
+{
+	struct rs_set *s = l->s;
+
+	for (uint32_t i = 0; i < s->n_atoms; i++) {
+		struct rs_blob_atom ba;
+		memcpy(&ba, sec_at(l, RS_SEC_ATOMS, sizeof(ba), i), sizeof(ba));
+		bool ok = ba.slot < s->n_slots;
+		enum rs_kind k = ok ? rs_field_kind((enum rs_field)s->slots[ba.slot].field) : 0;
+		switch (ba.type) {
+		case RS_AT_SCAN:
+			ok = ok && k == RS_KIND_STR && s->slots[ba.slot].db != NULL;
+			break;
+		case RS_AT_EMPTY:
+			ok = ok && k == RS_KIND_STR;
+			break;
+		case RS_AT_NUM:
+			ok = ok && k == RS_KIND_NUM && ba.op >= RS_OP_LT && ba.op <= RS_OP_NUM_NE;
+			break;
+		case RS_AT_CIDR:
+			ok = ok && k == RS_KIND_ADDR;
+			break;
+		case RS_AT_EXISTS:
+			break;
+		default:
+			ok = false;
+		}
+		if (!ok)
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: atom %u: type %u op %u slot %u invalid",
+				    i, ba.type, ba.op, ba.slot);
+		s->atoms[i] = (struct rs_rt_atom){.type = ba.type, .op = ba.op, .slot = ba.slot,
+						  .num = ba.num};
+	}
+	for (uint32_t i = 0; i < s->n_conds; i++) {
+		struct rs_blob_cond bc;
+		memcpy(&bc, sec_at(l, RS_SEC_CONDS, sizeof(bc), i), sizeof(bc));
+		if (bc.atom >= s->n_atoms || bc.neg > 1)
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: condition %u: atom %u of %u", i,
+				    bc.atom, s->n_atoms);
+		s->conds[i].atom = bc.atom;
+		s->conds[i].neg = bc.neg;
+	}
+	return 0;
+}
+
+static int check_rule(struct ld *l, uint32_t i, const struct rs_blob_rule *br)
+{
+	struct rs_set *s = l->s;
+	bool bad = false;
+	const char *reason = str_at(l, br->reason, &bad), *msg = str_at(l, br->msg, &bad);
+
+	if (bad)
+		return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: string outside the table", br->id);
+	if (br->id == 0 || br->action == RS_ACT_NONE || br->action >= RS_ACT__COUNT || br->shadow > 1 ||
+	    (br->action == RS_ACT_REJECT && (br->code < 400 || br->code > 699)) ||
+	    (br->action == RS_ACT_BAN && (br->ban_s < 1 || br->ban_s > RS_MAX_BAN_S)) ||
+	    (i > 0 && br->prio < s->info[i - 1].prio))
+		return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u (rank %u): bad action, code, ban time or rank",
+			    br->id, i);
+	if (reason != NULL) {
+		/* it goes into a status line: no CR, LF or other control */
+		size_t n = strlen(reason);
+		bool ok = n <= RS_MAX_REASON;
+		for (size_t k = 0; ok && k < n; k++)
+			ok = (unsigned char)reason[k] >= 0x20 && reason[k] != 0x7f;
+		if (!ok)
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: bad reason phrase", br->id);
+	}
+	if (msg != NULL && strlen(msg) > RS_MAX_MSG)
+		return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: msg too long", br->id);
+	if (br->n_cond == 0 || br->n_cond > RS_MAX_CONDS || br->cond > s->n_conds ||
+	    br->n_cond > s->n_conds - br->cond)
+		return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: conditions [%u, +%u) of %u",
+			    br->id, br->cond, br->n_cond, s->n_conds);
+	if (br->trigger != RS_NONE) {
+		const struct rs_rt_cond *c = br->trigger < br->n_cond ? &s->conds[br->cond + br->trigger] : NULL;
+		uint8_t t = c ? s->atoms[c->atom].type : 0;
+		if (c == NULL || c->neg || (t != RS_AT_SCAN && t != RS_AT_CIDR))
+			return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: bad trigger %u", br->id,
+				    br->trigger);
+	}
+	s->rules[i] = (struct rs_rt_rule){.cond = br->cond, .n_cond = br->n_cond,
+					  .action = br->action, .shadow = br->shadow};
+	s->info[i] = (struct rs_rule_info){.id = br->id, .prio = br->prio, .action = br->action,
+					   .shadow = br->shadow, .code = br->code,
+					   .ban_s = br->ban_s, .reason = reason, .msg = msg};
+	return 0;
+}
+
+static int cmp_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct rs_rule_info *info = ctx;
+	uint32_t x = info[*(const uint32_t *)a].id, y = info[*(const uint32_t *)b].id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Rules, the id index and the trigger lists (per atom, in rank order). */
+static int load_rules(struct ld *l)
+{
+	struct rs_set *s = l->s;
+	uint32_t *trig = calloc(s->n_rules + 1, sizeof(*trig));
+	int rc = 0;
+
+	if (trig == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->n_rules && rc == 0; i++) {
+		struct rs_blob_rule br;
+		memcpy(&br, sec_at(l, RS_SEC_RULES, sizeof(br), i), sizeof(br));
+		if ((rc = check_rule(l, i, &br)) == 0) /* trigger in range */
+			trig[i] = br.trigger == RS_NONE ? RS_NONE : s->conds[br.cond + br.trigger].atom;
+	}
+	for (uint32_t i = 0; i < s->n_rules; i++)
+		s->by_id[i] = i;
+	qsort_r(s->by_id, s->n_rules, sizeof(*s->by_id), cmp_by_id, s->info);
+	for (uint32_t i = 1; rc == 0 && i < s->n_rules; i++)
+		if (s->info[s->by_id[i]].id == s->info[s->by_id[i - 1]].id)
+			rc = fail(l->err, l->errlen, -EINVAL, "rules blob: rule id %u twice",
+				  s->info[s->by_id[i]].id);
+	if (rc < 0)
+		goto out;
+
+	/* Counting sort: each atom's rules contiguous, ranks ascending. */
+	for (uint32_t i = 0; i < s->n_rules; i++) {
+		if (trig[i] == RS_NONE)
+			s->always[s->n_always++] = i;
+		else
+			s->atoms[trig[i]].n_trig++;
+	}
+	uint32_t off = 0;
+	for (uint32_t a = 0; a < s->n_atoms; a++) {
+		s->atoms[a].trig = off;
+		off += s->atoms[a].n_trig;
+		s->atoms[a].n_trig = 0;
+	}
+	for (uint32_t i = 0; i < s->n_rules; i++)
+		if (trig[i] != RS_NONE) {
+			struct rs_rt_atom *a = &s->atoms[trig[i]];
+			s->trig_rules[a->trig + a->n_trig++] = i;
+		}
+out:
+	free(trig);
+	return rc;
+}
+
+/* ---- CIDR tables ---- */
+
+struct pfx {
+	uint8_t fi, ai, plen;
+	uint8_t a[16];
+	uint32_t atom;
+};
+
+static int cmp_pfx(const void *x, const void *y)
+{
+	const struct pfx *a = x, *b = y;
+
+	if (a->fi != b->fi)
+		return a->fi < b->fi ? -1 : 1;
+	if (a->ai != b->ai)
+		return a->ai < b->ai ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen > b->plen ? -1 : 1; /* longest first */
+	int c = memcmp(a->a, b->a, 16);
+	if (c != 0)
+		return c;
+	return a->atom < b->atom ? -1 : a->atom > b->atom;
+}
+
+static bool same_prefix(const struct pfx *a, const struct pfx *b)
+{
+	return a->fi == b->fi && a->ai == b->ai && a->plen == b->plen && memcmp(a->a, b->a, 16) == 0;
+}
+
+/* One table: prefixes p[0..n) of one field and family, sorted. */
+static int build_tab(struct rs_set *s, struct rs_cidr_tab *t, const struct pfx *p, uint32_t n,
+		     uint32_t *na)
+{
+	uint32_t distinct = 0, sz = 8;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (i == 0 || !same_prefix(&p[i - 1], &p[i])) {
+			distinct++;
+			if (i == 0 || p[i - 1].plen != p[i].plen)
+				t->plens[t->n_plen++] = p[i].plen;
+		}
+	while (sz < distinct * 2)
+		sz <<= 1;
+	t->ent = calloc(sz, sizeof(*t->ent));
+	if (t->ent == NULL)
+		return -ENOMEM;
+	t->mask = sz - 1;
+	for (uint32_t i = 0; i < n;) {
+		uint32_t j = i, k;
+		for (; j < n && same_prefix(&p[i], &p[j]); j++)
+			if (j == i || p[j].atom != p[j - 1].atom)
+				s->cidr_atoms[(*na)++] = p[j].atom;
+		for (k = rs_cidr_hash(p[i].plen, p[i].a) & t->mask; t->ent[k].used; k = (k + 1) & t->mask)
+			;
+		struct rs_cidr_ent *e = &t->ent[k];
+		e->used = 1;
+		e->plen = p[i].plen;
+		memcpy(e->a, p[i].a, 16);
+		uint32_t cnt = 0;
+		for (uint32_t x = i; x < j; x++)
+			cnt += x == i || p[x].atom != p[x - 1].atom;
+		e->atom = *na - cnt;
+		e->n_atom = cnt;
+		i = j;
+	}
+	return 0;
+}
+
+static int load_cidrs(struct ld *l, uint32_t n)
+{
+	struct rs_set *s = l->s;
+	struct pfx *p = calloc(n + 1, sizeof(*p));
+	uint32_t na = 0;
+	int rc = 0;
+
+	s->cidr_atoms = calloc(n + 1, sizeof(*s->cidr_atoms));
+	if (p == NULL || s->cidr_atoms == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct rs_blob_cidr bc;
+		memcpy(&bc, sec_at(l, RS_SEC_CIDRS, sizeof(bc), i), sizeof(bc));
+		if (bc.atom >= s->n_atoms || s->atoms[bc.atom].type != RS_AT_CIDR ||
+		    (bc.af != 4 && bc.af != 6) || bc.plen > (bc.af == 4 ? 32 : 128)) {
+			rc = fail(l->err, l->errlen, -EINVAL, "rules blob: prefix %u: atom %u family %u length %u",
+				  i, bc.atom, bc.af, bc.plen);
+			goto out;
+		}
+		p[i].fi = s->slots[s->atoms[bc.atom].slot].field == RS_F_dst;
+		p[i].ai = bc.af == 6;
+		p[i].plen = bc.plen;
+		p[i].atom = bc.atom;
+		rs_mask_addr(p[i].a, bc.a, bc.plen);
+	}
+	qsort(p, n, sizeof(*p), cmp_pfx);
+	for (uint32_t i = 0; i < n && rc == 0;) {
+		uint32_t j = i;
+		while (j < n && p[j].fi == p[i].fi && p[j].ai == p[i].ai)
+			j++;
+		rc = build_tab(s, &s->cidr[p[i].fi][p[i].ai], p + i, j - i, &na);
+		i = j;
+	}
+out:
+	free(p);
+	return rc;
+}
+
+/* ---- the whole ---- */
+
+static int alloc_set(struct ld *l, uint32_t n_rules, uint32_t n_conds)
+{
+	struct rs_set *s = l->s;
+
+	s->n_rules = n_rules;
+	s->n_conds = n_conds;
+	s->rules = calloc(n_rules + 1, sizeof(*s->rules));
+	s->info = calloc(n_rules + 1, sizeof(*s->info));
+	s->by_id = calloc(n_rules + 1, sizeof(*s->by_id));
+	s->always = calloc(n_rules + 1, sizeof(*s->always));
+	s->trig_rules = calloc(n_rules + 1, sizeof(*s->trig_rules));
+	s->conds = calloc(n_conds + 1, sizeof(*s->conds));
+	s->atoms = calloc(s->n_atoms + 1, sizeof(*s->atoms));
+	s->slots = calloc(s->n_slots + 1, sizeof(*s->slots));
+	s->strs_len = l->h->sec[RS_SEC_STRS].len;
+	s->strs = malloc(s->strs_len + 1);
+	if (!s->rules || !s->info || !s->by_id || !s->always || !s->trig_rules || !s->conds ||
+	    !s->atoms || !s->slots || !s->strs)
+		return -ENOMEM;
+	memcpy(s->strs, l->b + l->h->sec[RS_SEC_STRS].off, s->strs_len);
+	s->strs[s->strs_len] = '\0'; /* str_at still wants a NUL inside */
+	return 0;
+}
+
+int rs_set_load_as(const void *blob, size_t len, uint64_t host_features, struct rs_set **out,
+		   char *err, size_t errlen)
+{
+	struct rs_blob_hdr h;
+	struct ld l = {.b = blob, .h = &h, .err = err, .errlen = errlen};
+	int rc;
+
+	if (out == NULL)
+		return -EINVAL;
+	*out = NULL;
+	if ((rc = check_header(blob, len, host_features, &h, err, errlen)) < 0)
+		return rc;
+	int64_t nr = sec_count(&l, RS_SEC_RULES, sizeof(struct rs_blob_rule));
+	int64_t nc = sec_count(&l, RS_SEC_CONDS, sizeof(struct rs_blob_cond));
+	int64_t na = sec_count(&l, RS_SEC_ATOMS, sizeof(struct rs_blob_atom));
+	int64_t ns = sec_count(&l, RS_SEC_SLOTS, sizeof(struct rs_blob_slot));
+	int64_t np = sec_count(&l, RS_SEC_CIDRS, sizeof(struct rs_blob_cidr));
+	if (nr < 0 || nc < 0 || na < 0 || ns < 0 || np < 0 || ns > UINT16_MAX)
+		return fail(err, errlen, -EINVAL, "rules blob: a section is not a whole number of records");
+
+	l.s = calloc(1, sizeof(*l.s));
+	if (l.s == NULL)
+		return -ENOMEM;
+	l.s->n_atoms = (uint32_t)na;
+	l.s->n_slots = (uint32_t)ns;
+	l.s->cpu_features = h.cpu_features;
+	l.s->tune = h.tune;
+	if ((rc = alloc_set(&l, (uint32_t)nr, (uint32_t)nc)) < 0 || (rc = load_slots(&l)) < 0 ||
+	    (rc = load_atoms(&l)) < 0 || (rc = load_rules(&l)) < 0 ||
+	    (rc = load_cidrs(&l, (uint32_t)np)) < 0)
+		goto fail;
+	if ((rc = index_other(l.s)) < 0) {
+		fail(err, errlen, rc, "rules blob: a header name in two slots");
+		goto fail;
+	}
+	*out = l.s;
+	return 0;
+fail:
+	if (rc == -ENOMEM)
+		fail(err, errlen, rc, "rules blob: out of memory");
+	rs_set_free(l.s);
+	return rc;
+}
+
+int rs_set_load(const void *blob, size_t len, struct rs_set **out, char *err, size_t errlen)
+{
+	hs_platform_info_t pi;
+
+	if (hs_populate_platform(&pi) != HS_SUCCESS)
+		return fail(err, errlen, -ENOTSUP, "Hyperscan cannot tell this CPU's features");
+	return rs_set_load_as(blob, len, pi.cpu_features, out, err, errlen);
+}
+
+void rs_set_free(struct rs_set *s)
+{
+	if (s == NULL)
+		return;
+	for (uint32_t i = 0; s->slots && i < s->n_slots; i++)
+		hs_free_database(s->slots[i].db);
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned a = 0; a < 2; a++)
+			free(s->cidr[f][a].ent);
+	free(s->rules);
+	free(s->info);
+	free(s->by_id);
+	free(s->always);
+	free(s->trig_rules);
+	free(s->conds);
+	free(s->atoms);
+	free(s->slots);
+	free(s->cidr_atoms);
+	free(s->other);
+	free(s->strs);
+	free(s);
+}
+
+uint32_t rs_set_n_rules(const struct rs_set *s)
+{
+	return s ? s->n_rules : 0;
+}
+
+void rs_set_rule(const struct rs_set *s, uint32_t i, struct rs_rule_info *out)
+{
+	if (s == NULL || i >= s->n_rules)
+		memset(out, 0, sizeof(*out));
+	else
+		*out = s->info[i];
+}
+
+int64_t rs_set_find(const struct rs_set *s, uint32_t id)
+{
+	uint32_t lo = 0, hi = s ? s->n_rules : 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2, mid_id = s->info[s->by_id[mid]].id;
+		if (mid_id == id)
+			return s->by_id[mid];
+		if (mid_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* ---- scratch ---- */
+
+static int grow_arr(void **p, uint32_t have, uint32_t want, size_t elem)
+{
+	if (want <= have && *p != NULL)
+		return 0;
+	void *q = realloc(*p, elem * (want + 1));
+	if (q == NULL)
+		return -ENOMEM;
+	/* zero: a mark of 0 is "not this message" (epochs start at 1) */
+	memset((char *)q + elem * have, 0, elem * (want + 1 - have));
+	*p = q;
+	return 0;
+}
+
+int rs_scratch_alloc(const struct rs_set *s, struct rs_scratch **sc)
+{
+	struct rs_scratch *x;
+
+	if (s == NULL || sc == NULL)
+		return -EINVAL;
+	x = *sc ? *sc : calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	bool grew_a = s->n_atoms > x->cap_atoms || x->atom_mark == NULL;
+	if (grow_arr((void **)&x->atom_mark, x->cap_atoms, s->n_atoms, sizeof(*x->atom_mark)) < 0 ||
+	    grow_arr((void **)&x->matched, x->cap_atoms, s->n_atoms, sizeof(*x->matched)) < 0 ||
+	    grow_arr((void **)&x->hold, x->cap_rules, s->n_rules, sizeof(*x->hold)) < 0 ||
+	    grow_arr((void **)&x->st, x->cap_slots, s->n_slots, sizeof(*x->st)) < 0)
+		goto nomem;
+	if (grew_a)
+		x->cap_atoms = s->n_atoms;
+	if (s->n_rules > x->cap_rules)
+		x->cap_rules = s->n_rules;
+	if (s->n_slots > x->cap_slots)
+		x->cap_slots = s->n_slots;
+	for (uint32_t i = 0; i < s->n_slots; i++)
+		if (s->slots[i].db != NULL && hs_alloc_scratch(s->slots[i].db, &x->hs) != HS_SUCCESS)
+			goto nomem;
+	*sc = x;
+	return 0;
+nomem:
+	if (*sc == NULL)
+		rs_scratch_free(x);
+	return -ENOMEM;
+}
+
+void rs_scratch_free(struct rs_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	hs_free_scratch(sc->hs);
+	free(sc->atom_mark);
+	free(sc->matched);
+	free(sc->hold);
+	free(sc->st);
+	free(sc);
+}

@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * test_rs_eval.c - the rules compiler, loader and evaluator (rs.h) on real
+ * parsed SIP messages, real Hyperscan and real blobs.
+ *
+ *   test_rs_eval [SETS [MSGS]]   SETS random rulesets x MSGS messages in the
+ *                                differential test (default 1000 x 24)
+ *
+ * This file: every operator on every field kind, positive and negated, on
+ * three messages (repeated headers, two Contacts, Contact: *, compact
+ * forms, tel: URIs, absent fields, IPv6); ranking, count, shadow, allow and
+ * hits[]; compile errors; scratch growth and misuse; fail-open on a
+ * Hyperscan error; 10 000 rules. test_rs_blob.c: corrupt and foreign
+ * blobs. test_rs_diff.c: rs_eval against a naive reference evaluator.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define CHECK_MAIN
+#include "test_rs.h"
+
+/* ---- shared helpers ---- */
+
+int tmsg_make(struct tmsg *t, const char *head, const char *body)
+{
+	uint32_t n = 0, blen = body ? (uint32_t)strlen(body) : 0;
+
+	for (const char *p = head; *p && n + 2 < sizeof(t->buf); p++) {
+		if (*p == '\n')
+			t->buf[n++] = '\r';
+		t->buf[n++] = *p;
+	}
+	if (strstr(head, "Content-Length:") == NULL && strstr(head, "\nl:") == NULL)
+		n += (uint32_t)snprintf(t->buf + n, sizeof(t->buf) - n, "Content-Length: %u\r\n", blen);
+	n += (uint32_t)snprintf(t->buf + n, sizeof(t->buf) - n, "\r\n%s", body ? body : "");
+	t->len = n;
+	return sip_parse(t->buf, n, NULL, 0, &t->m);
+}
+
+const char *tdiag(const struct rs_diag *d, unsigned i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u:%u: %s", d->e[i].file, d->e[i].line, d->e[i].col, d->e[i].msg);
+	return buf;
+}
+
+int tcompile(const struct rs_rule *rules, uint32_t n, const struct rs_platform *target,
+	     void **blob, size_t *len, struct rs_diag *diag)
+{
+	struct rs_ast ast = {.rules = rules, .n_rules = n};
+
+	return rs_compile(&ast, target, blob, len, diag, NULL);
+}
+
+struct rs_set *tset(const struct rs_rule *rules, uint32_t n)
+{
+	static struct rs_diag d;
+	char err[256], b[600];
+	void *blob = NULL;
+	size_t len = 0;
+	struct rs_set *s = NULL;
+	int rc = tcompile(rules, n, NULL, &blob, &len, &d);
+
+	CHECK_INT(rc, 0);
+	for (unsigned i = 0; rc != 0 && i < d.n; i++)
+		fprintf(stderr, "  %s\n", tdiag(&d, i, b, sizeof(b)));
+	if (rc == 0) {
+		rc = rs_set_load(blob, len, &s, err, sizeof(err));
+		CHECK_INT(rc, 0);
+		if (rc != 0)
+			fprintf(stderr, "  load: %s\n", err);
+	}
+	free(blob);
+	return s;
+}
+
+/* ---- the messages ---- */
+
+static const char *const m_invite =
+	"INVITE sip:+4930123@example.com;user=phone SIP/2.0\n"
+	"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds\n"
+	"Max-Forwards: 70\n"
+	"To: <sip:bob@example.com>\n"
+	"From: \"Alice A\" <sip:alice@atlanta.example>;tag=1928301774\n"
+	"Call-ID: a84b4c76e66710@pc33.atlanta.example\n"
+	"CSeq: 314159 INVITE\n"
+	"Contact: <sip:alice@10.0.0.1:5060>\n"
+	"Contact: \"Second\" <sip:second@192.0.2.7>\n"
+	"User-Agent: friendly-scanner 1.0\n"
+	"X-Probe: one\n"
+	"X-Probe: two\n"
+	"Subject: \n"
+	"Content-Type: application/sdp\n";
+static const char *const m_invite_body =
+	"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+	"m=audio 4000 RTP/AVP 0\r\n";
+
+static const char *const m_register =
+	"REGISTER sip:registrar.example SIP/2.0\n"
+	"Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK-r1\n"
+	"From: sip:carol@example.com;tag=x1\n"
+	"To: sip:carol@example.com\n"
+	"Call-ID: reg-1\n"
+	"CSeq: 2 REGISTER\n"
+	"Contact: *\n"
+	"Expires: 0\n";
+
+static const char *const m_options =
+	"OPTIONS tel:+15551234 SIP/2.0\n"
+	"v: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK-o1\n"
+	"f: \"\" <tel:+15550000>;tag=o1\n"
+	"t: <sip:gw.example>\n"
+	"i: opt-1@host\n"
+	"CSeq: 7 OPTIONS\n"
+	"m: <sip:x@[2001:db8::1]>, <sips:y@example.net>\n"
+	"User-Agent: A\n"
+	"User-Agent: B\n"
+	"X-Long: aaa\n";
+
+enum { MI, MR, MO, N_MSG };
+
+static struct tmsg msgs[N_MSG];
+static struct rs_addr srcs[N_MSG], dsts[N_MSG];
+static const struct rs_addr *dstp[N_MSG];
+
+static void make_msgs(void)
+{
+	check_ctx = "messages";
+	CHECK(tmsg_make(&msgs[MI], m_invite, m_invite_body) > 0);
+	CHECK(tmsg_make(&msgs[MR], m_register, NULL) > 0);
+	CHECK(tmsg_make(&msgs[MO], m_options, NULL) > 0);
+	srcs[MI] = taddr4(10, 0, 0, 1, 5060);
+	srcs[MR] = taddr4(192, 0, 2, 9, 5070);
+	srcs[MO] = (struct rs_addr){.af = 6, .a = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, .port = 5060};
+	dsts[MI] = taddr4(192, 0, 2, 100, 5060);
+	dsts[MR] = taddr4(192, 0, 2, 100, 5060);
+	dstp[MI] = &dsts[MI];
+	dstp[MR] = &dsts[MR];
+	dstp[MO] = NULL; /* no destination: dst is absent */
+}
+
+/* ---- every operator on every field ---- */
+
+struct frow {
+	const char *name;
+	int msg;
+	struct rs_cond c;
+	bool want; /* does the test hold (before "not")? */
+};
+
+static const struct rs_cidr p10 = {4, 8, {10}};
+static const struct rs_cidr p10_32 = {4, 32, {10, 0, 0, 1}};
+static const struct rs_cidr p192[] = {{4, 24, {198, 51, 100}}, {4, 24, {192, 0, 2}}};
+static const struct rs_cidr p6 = {6, 32, {0x20, 0x01, 0x0d, 0xb8}};
+static const struct rs_cidr p6_other = {6, 16, {0x20, 0x02}};
+static const struct rs_cidr p0 = {4, 0, {0}};
+
+static void field_rows(struct frow *r, unsigned *n)
+{
+	const unsigned CL = HS_FLAG_CASELESS;
+	unsigned k = 0;
+#define ROW(nm, mi, cond, w) r[k++] = (struct frow){nm, mi, cond, w}
+	/* method */
+	ROW("method == INVITE", MI, tstr(RS_F_method, RS_OP_EQ, "INVITE", 0), true);
+	ROW("method == INVITE on REGISTER", MR, tstr(RS_F_method, RS_OP_EQ, "INVITE", 0), false);
+	ROW("method == invite (case)", MI, tstr(RS_F_method, RS_OP_EQ, "invite", 0), false);
+	ROW("method == invite caseless", MI, tstr(RS_F_method, RS_OP_EQ, "invite", CL), true);
+	ROW("method == INVIT (whole value)", MI, tstr(RS_F_method, RS_OP_EQ, "INVIT", 0), false);
+	ROW("method ~ /^reg/i", MR, tstr(RS_F_method, RS_OP_REGEX, "^reg", CL), true);
+	ROW("method ^= OPT", MO, tstr(RS_F_method, RS_OP_PREFIX, "OPT", 0), true);
+	ROW("method ^= PTI", MO, tstr(RS_F_method, RS_OP_PREFIX, "PTI", 0), false);
+	ROW("method $= ONS", MO, tstr(RS_F_method, RS_OP_SUFFIX, "ONS", 0), true);
+	ROW("method $= OPTI", MO, tstr(RS_F_method, RS_OP_SUFFIX, "OPTI", 0), false);
+	ROW("method *= VIT", MI, tstr(RS_F_method, RS_OP_CONTAINS, "VIT", 0), true);
+	ROW("method exists", MR, tstr(RS_F_method, RS_OP_EXISTS, NULL, 0), true);
+	/* Request-URI */
+	ROW("ruri == whole", MI, tstr(RS_F_ruri, RS_OP_EQ, "sip:+4930123@example.com;user=phone", 0), true);
+	ROW("ruri *= literal +.", MI, tstr(RS_F_ruri, RS_OP_CONTAINS, "+4930123@example.", 0), true);
+	ROW("ruri *= dot is no wildcard", MI, tstr(RS_F_ruri, RS_OP_CONTAINS, "example-com", 0), false);
+	ROW("ruri ~ /user=phone$/", MI, tstr(RS_F_ruri, RS_OP_REGEX, "user=phone$", 0), true);
+	ROW("ruri.user == +4930123", MI, tstr(RS_F_ruri_user, RS_OP_EQ, "+4930123", 0), true);
+	ROW("ruri.user ^= +49", MI, tstr(RS_F_ruri_user, RS_OP_PREFIX, "+49", 0), true);
+	ROW("ruri.user ^= +1", MI, tstr(RS_F_ruri_user, RS_OP_PREFIX, "+1", 0), false);
+	ROW("ruri.user tel number", MO, tstr(RS_F_ruri_user, RS_OP_EQ, "+15551234", 0), true);
+	ROW("ruri.user absent", MR, tstr(RS_F_ruri_user, RS_OP_EXISTS, NULL, 0), false);
+	ROW("ruri.user absent ~ /.*/", MR, tstr(RS_F_ruri_user, RS_OP_REGEX, "x|y", 0), false);
+	ROW("ruri.host == example.com", MI, tstr(RS_F_ruri_host, RS_OP_EQ, "example.com", 0), true);
+	ROW("ruri.host $= .example", MR, tstr(RS_F_ruri_host, RS_OP_SUFFIX, ".example", 0), true);
+	ROW("ruri.host tel: absent", MO, tstr(RS_F_ruri_host, RS_OP_EXISTS, NULL, 0), false);
+	/* From / To */
+	ROW("from == uri", MI, tstr(RS_F_from, RS_OP_EQ, "sip:alice@atlanta.example", 0), true);
+	ROW("from addr-spec", MR, tstr(RS_F_from, RS_OP_EQ, "sip:carol@example.com", 0), true);
+	ROW("from.user == alice", MI, tstr(RS_F_from_user, RS_OP_EQ, "alice", 0), true);
+	ROW("from.user == ALICE", MI, tstr(RS_F_from_user, RS_OP_EQ, "ALICE", 0), false);
+	ROW("from.user tel", MO, tstr(RS_F_from_user, RS_OP_EQ, "+15550000", 0), true);
+	ROW("from.display == Alice A", MI, tstr(RS_F_from_display, RS_OP_EQ, "Alice A", 0), true);
+	ROW("from.display none", MR, tstr(RS_F_from_display, RS_OP_EXISTS, NULL, 0), false);
+	ROW("from.display \"\" exists", MO, tstr(RS_F_from_display, RS_OP_EXISTS, NULL, 0), true);
+	ROW("from.display == \"\"", MO, tstr(RS_F_from_display, RS_OP_EQ, "", 0), true);
+	ROW("from.display == \"\" not empty", MI, tstr(RS_F_from_display, RS_OP_EQ, "", 0), false);
+	ROW("to ^= sip:bob", MI, tstr(RS_F_to, RS_OP_PREFIX, "sip:bob", 0), true);
+	ROW("to.user == bob", MI, tstr(RS_F_to_user, RS_OP_EQ, "bob", 0), true);
+	ROW("to.user no user", MO, tstr(RS_F_to_user, RS_OP_EXISTS, NULL, 0), false);
+	ROW("to (compact t:)", MO, tstr(RS_F_to, RS_OP_EQ, "sip:gw.example", 0), true);
+	ROW("to.display none", MI, tstr(RS_F_to_display, RS_OP_EXISTS, NULL, 0), false);
+	ROW("to.display ~ none", MI, tstr(RS_F_to_display, RS_OP_REGEX, "b", 0), false);
+	/* Contact: every value */
+	ROW("contact 1st", MI, tstr(RS_F_contact, RS_OP_EQ, "sip:alice@10.0.0.1:5060", 0), true);
+	ROW("contact 2nd", MI, tstr(RS_F_contact, RS_OP_EQ, "sip:second@192.0.2.7", 0), true);
+	ROW("contact neither", MI, tstr(RS_F_contact, RS_OP_EQ, "sip:third@192.0.2.7", 0), false);
+	ROW("contact.user 2nd", MI, tstr(RS_F_contact_user, RS_OP_EQ, "second", 0), true);
+	ROW("contact.display 2nd", MI, tstr(RS_F_contact_display, RS_OP_EQ, "Second", 0), true);
+	ROW("contact.display any", MI, tstr(RS_F_contact_display, RS_OP_EXISTS, NULL, 0), true);
+	ROW("contact *", MR, tstr(RS_F_contact, RS_OP_EQ, "*", 0), true);
+	ROW("contact.user of *", MR, tstr(RS_F_contact_user, RS_OP_EXISTS, NULL, 0), false);
+	ROW("contact list in one header", MO, tstr(RS_F_contact, RS_OP_PREFIX, "sips:y@", 0), true);
+	ROW("contact.user in list", MO, tstr(RS_F_contact_user, RS_OP_EQ, "x", 0), true);
+	/* User-Agent: every header */
+	ROW("ua ~ scanner", MI, tstr(RS_F_ua, RS_OP_REGEX, "friendly-scanner|sipvicious", CL), true);
+	ROW("ua *= FRIENDLY caseless", MI, tstr(RS_F_ua, RS_OP_CONTAINS, "FRIENDLY", CL), true);
+	ROW("ua *= FRIENDLY", MI, tstr(RS_F_ua, RS_OP_CONTAINS, "FRIENDLY", 0), false);
+	ROW("ua absent", MR, tstr(RS_F_ua, RS_OP_EXISTS, NULL, 0), false);
+	ROW("ua absent ~", MR, tstr(RS_F_ua, RS_OP_REGEX, "a", 0), false);
+	ROW("ua 2nd header", MO, tstr(RS_F_ua, RS_OP_EQ, "B", 0), true);
+	ROW("ua ^= \"\" is exists", MO, tstr(RS_F_ua, RS_OP_PREFIX, "", 0), true);
+	ROW("ua ^= \"\" absent", MR, tstr(RS_F_ua, RS_OP_PREFIX, "", 0), false);
+	/* Call-ID */
+	ROW("call-id $=", MI, tstr(RS_F_call_id, RS_OP_SUFFIX, "@pc33.atlanta.example", 0), true);
+	ROW("call-id compact i:", MO, tstr(RS_F_call_id, RS_OP_EQ, "opt-1@host", 0), true);
+	/* any header */
+	ROW("hdr[X-Probe] == two", MI, thdr("X-Probe", RS_OP_EQ, "two", 0), true);
+	ROW("hdr[x-probe] == one", MI, thdr("x-probe", RS_OP_EQ, "one", 0), true);
+	ROW("hdr[X-Probe] == three", MI, thdr("X-Probe", RS_OP_EQ, "three", 0), false);
+	ROW("hdr[X-Probe] == on (whole)", MI, thdr("X-Probe", RS_OP_EQ, "on", 0), false);
+	ROW("hdr[X-Missing] exists", MI, thdr("X-Missing", RS_OP_EXISTS, NULL, 0), false);
+	ROW("hdr[f] is From", MI, thdr("f", RS_OP_CONTAINS, "tag=1928301774", 0), true);
+	ROW("hdr[Call-ID] from i:", MO, thdr("Call-ID", RS_OP_EQ, "opt-1@host", 0), true);
+	ROW("hdr[Subject] == \"\"", MI, thdr("Subject", RS_OP_EQ, "", 0), true);
+	ROW("hdr[Subject] exists", MI, thdr("Subject", RS_OP_EXISTS, NULL, 0), true);
+	ROW("hdr[Via] ~ rport-less", MR, thdr("via", RS_OP_REGEX, "branch=z9hG4bK-r[0-9]", 0), true);
+	ROW("hdr[Max-Forwards] absent", MR, thdr("Max-Forwards", RS_OP_EXISTS, NULL, 0), false);
+	ROW("hdr[X-Long] ~ /a{3}/", MO, thdr("X-Long", RS_OP_REGEX, "^a{3}$", 0), true);
+	/* body and the whole message */
+	ROW("body *= m=audio", MI, tstr(RS_F_body, RS_OP_CONTAINS, "m=audio", 0), true);
+	ROW("body ~ multiline", MI, tstr(RS_F_body, RS_OP_REGEX, "^s=-\r$", HS_FLAG_MULTILINE), true);
+	ROW("body absent", MR, tstr(RS_F_body, RS_OP_EXISTS, NULL, 0), false);
+	ROW("msg *= X-Probe: two", MI, tstr(RS_F_msg, RS_OP_CONTAINS, "X-Probe: two\r\n", 0), true);
+	ROW("msg ^= REGISTER", MR, tstr(RS_F_msg, RS_OP_PREFIX, "REGISTER sip:", 0), true);
+	ROW("msg ~ dotall", MO, tstr(RS_F_msg, RS_OP_REGEX, "OPTIONS.*X-Long", HS_FLAG_DOTALL), true);
+	ROW("msg ~ no dotall", MO, tstr(RS_F_msg, RS_OP_REGEX, "OPTIONS.*X-Long", 0), false);
+	/* addresses */
+	ROW("src in 10/8", MI, tcidr(RS_F_src, &p10, 1), true);
+	ROW("src in 10.0.0.1/32", MI, tcidr(RS_F_src, &p10_32, 1), true);
+	ROW("src in 10/8 other", MR, tcidr(RS_F_src, &p10, 1), false);
+	ROW("src in list 2nd", MR, tcidr(RS_F_src, p192, 2), true);
+	ROW("src in 0/0", MR, tcidr(RS_F_src, &p0, 1), true);
+	ROW("src v6 in 2001:db8::/32", MO, tcidr(RS_F_src, &p6, 1), true);
+	ROW("src v6 in 2002::/16", MO, tcidr(RS_F_src, &p6_other, 1), false);
+	ROW("src v6 not in v4 0/0", MO, tcidr(RS_F_src, &p0, 1), false);
+	ROW("src exists", MI, tstr(RS_F_src, RS_OP_EXISTS, NULL, 0), true);
+	ROW("dst in list", MI, tcidr(RS_F_dst, p192, 2), true);
+	ROW("dst in 10/8", MI, tcidr(RS_F_dst, &p10, 1), false);
+	ROW("dst absent", MO, tstr(RS_F_dst, RS_OP_EXISTS, NULL, 0), false);
+	ROW("dst absent in 0/0", MO, tcidr(RS_F_dst, &p0, 1), false);
+	/* numbers */
+	ROW("src.port == 5060", MI, tnum(RS_F_src_port, RS_OP_NUM_EQ, 5060), true);
+	ROW("src.port != 5060", MR, tnum(RS_F_src_port, RS_OP_NUM_NE, 5060), true);
+	ROW("max-forwards < 71", MI, tnum(RS_F_max_forwards, RS_OP_LT, 71), true);
+	ROW("max-forwards < 70", MI, tnum(RS_F_max_forwards, RS_OP_LT, 70), false);
+	ROW("max-forwards <= 70", MI, tnum(RS_F_max_forwards, RS_OP_LE, 70), true);
+	ROW("max-forwards <= 69", MI, tnum(RS_F_max_forwards, RS_OP_LE, 69), false);
+	ROW("max-forwards > 69", MI, tnum(RS_F_max_forwards, RS_OP_GT, 69), true);
+	ROW("max-forwards > 70", MI, tnum(RS_F_max_forwards, RS_OP_GT, 70), false);
+	ROW("max-forwards >= 70", MI, tnum(RS_F_max_forwards, RS_OP_GE, 70), true);
+	ROW("max-forwards >= 71", MI, tnum(RS_F_max_forwards, RS_OP_GE, 71), false);
+	ROW("max-forwards == 70", MI, tnum(RS_F_max_forwards, RS_OP_NUM_EQ, 70), true);
+	ROW("max-forwards != 70", MI, tnum(RS_F_max_forwards, RS_OP_NUM_NE, 70), false);
+	ROW("max-forwards absent <", MR, tnum(RS_F_max_forwards, RS_OP_LT, 100), false);
+	ROW("max-forwards absent !=", MR, tnum(RS_F_max_forwards, RS_OP_NUM_NE, 1), false);
+	ROW("max-forwards absent exists", MR, tnum(RS_F_max_forwards, RS_OP_EXISTS, 0), false);
+	ROW("content-length == body", MI, tnum(RS_F_content_length, RS_OP_NUM_EQ, 85), true);
+	ROW("content-length == 0", MR, tnum(RS_F_content_length, RS_OP_NUM_EQ, 0), true);
+	ROW("expires == 0", MR, tnum(RS_F_expires, RS_OP_NUM_EQ, 0), true);
+	ROW("expires absent", MI, tnum(RS_F_expires, RS_OP_GE, 0), false);
+	ROW("cseq == 314159", MI, tnum(RS_F_cseq, RS_OP_NUM_EQ, 314159), true);
+	ROW("cseq > 2^40", MI, tnum(RS_F_cseq, RS_OP_GT, (int64_t)1 << 40), false);
+	ROW("cseq > -2^62", MO, tnum(RS_F_cseq, RS_OP_GT, -((int64_t)1 << 62)), true);
+	ROW("cseq exists", MO, tnum(RS_F_cseq, RS_OP_EXISTS, 0), true);
+#undef ROW
+	*n = k;
+}
+
+/* Per message, one ruleset: every row twice (as is, and negated), each a
+ * count rule; rs_eval_match says which hold. */
+static void test_fields(void)
+{
+	static struct frow rows[160];
+	static struct rs_rule rules[320];
+	static struct rs_cond conds[320];
+	unsigned n;
+
+	field_rows(rows, &n);
+	for (int mi = 0; mi < N_MSG; mi++) {
+		uint32_t nr = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (rows[i].msg != mi)
+				continue;
+			conds[nr] = rows[i].c;
+			conds[nr + 1] = tnot(rows[i].c);
+			rules[nr] = trule(1 + 2 * i, 1000, RS_ACT_COUNT, &conds[nr], 1);
+			rules[nr + 1] = trule(2 + 2 * i, 1000, RS_ACT_COUNT, &conds[nr + 1], 1);
+			nr += 2;
+		}
+		check_ctx = "fields: compile";
+		struct rs_set *s = tset(rules, nr);
+		struct rs_scratch *sc = NULL;
+		if (s == NULL)
+			continue;
+		CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+		uint32_t ranks[320];
+		uint64_t hits[320] = {0};
+		struct rs_verdict v;
+		int h = rs_eval_match(s, sc, &msgs[mi].m, &srcs[mi], dstp[mi], ranks, 320, &v);
+		CHECK_INT(v.action, RS_ACT_NONE);
+		CHECK_INT(v.rule, RS_RULE_NONE);
+		CHECK(h >= 0);
+		for (unsigned i = 0; i < n; i++) {
+			if (rows[i].msg != mi)
+				continue;
+			check_ctx = rows[i].name;
+			int64_t rp = rs_set_find(s, 1 + 2 * i), rn = rs_set_find(s, 2 + 2 * i);
+			bool hp = false, hn = false;
+			for (int k = 0; k < h; k++) {
+				hp |= ranks[k] == rp;
+				hn |= ranks[k] == rn;
+			}
+			CHECK_INT(hp, rows[i].want);
+			CHECK_INT(hn, !rows[i].want);
+		}
+		/* rs_eval counts the same rules: all are count rules */
+		check_ctx = "fields: hits";
+		CHECK_INT(rs_eval(s, sc, &msgs[mi].m, &srcs[mi], dstp[mi], hits, &v), 0);
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < nr; i++)
+			sum += hits[i];
+		CHECK_INT(sum, h);
+		CHECK_INT(sum, nr / 2); /* exactly one of each pair */
+		rs_scratch_free(sc);
+		rs_set_free(s);
+	}
+}
+
+/* ---- ranking, count, shadow, allow, hits ---- */
+
+static void test_ranking(void)
+{
+	static const struct rs_cidr p192_24 = {4, 24, {192, 0, 2}};
+	struct rs_cond c_mexists = tstr(RS_F_method, RS_OP_EXISTS, NULL, 0);
+	struct rs_cond c_scanner = tstr(RS_F_ua, RS_OP_CONTAINS, "scanner", 0);
+	struct rs_cond c_friendly = tstr(RS_F_ua, RS_OP_CONTAINS, "friendly", 0);
+	struct rs_cond c_invite = tstr(RS_F_method, RS_OP_EQ, "INVITE", 0);
+	struct rs_cond c_allow = tcidr(RS_F_src, &p192_24, 1);
+	struct rs_cond c_none = thdr("X-Probe", RS_OP_EQ, "none", 0);
+	struct rs_rule r[] = {
+		trule(10, 100, RS_ACT_COUNT, &c_mexists, 1),
+		trule(11, 100, RS_ACT_DROP, &c_scanner, 1),
+		trule(12, 200, RS_ACT_REJECT, &c_friendly, 1),
+		trule(13, 200, RS_ACT_COUNT, &c_invite, 1),
+		trule(14, 50, RS_ACT_ALLOW, &c_allow, 1),
+		trule(15, 300, RS_ACT_COUNT, &c_mexists, 1),
+		trule(16, 150, RS_ACT_DROP, &c_none, 1),
+		trule(17, 200, RS_ACT_BAN, &c_invite, 1),
+		trule(18, -5, RS_ACT_DROP, &c_none, 1),
+	};
+	r[1].shadow = true;
+	r[2].reason = "Go Away";
+	r[2].code = 488;
+	r[2].msg = "friendly scanner";
+	r[5].shadow = true;
+	r[7].ban_s = 3600;
+
+	check_ctx = "ranking";
+	struct rs_set *s = tset(r, NELEM(r));
+	struct rs_scratch *sc = NULL;
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	CHECK_INT(rs_set_n_rules(s), NELEM(r));
+	/* rank: prio, then file order: 18 14 10 11 16 12 13 17 15 */
+	static const uint32_t order[] = {18, 14, 10, 11, 16, 12, 13, 17, 15};
+	for (uint32_t i = 0; i < NELEM(order); i++) {
+		struct rs_rule_info in;
+		rs_set_rule(s, i, &in);
+		CHECK_INT(in.id, order[i]);
+		CHECK_INT(rs_set_find(s, order[i]), i);
+	}
+	CHECK_INT(rs_set_find(s, 99), -1);
+	struct rs_rule_info in;
+	rs_set_rule(s, 5, &in);
+	CHECK_INT(in.code, 488);
+	CHECK(in.reason && strcmp(in.reason, "Go Away") == 0);
+	CHECK(in.msg && strcmp(in.msg, "friendly scanner") == 0);
+	rs_set_rule(s, 3, &in);
+	CHECK(in.shadow);
+	CHECK(in.reason == NULL && in.msg == NULL);
+
+	/* From 10.0.0.1: 12 decides; 10 (count, ahead) and the shadow rules 11
+	 * and 15 are counted; 13 (count, behind) and 17 (ban, behind) not. */
+	uint64_t hits[NELEM(r)] = {0};
+	struct rs_verdict v;
+	CHECK_INT(rs_eval(s, sc, &msgs[MI].m, &srcs[MI], &dsts[MI], hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_REJECT);
+	CHECK_INT(v.rule, 5);
+	CHECK_INT(v.code, 488);
+	CHECK_STR(v.reason, "Go Away");
+	static const uint64_t want1[] = {0, 0, 1, 1, 0, 1, 0, 0, 1};
+	for (uint32_t i = 0; i < NELEM(want1); i++)
+		CHECK_INT(hits[i], want1[i]);
+
+	/* From 192.0.2.5: allow (rank 1) stops the walk; count 10 is behind
+	 * it and not counted; shadow rules still are. */
+	struct rs_addr a = taddr4(192, 0, 2, 5, 5060);
+	memset(hits, 0, sizeof(hits));
+	CHECK_INT(rs_eval(s, sc, &msgs[MI].m, &a, NULL, hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_ALLOW);
+	CHECK_INT(v.rule, 1);
+	static const uint64_t want2[] = {0, 1, 0, 1, 0, 0, 0, 0, 1};
+	for (uint32_t i = 0; i < NELEM(want2); i++)
+		CHECK_INT(hits[i], want2[i]);
+
+	/* REGISTER: only 10 and 15 hold: no decision, both counted. */
+	memset(hits, 0, sizeof(hits));
+	CHECK_INT(rs_eval(s, sc, &msgs[MR].m, &srcs[MI], NULL, hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_NONE);
+	CHECK_INT(v.rule, RS_RULE_NONE);
+	static const uint64_t want3[] = {0, 0, 1, 0, 0, 0, 0, 0, 1};
+	for (uint32_t i = 0; i < NELEM(want3); i++)
+		CHECK_INT(hits[i], want3[i]);
+	/* hits NULL is allowed */
+	CHECK_INT(rs_eval(s, sc, &msgs[MR].m, &srcs[MR], NULL, NULL, &v), 0);
+
+	/* Every holding rule, in rank order */
+	uint32_t ranks[16];
+	CHECK_INT(rs_eval_match(s, sc, &msgs[MI].m, &srcs[MI], NULL, ranks, 16, &v), 6);
+	static const uint32_t wantm[] = {2, 3, 5, 6, 7, 8};
+	for (uint32_t i = 0; i < NELEM(wantm); i++)
+		CHECK_INT(ranks[i], wantm[i]);
+	CHECK_INT(v.rule, 5);
+	CHECK_INT(rs_eval_match(s, sc, &msgs[MI].m, &srcs[MI], NULL, ranks, 2, &v), 6);
+
+	/* Without the reject, the ban behind it decides. */
+	rs_scratch_free(sc);
+	rs_set_free(s);
+	r[2].action = RS_ACT_COUNT;
+	sc = NULL;
+	s = tset(r, NELEM(r));
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	memset(hits, 0, sizeof(hits));
+	CHECK_INT(rs_eval(s, sc, &msgs[MI].m, &srcs[MI], NULL, hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_BAN);
+	CHECK_INT(v.ban_s, 3600);
+	CHECK_INT(v.rule, 7);
+	CHECK(v.reason.p == NULL);
+	static const uint64_t want4[] = {0, 0, 1, 1, 0, 1, 1, 1, 1};
+	for (uint32_t i = 0; i < NELEM(want4); i++)
+		CHECK_INT(hits[i], want4[i]);
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
+/* Rules with no positive scanned atom are candidates on every message:
+ * negations only, numbers only, exists only, and a negated trigger. */
+static void test_untriggered(void)
+{
+	struct rs_cond c1[] = {tnot(tstr(RS_F_ua, RS_OP_EXISTS, NULL, 0)),
+			       tnot(tstr(RS_F_method, RS_OP_EQ, "INVITE", 0))};
+	struct rs_cond c2[] = {tnum(RS_F_expires, RS_OP_LT, 10), tstr(RS_F_contact, RS_OP_EXISTS, NULL, 0)};
+	struct rs_cond c3[] = {tstr(RS_F_method, RS_OP_EQ, "REGISTER", 0),
+			       tnot(tstr(RS_F_contact, RS_OP_EQ, "*", 0))};
+	struct rs_rule r[] = {
+		trule(1, 10, RS_ACT_COUNT, c1, 2),
+		trule(2, 20, RS_ACT_DROP, c2, 2),
+		trule(3, 5, RS_ACT_DROP, c3, 2),
+	};
+
+	check_ctx = "untriggered";
+	struct rs_set *s = tset(r, NELEM(r));
+	struct rs_scratch *sc = NULL;
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	uint64_t hits[3] = {0};
+	struct rs_verdict v;
+	CHECK_INT(rs_eval(s, sc, &msgs[MR].m, &srcs[MR], NULL, hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_DROP);
+	CHECK_INT(v.rule, 2); /* rule 2; rule 3 fails on Contact: * */
+	CHECK_INT(hits[0], 0);
+	CHECK_INT(hits[1], 1);
+	CHECK_INT(hits[2], 1);
+	CHECK_INT(rs_eval(s, sc, &msgs[MI].m, &srcs[MI], NULL, hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_NONE);
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
+/* ---- what the compiler refuses ---- */
+
+struct erow {
+	const char *name;
+	struct rs_rule r;
+	const char *want; /* in the first diagnostic */
+};
+
+static void test_compile_errors(void)
+{
+	static const struct rs_cidr bad_plen = {4, 33, {10}};
+	struct rs_cond ok = tstr(RS_F_method, RS_OP_EQ, "INVITE", 0);
+	struct rs_cond bad_re = tstr(RS_F_ua, RS_OP_REGEX, "abc(", 0);
+	struct rs_cond empty_re = tstr(RS_F_ua, RS_OP_REGEX, "a*", 0);
+	struct rs_cond back_re = tstr(RS_F_ua, RS_OP_REGEX, "(a)\\1", 0);
+	struct rs_cond nul_re = {.field = RS_F_ua, .op = RS_OP_REGEX, .pat = "a\0b", .pat_len = 3};
+	struct rs_cond lt_method = tnum(RS_F_method, RS_OP_LT, 3);
+	struct rs_cond re_num = tstr(RS_F_cseq, RS_OP_REGEX, "1", 0);
+	struct rs_cond cidr_str = tcidr(RS_F_ua, &bad_plen, 1);
+	struct rs_cond plen33 = tcidr(RS_F_src, &bad_plen, 1);
+	struct rs_cond no_cidr = tcidr(RS_F_src, NULL, 0);
+	struct rs_cond hdr_sp = thdr("X Foo", RS_OP_EXISTS, NULL, 0);
+	struct rs_cond hdr_empty = thdr("", RS_OP_EXISTS, NULL, 0);
+	struct rs_cond lit_dotall = tstr(RS_F_ua, RS_OP_EQ, "x", HS_FLAG_DOTALL);
+	struct rs_cond re_prefilter = tstr(RS_F_ua, RS_OP_REGEX, "x", HS_FLAG_PREFILTER);
+	struct rs_cond bad_field = {.field = RS_F__COUNT, .op = RS_OP_EXISTS};
+	struct rs_cond bad_op = {.field = RS_F_ua, .op = 0};
+	struct rs_cond no_pat = {.field = RS_F_ua, .op = RS_OP_EQ, .pat = NULL, .pat_len = 4};
+	bad_re.pat_loc = (struct rs_loc){"t.rules", 7, 12};
+	struct erow rows[] = {
+		{"bad regex", trule(5, 0, RS_ACT_DROP, &bad_re, 1), "t.rules:7:12: rule 5: regex /abc(/ refused by Hyperscan"},
+		{"regex matching empty", trule(6, 0, RS_ACT_DROP, &empty_re, 1), "empty"},
+		{"backreference", trule(6, 0, RS_ACT_DROP, &back_re, 1), "refused by Hyperscan"},
+		{"NUL in regex", trule(6, 0, RS_ACT_DROP, &nul_re, 1), "NUL"},
+		{"< on a string", trule(6, 0, RS_ACT_DROP, &lt_method, 1), "operator \"<\" does not apply to field \"method\""},
+		{"regex on a number", trule(6, 0, RS_ACT_DROP, &re_num, 1), "does not apply to field \"cseq\""},
+		{"cidr on a string", trule(6, 0, RS_ACT_DROP, &cidr_str, 1), "does not apply"},
+		{"prefix length 33", trule(6, 0, RS_ACT_DROP, &plen33, 1), "length 33"},
+		{"no prefixes", trule(6, 0, RS_ACT_DROP, &no_cidr, 1), "empty prefix list"},
+		{"header name with space", trule(6, 0, RS_ACT_DROP, &hdr_sp, 1), "bad header name \"X Foo\""},
+		{"empty header name", trule(6, 0, RS_ACT_DROP, &hdr_empty, 1), "bad header name"},
+		{"literal flags", trule(6, 0, RS_ACT_DROP, &lit_dotall, 1), "only caseless"},
+		{"prefilter", trule(6, 0, RS_ACT_DROP, &re_prefilter, 1), "not supported"},
+		{"unknown field", trule(6, 0, RS_ACT_DROP, &bad_field, 1), "unknown field"},
+		{"no operator", trule(6, 0, RS_ACT_DROP, &bad_op, 1), "does not apply"},
+		{"pattern NULL", trule(6, 0, RS_ACT_DROP, &no_pat, 1), "pattern missing"},
+		{"id 0", trule(0, 0, RS_ACT_DROP, &ok, 1), "rule id 0"},
+		{"action none", trule(6, 0, RS_ACT_NONE, &ok, 1), "not an action"},
+		{"action 99", trule(6, 0, (enum rs_action)99, &ok, 1), "not an action"},
+		{"no condition", trule(6, 0, RS_ACT_DROP, &ok, 0), "0 conditions"},
+		{"conditions NULL", trule(6, 0, RS_ACT_DROP, NULL, 1), "conditions"},
+	};
+	struct rs_diag d;
+	char b[600];
+	void *blob;
+	size_t len;
+
+	for (unsigned i = 0; i < NELEM(rows); i++) {
+		check_ctx = rows[i].name;
+		int rc = tcompile(&rows[i].r, 1, NULL, &blob, &len, &d);
+		CHECK_INT(rc, -EINVAL);
+		CHECK(blob == NULL);
+		CHECK(d.n >= 1);
+		if (d.n >= 1 && strstr(tdiag(&d, 0, b, sizeof(b)), rows[i].want) == NULL)
+			fprintf(stderr, "  [%s] got \"%s\"\n", rows[i].name, b);
+		CHECK(d.n >= 1 && strstr(b, rows[i].want) != NULL);
+	}
+
+	/* action fields out of range */
+	struct rs_rule r = trule(6, 0, RS_ACT_REJECT, &ok, 1);
+	check_ctx = "reject 700";
+	r.code = 700;
+	CHECK_INT(tcompile(&r, 1, NULL, &blob, &len, &d), -EINVAL);
+	CHECK(strstr(tdiag(&d, 0, b, sizeof(b)), "reject code 700 out of range [400, 699]") != NULL);
+	check_ctx = "reason with CRLF";
+	r.code = 403;
+	r.reason = "Bad\r\nX-Injected: 1";
+	CHECK_INT(tcompile(&r, 1, NULL, &blob, &len, &d), -EINVAL);
+	check_ctx = "ban 0 s";
+	r = trule(6, 0, RS_ACT_BAN, &ok, 1);
+	r.ban_s = 0;
+	CHECK_INT(tcompile(&r, 1, NULL, &blob, &len, &d), -EINVAL);
+	r.ban_s = 86400 * 30 + 1;
+	CHECK_INT(tcompile(&r, 1, NULL, &blob, &len, &d), -EINVAL);
+
+	/* Several errors: each reported, in order, naming its rule. */
+	check_ctx = "three bad regexes";
+	struct rs_cond b1 = tstr(RS_F_ua, RS_OP_REGEX, "(x", 0), b2 = tstr(RS_F_ua, RS_OP_REGEX, "[z", 0);
+	struct rs_cond b3 = tstr(RS_F_ruri, RS_OP_REGEX, "y{2,1}", 0);
+	b1.pat_loc = (struct rs_loc){"a.rules", 1, 5};
+	b2.pat_loc = (struct rs_loc){"a.rules", 3, 9};
+	b3.pat_loc = (struct rs_loc){"b.rules", 2, 4};
+	struct rs_rule many[] = {trule(1, 0, RS_ACT_DROP, &b1, 1), trule(2, 0, RS_ACT_DROP, &ok, 1),
+				 trule(3, 0, RS_ACT_DROP, &b2, 1), trule(4, 0, RS_ACT_DROP, &b3, 1)};
+	CHECK_INT(tcompile(many, 4, NULL, &blob, &len, &d), -EINVAL);
+	CHECK_INT(d.n, 3);
+	CHECK(strncmp(tdiag(&d, 0, b, sizeof(b)), "a.rules:1:5: rule 1:", 20) == 0);
+	CHECK(strncmp(tdiag(&d, 1, b, sizeof(b)), "a.rules:3:9: rule 3:", 20) == 0);
+	CHECK(strncmp(tdiag(&d, 2, b, sizeof(b)), "b.rules:2:4: rule 4:", 20) == 0);
+
+	check_ctx = "duplicate id";
+	many[0].loc = (struct rs_loc){"a.rules", 1, 1};
+	many[1].loc = (struct rs_loc){"a.rules", 2, 1};
+	many[0].cond = &ok;
+	many[1].id = 1;
+	CHECK_INT(tcompile(many, 2, NULL, &blob, &len, &d), -EINVAL);
+	CHECK(strstr(tdiag(&d, 0, b, sizeof(b)), "a.rules:2:1: duplicate rule id 1 (first at a.rules:1)") != NULL);
+
+	/* One bad regex in 100 rules: each rule is named (the pattern is
+	 * compiled once). */
+	check_ctx = "more than RS_DIAG_MAX errors";
+	static struct rs_rule lots[100];
+	for (unsigned i = 0; i < NELEM(lots); i++)
+		lots[i] = trule(i + 1, 0, RS_ACT_DROP, &bad_re, 1);
+	CHECK_INT(tcompile(lots, NELEM(lots), NULL, &blob, &len, &d), -EINVAL);
+	CHECK_INT(d.n, RS_DIAG_MAX);
+	CHECK_INT(d.n_more, 100 - RS_DIAG_MAX);
+	CHECK(strstr(tdiag(&d, 63, b, sizeof(b)), "rule 64: regex /abc(/") != NULL);
+
+	check_ctx = "bad target";
+	struct rs_platform t = {.cpu_features = 1ull << 40};
+	CHECK_INT(tcompile(many + 1, 1, &t, &blob, &len, &d), -EINVAL);
+	CHECK(strstr(tdiag(&d, 0, b, sizeof(b)), "not a platform") != NULL);
+	t = (struct rs_platform){.tune = 99};
+	CHECK_INT(tcompile(many + 1, 1, &t, &blob, &len, &d), -EINVAL);
+
+	check_ctx = "NULL arguments";
+	CHECK_INT(rs_compile(NULL, NULL, &blob, &len, &d, NULL), -EINVAL);
+	struct rs_ast bad = {.rules = NULL, .n_rules = 3};
+	CHECK_INT(rs_compile(&bad, NULL, &blob, &len, &d, NULL), -EINVAL);
+}
+
+/* ---- scratch ---- */
+
+static void test_scratch(void)
+{
+	struct rs_cond small = tnum(RS_F_max_forwards, RS_OP_EXISTS, 0);
+	struct rs_cond big[6] = {
+		tstr(RS_F_ua, RS_OP_REGEX, "friendly.{0,200}scanner", 0),
+		tstr(RS_F_ua, RS_OP_CONTAINS, "1.0", 0),
+		tstr(RS_F_body, RS_OP_REGEX, "m=audio [0-9]+", 0),
+		thdr("X-Probe", RS_OP_EQ, "two", 0),
+		tnum(RS_F_cseq, RS_OP_GT, 5),
+		tstr(RS_F_call_id, RS_OP_PREFIX, "a84", 0),
+	};
+	struct rs_rule rs_small = trule(1, 0, RS_ACT_DROP, &small, 1);
+	struct rs_rule rs_big = trule(2, 0, RS_ACT_DROP, big, 6);
+	struct rs_verdict v;
+	uint64_t hits[1] = {0};
+
+	check_ctx = "scratch";
+	struct rs_set *a = tset(&rs_small, 1), *b = tset(&rs_big, 1);
+	struct rs_scratch *sc = NULL;
+	if (a == NULL || b == NULL)
+		goto out;
+	CHECK_INT(rs_scratch_alloc(a, &sc), 0);
+	/* too small for b: refused before anything is touched */
+	CHECK_INT(rs_eval(b, sc, &msgs[MI].m, &srcs[MI], NULL, hits, &v), -EINVAL);
+	CHECK_INT(v.action, RS_ACT_NONE);
+	CHECK_INT(hits[0], 0);
+	/* grown in place, then good for both */
+	struct rs_scratch *before = sc;
+	CHECK_INT(rs_scratch_alloc(b, &sc), 0);
+	CHECK(sc == before);
+	CHECK_INT(rs_eval(b, sc, &msgs[MI].m, &srcs[MI], NULL, hits, &v), 0);
+	CHECK_INT(v.action, RS_ACT_DROP);
+	CHECK_INT(hits[0], 1);
+	CHECK_INT(rs_eval(a, sc, &msgs[MI].m, &srcs[MI], NULL, NULL, &v), 0);
+	CHECK_INT(v.action, RS_ACT_DROP);
+	CHECK_INT(rs_eval(a, sc, &msgs[MR].m, &srcs[MR], NULL, NULL, &v), 0);
+	CHECK_INT(v.action, RS_ACT_NONE);
+	rs_scratch_free(sc);
+
+	/* Fail open: a scratch with no Hyperscan part (made for a set with no
+	 * database: headers tested for existence only) but big enough
+	 * otherwise; Hyperscan refuses the scan. */
+	check_ctx = "fail open";
+	static const char *const names[8] = {"X-A", "X-B", "X-C", "X-D", "X-E", "X-F", "X-G", "X-H"};
+	struct rs_cond nums[8];
+	struct rs_rule rn[8];
+	for (unsigned i = 0; i < 8; i++) {
+		nums[i] = thdr(names[i], RS_OP_EXISTS, NULL, 0);
+		rn[i] = trule(i + 1, 0, RS_ACT_DROP, &nums[i], 1);
+	}
+	struct rs_set *c = tset(rn, 8);
+	sc = NULL;
+	if (c != NULL) {
+		CHECK_INT(rs_scratch_alloc(c, &sc), 0);
+		hits[0] = 0;
+		CHECK_INT(rs_eval(b, sc, &msgs[MI].m, &srcs[MI], NULL, hits, &v), -EIO);
+		CHECK_INT(v.action, RS_ACT_NONE);
+		CHECK_INT(hits[0], 0);
+		rs_scratch_free(sc);
+		rs_set_free(c);
+	}
+	check_ctx = "scratch NULL";
+	CHECK_INT(rs_eval(a, NULL, &msgs[MI].m, NULL, NULL, NULL, &v), -EINVAL);
+	CHECK_INT(rs_scratch_alloc(NULL, &sc), -EINVAL);
+	rs_scratch_free(NULL);
+	rs_set_free(NULL);
+out:
+	rs_set_free(a);
+	rs_set_free(b);
+}
+
+/* ---- sizes ---- */
+
+static void test_empty(void)
+{
+	check_ctx = "empty ruleset";
+	struct rs_set *s = tset(NULL, 0);
+	struct rs_scratch *sc = NULL;
+	struct rs_verdict v;
+
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_set_n_rules(s), 0);
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	CHECK_INT(rs_eval(s, sc, &msgs[MI].m, &srcs[MI], NULL, NULL, &v), 0);
+	CHECK_INT(v.action, RS_ACT_NONE);
+	CHECK_INT(rs_set_find(s, 1), -1);
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
+/* 10 000 rules of four shapes; the one that should decide does. */
+static void test_10k(void)
+{
+	enum { N = 10000 };
+	static struct rs_rule r[N];
+	static struct rs_cond c[N][2];
+	static char pats[N][40];
+	static struct rs_cidr p[N];
+	struct rs_compile_stats st;
+	struct rs_diag d;
+	void *blob = NULL;
+	size_t len = 0;
+
+	for (unsigned i = 0; i < N; i++) {
+		unsigned n = 1;
+		switch (i % 4) {
+		case 0:
+			snprintf(pats[i], sizeof(pats[i]), "scanner-%u\\b", i);
+			c[i][0] = tstr(RS_F_ua, RS_OP_REGEX, pats[i], HS_FLAG_CASELESS);
+			break;
+		case 1:
+			snprintf(pats[i], sizeof(pats[i]), "+%u", 100000 + i);
+			c[i][0] = tstr(RS_F_ruri_user, RS_OP_PREFIX, pats[i], 0);
+			break;
+		case 2:
+			p[i] = (struct rs_cidr){4, 24, {10, (uint8_t)(i >> 8), (uint8_t)i}};
+			c[i][0] = tcidr(RS_F_src, &p[i], 1);
+			break;
+		default:
+			snprintf(pats[i], sizeof(pats[i]), "tag%u", i);
+			c[i][0] = thdr("X-Tag", RS_OP_EQ, pats[i], 0);
+			c[i][1] = tnum(RS_F_max_forwards, RS_OP_LT, 10);
+			n = 2;
+		}
+		r[i] = trule(i + 1, 1000, RS_ACT_DROP, c[i], n);
+	}
+	check_ctx = "10k compile";
+	struct rs_ast ast = {.rules = r, .n_rules = N};
+	int rc = rs_compile(&ast, NULL, &blob, &len, &d, &st);
+	CHECK_INT(rc, 0);
+	if (rc != 0)
+		return;
+	CHECK_INT(st.n_rules, N);
+	CHECK_INT(st.n_conds, N + N / 4);
+	CHECK_INT(st.n_dbs, 3);
+	CHECK_INT(st.n_patterns, N / 4 * 3);
+	CHECK(st.db_bytes > 0 && st.scratch_bytes > 0 && st.blob_bytes == len);
+	printf("10k rules: compile %.2f s, blob %zu B, dbs %llu B, scratch %llu B\n",
+	       st.compile_ns / 1e9, len, (unsigned long long)st.db_bytes,
+	       (unsigned long long)st.scratch_bytes);
+
+	struct rs_set *s = NULL;
+	struct rs_scratch *sc = NULL;
+	char err[256];
+	CHECK_INT(rs_set_load(blob, len, &s, err, sizeof(err)), 0);
+	free(blob);
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	struct tmsg t;
+	struct rs_verdict v;
+	CHECK(tmsg_make(&t,
+			"INVITE sip:+100017999@x SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+			"From: <sip:a@b>;tag=1\nTo: <sip:c@d>\nCall-ID: 1\nCSeq: 1 INVITE\n"
+			"Max-Forwards: 5\nX-Tag: tag7\nX-Tag: tag4003\nUser-Agent: Scanner-8000\n",
+			NULL) > 0);
+	struct rs_addr a = taddr4(10, 9, 202, 7, 5060); /* 10.9.202.0/24 is rule 2507: i=2506 */
+	uint32_t ranks[16];
+	/* ua: rule 8001 (i=8000); ruri.user ^= +100017 (i=17: rule 18);
+	 * hdr X-Tag tag7 (i=7: 8) and tag4003 (i=4003: 4004), both with
+	 * max-forwards < 10; src: i = 9*256+202 = 2506 -> 2507 */
+	CHECK_INT(rs_eval_match(s, sc, &t.m, &a, NULL, ranks, 16, &v), 5);
+	CHECK_INT(v.action, RS_ACT_DROP);
+	struct rs_rule_info in;
+	rs_set_rule(s, v.rule, &in);
+	CHECK_INT(in.id, 8);
+	static const uint32_t ids[] = {8, 18, 2507, 4004, 8001};
+	for (unsigned i = 0; i < NELEM(ids); i++)
+		CHECK_INT(ranks[i], rs_set_find(s, ids[i]));
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned sets = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
+	unsigned per = argc > 2 ? (unsigned)atoi(argv[2]) : 24;
+
+	make_msgs();
+	test_fields();
+	test_ranking();
+	test_untriggered();
+	test_compile_errors();
+	test_scratch();
+	test_empty();
+	test_blob();
+	test_diff(sets, per);
+	test_10k();
+	return check_summary();
+}
