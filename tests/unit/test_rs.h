@@ -35,9 +35,10 @@ struct rs_set *tset(const struct rs_rule *rules, uint32_t n);
 int tcompile(const struct rs_rule *rules, uint32_t n, const struct rs_platform *target,
 	     void **blob, size_t *len, struct rs_diag *diag);
 
-/* "file:line:col: msg" of diagnostic i (rs_diag_str belongs to the parser,
- * which may not be linked in yet). */
-const char *tdiag(const struct rs_diag *d, unsigned i, char *buf, size_t len);
+/* The requests of tests/corpus (load_corpus(SOURCE_ROOT) fills them). */
+extern struct tmsg *corpus;
+extern unsigned n_corpus;
+void load_corpus(const char *root);
 
 static inline struct rs_addr taddr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
 {
@@ -90,5 +91,6 @@ static inline struct rs_rule trule(uint32_t id, int32_t prio, enum rs_action a,
 
 void test_blob(void);
 void test_diff(unsigned n_sets, unsigned n_msgs);
+void test_text(const char *root);
 
 #endif /* SIPEDGE_TESTS_TEST_RS_H */

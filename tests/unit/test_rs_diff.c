@@ -7,7 +7,7 @@
  * empty literals, several conditions, priorities, shadow, every action) and
  * random messages (repeated and absent headers, Contact lists and *, tel:
  * URIs, display names, IPv4 and IPv6 sources, no destination) built as text
- * and parsed by sip_parse. The reference walks every rule in rank order and
+ * and parsed by sip_parse, and the requests of tests/corpus. The reference walks every rule in rank order and
  * tests every condition directly: literals with memcmp/memmem, regexes with
  * a single-pattern Hyperscan database each, CIDRs bit by bit, fields taken
  * from the message by its own code. Verdict, deciding rule, hits[] and the
@@ -525,6 +525,15 @@ void test_diff(unsigned n_sets, unsigned n_msgs)
 				continue;
 			}
 			compare(s, sc, nr, rank, &t, &src, has_dst ? &dst : NULL, &decided);
+			evals++;
+		}
+		for (unsigned k = 0; n_corpus && k < 4; k++) {
+			struct tmsg t;
+			struct rs_addr src, dst;
+			bool has_dst;
+			random_msg(&t, &src, &dst, &has_dst); /* for the addresses */
+			compare(s, sc, nr, rank, &corpus[rnd(n_corpus)], &src, has_dst ? &dst : NULL,
+				&decided);
 			evals++;
 		}
 		rs_scratch_free(sc);

@@ -4,8 +4,9 @@
  * test_rs_eval.c - the rules compiler, loader and evaluator (rs.h) on real
  * parsed SIP messages, real Hyperscan and real blobs.
  *
- *   test_rs_eval [SETS [MSGS]]   SETS random rulesets x MSGS messages in the
- *                                differential test (default 1000 x 24)
+ *   test_rs_eval SOURCE_ROOT [SETS [MSGS]]
+ *        SETS random rulesets x MSGS random messages (and 4 of the corpus)
+ *        in the differential test (default 1000 x 24)
  *
  * This file: every operator on every field kind, positive and negated, on
  * three messages (repeated headers, two Contacts, Contact: *, compact
@@ -13,6 +14,8 @@
  * hits[]; compile errors; scratch growth and misuse; fail-open on a
  * Hyperscan error; 10 000 rules. test_rs_blob.c: corrupt and foreign
  * blobs. test_rs_diff.c: rs_eval against a naive reference evaluator.
+ * test_rs_text.c: from rule text (the parser) to verdicts, the corpus and
+ * the shipped rulesets.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,12 +42,6 @@ int tmsg_make(struct tmsg *t, const char *head, const char *body)
 	return sip_parse(t->buf, n, NULL, 0, &t->m);
 }
 
-const char *tdiag(const struct rs_diag *d, unsigned i, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s:%u:%u: %s", d->e[i].file, d->e[i].line, d->e[i].col, d->e[i].msg);
-	return buf;
-}
-
 int tcompile(const struct rs_rule *rules, uint32_t n, const struct rs_platform *target,
 	     void **blob, size_t *len, struct rs_diag *diag)
 {
@@ -64,7 +61,7 @@ struct rs_set *tset(const struct rs_rule *rules, uint32_t n)
 
 	CHECK_INT(rc, 0);
 	for (unsigned i = 0; rc != 0 && i < d.n; i++)
-		fprintf(stderr, "  %s\n", tdiag(&d, i, b, sizeof(b)));
+		fprintf(stderr, "  %s\n", rs_diag_str(&d, i, b, sizeof(b)));
 	if (rc == 0) {
 		rc = rs_set_load(blob, len, &s, err, sizeof(err));
 		CHECK_INT(rc, 0);
@@ -569,7 +566,7 @@ static void test_compile_errors(void)
 		CHECK_INT(rc, -EINVAL);
 		CHECK(blob == NULL);
 		CHECK(d.n >= 1);
-		if (d.n >= 1 && strstr(tdiag(&d, 0, b, sizeof(b)), rows[i].want) == NULL)
+		if (d.n >= 1 && strstr(rs_diag_str(&d, 0, b, sizeof(b)), rows[i].want) == NULL)
 			fprintf(stderr, "  [%s] got \"%s\"\n", rows[i].name, b);
 		CHECK(d.n >= 1 && strstr(b, rows[i].want) != NULL);
 	}
@@ -579,7 +576,7 @@ static void test_compile_errors(void)
 	check_ctx = "reject 700";
 	r.code = 700;
 	CHECK_INT(tcompile(&r, 1, NULL, &blob, &len, &d), -EINVAL);
-	CHECK(strstr(tdiag(&d, 0, b, sizeof(b)), "reject code 700 out of range [400, 699]") != NULL);
+	CHECK(strstr(rs_diag_str(&d, 0, b, sizeof(b)), "reject code 700 out of range [400, 699]") != NULL);
 	check_ctx = "reason with CRLF";
 	r.code = 403;
 	r.reason = "Bad\r\nX-Injected: 1";
@@ -602,9 +599,9 @@ static void test_compile_errors(void)
 				 trule(3, 0, RS_ACT_DROP, &b2, 1), trule(4, 0, RS_ACT_DROP, &b3, 1)};
 	CHECK_INT(tcompile(many, 4, NULL, &blob, &len, &d), -EINVAL);
 	CHECK_INT(d.n, 3);
-	CHECK(strncmp(tdiag(&d, 0, b, sizeof(b)), "a.rules:1:5: rule 1:", 20) == 0);
-	CHECK(strncmp(tdiag(&d, 1, b, sizeof(b)), "a.rules:3:9: rule 3:", 20) == 0);
-	CHECK(strncmp(tdiag(&d, 2, b, sizeof(b)), "b.rules:2:4: rule 4:", 20) == 0);
+	CHECK(strncmp(rs_diag_str(&d, 0, b, sizeof(b)), "a.rules:1:5: rule 1:", 20) == 0);
+	CHECK(strncmp(rs_diag_str(&d, 1, b, sizeof(b)), "a.rules:3:9: rule 3:", 20) == 0);
+	CHECK(strncmp(rs_diag_str(&d, 2, b, sizeof(b)), "b.rules:2:4: rule 4:", 20) == 0);
 
 	check_ctx = "duplicate id";
 	many[0].loc = (struct rs_loc){"a.rules", 1, 1};
@@ -612,7 +609,7 @@ static void test_compile_errors(void)
 	many[0].cond = &ok;
 	many[1].id = 1;
 	CHECK_INT(tcompile(many, 2, NULL, &blob, &len, &d), -EINVAL);
-	CHECK(strstr(tdiag(&d, 0, b, sizeof(b)), "a.rules:2:1: duplicate rule id 1 (first at a.rules:1)") != NULL);
+	CHECK(strstr(rs_diag_str(&d, 0, b, sizeof(b)), "a.rules:2:1: duplicate rule id 1 (first at a.rules:1)") != NULL);
 
 	/* One bad regex in 100 rules: each rule is named (the pattern is
 	 * compiled once). */
@@ -623,12 +620,12 @@ static void test_compile_errors(void)
 	CHECK_INT(tcompile(lots, NELEM(lots), NULL, &blob, &len, &d), -EINVAL);
 	CHECK_INT(d.n, RS_DIAG_MAX);
 	CHECK_INT(d.n_more, 100 - RS_DIAG_MAX);
-	CHECK(strstr(tdiag(&d, 63, b, sizeof(b)), "rule 64: regex /abc(/") != NULL);
+	CHECK(strstr(rs_diag_str(&d, 63, b, sizeof(b)), "rule 64: regex /abc(/") != NULL);
 
 	check_ctx = "bad target";
 	struct rs_platform t = {.cpu_features = 1ull << 40};
 	CHECK_INT(tcompile(many + 1, 1, &t, &blob, &len, &d), -EINVAL);
-	CHECK(strstr(tdiag(&d, 0, b, sizeof(b)), "not a platform") != NULL);
+	CHECK(strstr(rs_diag_str(&d, 0, b, sizeof(b)), "not a platform") != NULL);
 	t = (struct rs_platform){.tune = 99};
 	CHECK_INT(tcompile(many + 1, 1, &t, &blob, &len, &d), -EINVAL);
 
@@ -816,9 +813,14 @@ static void test_10k(void)
 
 int main(int argc, char **argv)
 {
-	unsigned sets = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
-	unsigned per = argc > 2 ? (unsigned)atoi(argv[2]) : 24;
+	unsigned sets = argc > 2 ? (unsigned)atoi(argv[2]) : 1000;
+	unsigned per = argc > 3 ? (unsigned)atoi(argv[3]) : 24;
 
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_rs_eval SOURCE_ROOT [SETS [MSGS]]\n");
+		return 2;
+	}
+	load_corpus(argv[1]);
 	make_msgs();
 	test_fields();
 	test_ranking();
@@ -828,6 +830,7 @@ int main(int argc, char **argv)
 	test_empty();
 	test_blob();
 	test_diff(sets, per);
+	test_text(argv[1]);
 	test_10k();
 	return check_summary();
 }
