@@ -65,6 +65,21 @@ static const struct agent_cmd cmds[] = {
 	{"state.rollback", agent_cmd_state_rollback, {{NULL, 0}},
 	 "put the previous committed state back in force"},
 	{"state.get", agent_cmd_state_get, {{NULL, 0}}, "the state in force"},
+	{"rules.begin", agent_cmd_rules_begin,
+	 {{"slot", JSON_STRING}, {"version", JSON_INTEGER}, {"size", JSON_INTEGER}},
+	 "start uploading a compiled ruleset on this connection"},
+	{"rules.chunk", agent_cmd_rules_chunk,
+	 {{"version", JSON_INTEGER}, {"off", JSON_INTEGER}, {"data", JSON_STRING}},
+	 "the next bytes of the upload, base64"},
+	{"rules.load", agent_cmd_rules_load, {{"version", JSON_INTEGER}, {"sha256", JSON_STRING}},
+	 "check and deserialize the upload: ready, not in force"},
+	{"rules.commit", agent_cmd_rules_commit, {{"version", JSON_INTEGER}},
+	 "put the loaded ruleset in force in its slot"},
+	{"rules.abort", agent_cmd_rules_abort, {{"version", JSON_INTEGER}},
+	 "drop this connection's upload or loaded ruleset"},
+	{"rules.clear", agent_cmd_rules_clear, {{"slot", JSON_STRING}},
+	 "empty a slot"},
+	{"rules.get", agent_cmd_rules_get, {{NULL, 0}}, "what each slot holds"},
 	{"bans.list", agent_cmd_bans_list, {{"limit", JSON_INTEGER}},
 	 "the dynamic bans of every worker and the manual bans in force"},
 	{"bans.lift", agent_cmd_bans_lift, {{"ip", JSON_STRING}},
@@ -170,6 +185,8 @@ static int cmd_hello(struct agent *a, json_t *req, json_t *reply, char *err)
 	/* a rollback puts an older version in force; the next prepare must
 	 * still be above every version committed */
 	agent_set(reply, "highest_version", json_integer(a->high));
+	agent_set(reply, "hyperscan", agent_rules_hyperscan());
+	agent_set(reply, "rules", agent_rules_hello(a));
 	return 0;
 }
 
@@ -299,6 +316,7 @@ static void answer(struct agent *a, struct agent_conn *c, const char *line, size
 			id = NULL;
 		agent_set(reply, "id", id ? json_integer(json_integer_value(id)) : json_null());
 		agent_set(reply, "ok", json_true());
+		a->answering = c;
 		rc = dispatch(a, req, reply, err);
 		if (rc == 0 && agent_oom())
 			rc = agent_fail(err, "out of memory building the reply (state.get tells "
@@ -559,6 +577,7 @@ static bool conn_turn(struct agent *a, struct agent_conn *c, unsigned max)
 
 static void conn_free(struct agent *a, struct agent_conn *c)
 {
+	agent_rules_conn_gone(c); /* its upload goes with it */
 	epoll_ctl(a->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->in.p);

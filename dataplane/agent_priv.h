@@ -53,6 +53,7 @@ struct agent_conn {
 	struct agent_buf out;	/* replies not yet sent */
 	uint32_t events;	/* the epoll events armed */
 	uint64_t last_req;	/* TSC of its last request (of its connect before one) */
+	struct agent_upload *up; /* its ruleset upload (agent_rules.c), or NULL */
 	bool eof;		/* the client has closed its side */
 	bool dead;		/* to be closed at the end of this turn */
 };
@@ -88,6 +89,11 @@ struct agent {
 	int64_t high;
 	struct ban_deny *staged_deny; /* the staged state's manual bans, built */
 
+	/* the connection whose request is being answered (its upload); the
+	 * highest ruleset version committed to each slot (agent_rules.c) */
+	struct agent_conn *answering;
+	int64_t rules_high[2];
+
 	/* rate limit of the connection log lines */
 	uint64_t log_window_end;
 	unsigned log_lines, log_dropped;
@@ -105,7 +111,7 @@ struct agent_arg {
 struct agent_cmd {
 	const char *name;
 	int (*fn)(struct agent *a, json_t *req, json_t *reply, char *err);
-	struct agent_arg args[2]; /* every one required; name NULL ends */
+	struct agent_arg args[3]; /* every one required; name NULL ends */
 	const char *help;
 };
 
@@ -153,8 +159,21 @@ int agent_cmd_state_commit(struct agent *a, json_t *req, json_t *reply, char *er
 int agent_cmd_state_rollback(struct agent *a, json_t *req, json_t *reply, char *err);
 int agent_cmd_state_get(struct agent *a, json_t *req, json_t *reply, char *err);
 
-/* Bans and rules (agent_rules.c). agent_bans_counts: the snapshot's
- * "bans". */
+/* Rules and bans (agent_rules.c). agent_rules_conn_gone: a closing
+ * connection's upload dropped. agent_rules_hello, agent_rules_hyperscan:
+ * hello's "rules" and "hyperscan"; agent_rules_snapshot and
+ * agent_bans_counts: the snapshot's "rules" and "bans". */
+int agent_cmd_rules_begin(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_rules_chunk(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_rules_load(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_rules_commit(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_rules_abort(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_rules_clear(struct agent *a, json_t *req, json_t *reply, char *err);
+int agent_cmd_rules_get(struct agent *a, json_t *req, json_t *reply, char *err);
+void agent_rules_conn_gone(struct agent_conn *c);
+json_t *agent_rules_hello(const struct agent *a);
+json_t *agent_rules_hyperscan(void);
+json_t *agent_rules_snapshot(struct agent *a);
 int agent_cmd_bans_list(struct agent *a, json_t *req, json_t *reply, char *err);
 int agent_cmd_bans_lift(struct agent *a, json_t *req, json_t *reply, char *err);
 json_t *agent_bans_counts(const struct agent *a);

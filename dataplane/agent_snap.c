@@ -195,6 +195,7 @@ int agent_cmd_snapshot(struct agent *a, json_t *req, json_t *reply, char *err)
 	agent_set(reply, "ports", ports);
 	agent_set(reply, "backends", bes);
 	agent_set(reply, "stages", stages_meta());
+	agent_set(reply, "rules", agent_rules_snapshot(a));
 	agent_set(reply, "bans", agent_bans_counts(a));
 	return 0;
 }

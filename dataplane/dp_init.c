@@ -22,6 +22,7 @@
 
 #include "backend.h"
 #include "ban.h"
+#include "filter.h"
 #include "net.h"
 #include "port.h"
 #include "token.h"
@@ -171,7 +172,8 @@ int dp_init(struct dp *dp)
 		return rc;
 	if ((rc = port_init(dp)) != 0)
 		return rc;
-	if ((rc = make_workers(dp)) != 0 || (rc = make_rcu(dp)) != 0) {
+	if ((rc = make_workers(dp)) != 0 || (rc = make_rcu(dp)) != 0 ||
+	    (rc = filter_init(dp)) != 0) {
 		fprintf(stderr, "sipedge: out of memory for workers\n");
 		return rc;
 	}
@@ -243,6 +245,7 @@ void dp_fini(struct dp *dp)
 	for (unsigned i = 0; i < dp->n_retired; i++)
 		dp->retired[i].fn(dp, dp->retired[i].obj);
 	dp->n_retired = 0;
+	filter_fini(dp);
 	ban_deny_free(dp->deny);
 	dp->deny = NULL;
 	for (unsigned k = 0; k < dp->n_workers; k++) {

@@ -21,6 +21,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "ban.h"
+#include "filter.h"
 #include "net.h"
 #include "port.h"
 #include "proxy.h"
@@ -133,6 +134,7 @@ void worker_process(struct worker *w, struct dp_burst *b)
 	stage_done(w, STATS_STAGE_early, n, &t);
 	proxy_parse_stage(w, b);
 	stage_done(w, STATS_STAGE_parse, n, &t);
+	filter_stage(w, b);
 	stage_done(w, STATS_STAGE_filter, n, &t);
 	proxy_route_stage(w, b);
 	stage_done(w, STATS_STAGE_route, n, &t);

@@ -125,6 +125,11 @@ struct dp {
 	/* the manual bans in force (ban.h), read like be */
 	struct ban_deny *deny;
 
+	/* the rulesets in force, [FILTER_LIVE] and [FILTER_SHADOW] (filter.h),
+	 * read like be; and the main lcore's side of them */
+	struct filter_rules *rules[2];
+	struct filter_ctl *fctl;
+
 	/* objects the workers may still read, freed once every worker has
 	 * reported a quiescent state since they were unpublished
 	 * (dp_retire); main lcore only */

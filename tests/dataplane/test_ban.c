@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The sipedge authors
  *
- * test_ban.c - the ban tables and the early-drop stage (ban.h), and the
- * RCU retire queue (dp_retire), on a real EAL (--no-huge, no PCI, two
- * lcores) with no ports:
+ * test_ban.c - the ban tables and the early-drop stage (ban.h), the filter
+ * stage and its ruleset slots (filter.h), and the RCU retire queue
+ * (dp_retire), on a real EAL (--no-huge, no PCI, two lcores) with no ports
+ * and real rulesets (rs_parse_buf, rs_compile, then the dataplane's own
+ * load):
  *   - prefixes as the state writes them: good ones and 20 bad ones, each
  *     with its message;
  *   - the dynamic table: insert, renew, expiry (lookup, sweep), eviction
@@ -15,7 +17,14 @@
  *     addresses of both families, expired prefixes, repeats refused;
  *   - the stage: bursts of 0, 1, 3, 31, 32 and 33 packets mixing banned,
  *     denied and clean sources, access and core ports;
- *   - dp_retire: nothing freed before every worker has been quiescent.
+ *   - dp_retire: nothing freed before every worker has been quiescent;
+ *   - the filter: each action on parsed requests (drop, reject with and
+ *     without a reason, a reject of an ACK dropped, ban into the table,
+ *     allow, count), responses and the core side left alone (unless
+ *     rules.filter_core_side), the shadow slot only counted, bursts of 0, 1,
+ *     3, 31, 32 and 33; hits per rule id across three versions (folded when
+ *     retired, never going back); blobs the loader refuses (garbage,
+ *     truncated, flipped) with a reason and nothing leaked.
  */
 #define CHECK_MAIN
 #include "check.h"
@@ -33,6 +42,9 @@
 #include <rte_rcu_qsbr.h>
 
 #include "ban.h"
+#include "filter.h"
+#include "proxy.h"
+#include "rs.h"
 #include "worker.h"
 
 /* A C string against a C string. */
@@ -82,6 +94,9 @@ static void setup(uint32_t size)
 	w->lcore = rte_lcore_id();
 	dp.workers[0] = w;
 	CHECK_INT(ban_table_create(w, size), 0);
+	CHECK_INT(filter_init(&dp), 0);
+	sip_limits_default(&dp.lim);
+	dp.cfg.proxy.reply_malformed = true;
 	w->now = 1000000;
 }
 
@@ -616,6 +631,274 @@ static void test_retire(void)
 	rte_rcu_qsbr_thread_unregister(dp.qsbr, 0);
 }
 
+
+/* ---- the filter ---- */
+
+/* A ruleset compiled from text, loaded as the agent loads one. */
+static struct filter_rules *rules(const char *text, int64_t version)
+{
+	struct rs_ast *ast = NULL;
+	struct rs_diag diag;
+	struct filter_rules *r = NULL;
+	void *blob = NULL;
+	size_t len = 0;
+	char err[256], line[700];
+
+	memset(&diag, 0, sizeof(diag));
+	if (rs_parse_buf("t.rules", NULL, text, strlen(text), NULL, &ast, &diag) != 0 ||
+	    rs_compile(ast, NULL, &blob, &len, &diag, NULL) != 0) {
+		for (unsigned i = 0; i < diag.n; i++)
+			fprintf(stderr, "%s\n", rs_diag_str(&diag, i, line, sizeof(line)));
+		CHECK(!"the test's rules compile");
+		rs_ast_free(ast);
+		return NULL;
+	}
+	rs_ast_free(ast);
+	if (filter_load(&dp, blob, len, version, "00", &r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "filter_load: %s\n", err);
+		CHECK(!"the test's blob loads");
+	}
+	free(blob);
+	return r;
+}
+
+static char texts[DP_BURST][256];
+
+/* Slot i of the burst: a request (or, method "SIP/2.0", a response) from
+ * 198.51.100.(i+1) on port in_port, parsed. */
+static void put(struct dp_burst *b, unsigned i, const char *method, unsigned in_port)
+{
+	struct dp_pkt *p = &b->p[i];
+	bool resp = strcmp(method, "SIP/2.0") == 0;
+
+	snprintf(texts[i], sizeof(texts[i]),
+		 "%s%s%s\r\nVia: SIP/2.0/UDP 198.51.100.%u;branch=z9hG4bK-%u\r\n"
+		 "From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>%s\r\nCall-ID: c%u\r\n"
+		 "CSeq: 1 %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		 method, resp ? "" : " sip:b@y ", resp ? " 200 OK" : "SIP/2.0", i + 1, i,
+		 strcmp(method, "ACK") == 0 || resp ? ";tag=2" : "", i, resp ? "INVITE" : method);
+	memset(p, 0, sizeof(*p));
+	p->in_port = (uint8_t)in_port;
+	p->src.ip = v4(198, 51, 100, i + 1);
+	p->src.port = 5060;
+	p->dst.ip = v4(10, 77, 1, 1);
+	p->dst.port = 5060;
+	p->sip = texts[i];
+	p->sip_len = (uint32_t)strlen(texts[i]);
+}
+
+/* A rule per method, and one that never matches; a shadow set. */
+static const char LIVE[] =
+	"drop id:11 method == \"MESSAGE\"\n"
+	"reject 403 \"Go Away\" id:12 method == \"SUBSCRIBE\"\n"
+	"reject 488 id:13 method == \"NOTIFY\"\n"
+	"reject 403 id:14 method == \"ACK\"\n"
+	"ban 30 id:15 method == \"PUBLISH\"\n"
+	"allow id:16 method == \"INFO\"\n"
+	"count id:17 method == \"OPTIONS\"\n"
+	"drop id:18 method == \"NEVER\"\n";
+static const char SHADOW[] = "drop id:21 method == \"INVITE\"\n";
+
+static const char *const methods[] = {"MESSAGE", "SUBSCRIBE", "NOTIFY", "ACK", "PUBLISH",
+				      "INFO", "OPTIONS", "INVITE", "SIP/2.0"};
+
+static void test_filter_verdicts(void)
+{
+	static const unsigned sizes[] = {0, 1, 3, 31, 32, 33};
+	struct filter_rules *live = rules(LIVE, 1), *shadow = rules(SHADOW, 1);
+	struct dp_burst *b = &w->burst;
+	unsigned marks[STATS_DROP__COUNT] = {0}, replies = 0;
+
+	check_ctx = "filter: verdicts";
+	if (live == NULL || shadow == NULL)
+		return;
+	CHECK_INT(live->n_rules, 8);
+	CHECK_INT(filter_publish(&dp, FILTER_LIVE, live), 0);
+	CHECK_INT(filter_publish(&dp, FILTER_SHADOW, shadow), 0);
+	for (unsigned core = 0; core < 2; core++) {
+		dp.cfg.rules.filter_core_side = core;
+		for (size_t s = 0; s < RTE_DIM(sizes); s++) {
+			for (unsigned left = sizes[s], base = 0; left > 0 || sizes[s] == 0;) {
+				unsigned n = left > DP_BURST ? DP_BURST : left;
+				uint64_t ev0 = ctr(STATS_rules_evaluated);
+
+				b->n = (uint16_t)n;
+				for (unsigned i = 0; i < n; i++)
+					put(b, i, methods[(base + i) % RTE_DIM(methods)],
+					    (base + i) % 5 == 4);
+				proxy_parse_stage(w, b);
+				filter_stage(w, b);
+				for (unsigned i = 0; i < n; i++) {
+					const struct dp_pkt *p = &b->p[i];
+					const char *m = methods[(base + i) % RTE_DIM(methods)];
+
+					if (p->step == DP_STEP_DROP)
+						marks[p->reason]++;
+					replies += p->step == DP_STEP_REPLY;
+					bool skip = ((base + i) % 5 == 4 && !core) ||
+						    strcmp(m, "SIP/2.0") == 0;
+
+					check_ctx = m;
+					if (skip || !strcmp(m, "INFO") || !strcmp(m, "OPTIONS") ||
+					    !strcmp(m, "INVITE")) {
+						CHECK_INT(p->step, DP_STEP_CONTINUE);
+					} else if (!strcmp(m, "MESSAGE")) {
+						CHECK_INT(p->reason, STATS_DROP_rule_drop);
+					} else if (!strcmp(m, "SUBSCRIBE")) {
+						CHECK_INT(p->step, DP_STEP_REPLY);
+						CHECK_INT(p->reply_code, 403);
+						CHECK(p->rule_reply);
+						CHECK_STR(((struct sip_str){p->reply_phrase,
+									    p->reply_phrase_len}),
+							  "Go Away");
+					} else if (!strcmp(m, "NOTIFY")) {
+						CHECK_INT(p->step, DP_STEP_REPLY);
+						CHECK_INT(p->reply_code, 488);
+						CHECK(p->reply_phrase == NULL);
+					} else if (!strcmp(m, "ACK")) {
+						CHECK_INT(p->reason, STATS_DROP_rule_reject_ack);
+					} else if (!strcmp(m, "PUBLISH")) {
+						CHECK_INT(p->reason, STATS_DROP_rule_ban);
+						CHECK(ban_table_has(w, &p->src.ip, w->now));
+					}
+				}
+				{
+					unsigned want = 0;
+
+					for (unsigned i = 0; i < n; i++)
+						want += !(((base + i) % 5 == 4 && !core) ||
+							  (base + i) % RTE_DIM(methods) == 8);
+					check_ctx = "filter: evaluated";
+					CHECK_INT(ctr(STATS_rules_evaluated) - ev0, want);
+				}
+				if (sizes[s] == 0)
+					break;
+				left -= n;
+				base += n;
+			}
+		}
+	}
+	dp.cfg.rules.filter_core_side = false;
+	check_ctx = "filter: counters add up";
+	CHECK_INT(ctr(STATS_rules_evaluated), ctr(STATS_shadow_evaluated));
+	/* the stage marks, dispatch counts drop reasons: the marks seen */
+	CHECK_INT(ctr(STATS_rules_dropped), marks[STATS_DROP_rule_drop]);
+	CHECK_INT(ctr(STATS_rules_banned), marks[STATS_DROP_rule_ban]);
+	CHECK_INT(ctr(STATS_rules_rejected), marks[STATS_DROP_rule_reject_ack] + replies);
+	CHECK(ctr(STATS_shadow_would_drop) > 0);
+	CHECK_INT(ctr(STATS_rules_eval_errors), 0);
+	{
+		struct dp_ip ip = v4(198, 51, 100, 5); /* slot 4: PUBLISH, access */
+		uint32_t id = 0;
+
+		CHECK(listed(&ip, &id));
+		CHECK_INT(id, 15);
+	}
+}
+
+struct hit_sum {
+	uint64_t by_id[64];
+};
+
+static void sum_hits(void *arg, uint32_t id, const uint64_t *per_worker)
+{
+	struct hit_sum *h = arg;
+
+	if (id < RTE_DIM(h->by_id))
+		h->by_id[id] += per_worker[0];
+}
+
+/* Rule 17 (count OPTIONS) lives on through versions 2 and 3 (in 3 as a
+ * drop): its hits only grow, and end the sum of the three. */
+static void test_filter_hits(void)
+{
+	struct dp_burst *b = &w->burst;
+	uint64_t last = 0, total = 0;
+
+	check_ctx = "filter: hits across versions";
+	for (int64_t v = 2; v <= 4; v++) {
+		const char *text = v == 3 ? "drop id:17 method == \"OPTIONS\"\n" : LIVE;
+		struct filter_rules *r = rules(text, v);
+		struct hit_sum h = {{0}};
+
+		if (r == NULL)
+			return;
+		CHECK_INT(filter_publish(&dp, FILTER_LIVE, r), 0);
+		b->n = 4;
+		for (unsigned i = 0; i < 4; i++)
+			put(b, i, "OPTIONS", 0);
+		proxy_parse_stage(w, b);
+		filter_stage(w, b);
+		total += 4;
+		CHECK_INT(filter_hits_each(&dp, FILTER_LIVE, sum_hits, &h), 0);
+		CHECK(h.by_id[17] >= last);
+		last = h.by_id[17];
+		/* the version before is still retiring, or folded now */
+		dp_retire_poll(&dp);
+		memset(&h, 0, sizeof(h));
+		CHECK_INT(filter_hits_each(&dp, FILTER_LIVE, sum_hits, &h), 0);
+		CHECK_INT(h.by_id[17], last);
+	}
+	/* everything before counted rule 17 once per OPTIONS, in every version */
+	CHECK(last >= total);
+	CHECK_INT(filter_publish(&dp, FILTER_LIVE, NULL), 0);
+	CHECK_INT(filter_publish(&dp, FILTER_SHADOW, NULL), 0);
+	dp_retire_poll(&dp);
+	{
+		struct hit_sum h = {{0}};
+
+		CHECK_INT(filter_hits_each(&dp, FILTER_LIVE, sum_hits, &h), 0);
+		CHECK_INT(h.by_id[17], last);
+		check_ctx = "filter: an empty slot forwards everything";
+		b->n = 2;
+		put(b, 0, "MESSAGE", 0);
+		put(b, 1, "PUBLISH", 0);
+		proxy_parse_stage(w, b);
+		filter_stage(w, b);
+		CHECK_INT(b->p[0].step, DP_STEP_CONTINUE);
+		CHECK_INT(b->p[1].step, DP_STEP_CONTINUE);
+	}
+}
+
+/* Blobs the loader must refuse, each with a reason, nothing published. */
+static void test_filter_bad_blobs(void)
+{
+	struct rs_ast *ast = NULL;
+	struct rs_diag diag;
+	void *blob = NULL;
+	size_t len = 0;
+
+	check_ctx = "filter: bad blobs";
+	memset(&diag, 0, sizeof(diag));
+	if (rs_parse_buf("t.rules", NULL, LIVE, strlen(LIVE), NULL, &ast, &diag) != 0 ||
+	    rs_compile(ast, NULL, &blob, &len, &diag, NULL) != 0) {
+		CHECK(!"compiles");
+		rs_ast_free(ast);
+		return;
+	}
+	rs_ast_free(ast);
+	for (unsigned k = 0; k < 3 * 16; k++) {
+		uint8_t *bad = malloc(len);
+		size_t bl = len;
+		struct filter_rules *r = NULL;
+		char err[256] = "";
+
+		memcpy(bad, blob, len);
+		if (k < 16)
+			bl = len * k / 16;			/* truncated */
+		else if (k < 32)
+			bad[(len * (k - 16)) / 16] ^= 0x5a;	/* a byte flipped */
+		else
+			for (size_t i = 0; i < len; i++)	/* garbage */
+				bad[i] = (uint8_t)rte_rand();
+		CHECK(filter_load(&dp, bad, bl, 9, "00", &r, err, sizeof(err)) != 0);
+		CHECK(r == NULL);
+		CHECK(err[0] != '\0');
+		free(bad);
+	}
+	free(blob);
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -636,6 +919,10 @@ int main(int argc, char **argv)
 	test_manual();
 	test_stage();
 	test_retire();
+	test_filter_verdicts();
+	test_filter_hits();
+	test_filter_bad_blobs();
+	filter_fini(&dp);
 	ban_deny_free(dp.deny);
 	ban_table_free(w);
 	rte_eal_cleanup();
