@@ -522,15 +522,9 @@ static int op_parse(struct ps *ps, struct lx *lx, const char *fname)
 	size_t n = lx_word(lx, &w);
 	char fb[48];
 
-	if (n > 0) {
-		if (lx_is(w, n, "in"))
-			return (int)N_SOPS - 1;
-		*lx = save;
-		if (lx_is(w, n, "exists")) {
-			ps_err(ps, lx_here(lx), "write \"exists %s\", not \"%s exists\"", fname, fname);
-			return -1;
-		}
-	}
+	if (n > 0 && lx_is(w, n, "in"))
+		return (int)N_SOPS - 1;
+	*lx = save;
 	for (size_t i = 0; i < N_SOPS - 1; i++) {
 		size_t k = strlen(sops[i].text);
 
@@ -605,8 +599,8 @@ static int value_parse(struct ps *ps, struct lx *lx, int sop, enum rs_kind k, st
 	return 0;
 }
 
-/* cond_parse - one condition at pos into *c: [not|!] exists FIELD, or
- * [not|!] FIELD OP VALUE with an operator that fits the field's kind.
+/* cond_parse - one condition at pos into *c: [not|!] exists FIELD (or
+ * FIELD exists), or [not|!] FIELD OP VALUE with an operator that fits the field's kind.
  * Returns 0 or -1. */
 static int cond_parse(struct ps *ps, struct lx *lx, struct rs_cond *c)
 {
@@ -651,6 +645,14 @@ static int cond_parse(struct ps *ps, struct lx *lx, struct rs_cond *c)
 		snprintf(fname, sizeof(fname), "%s", rs_field_name(c->field));
 	lx_blank(lx);
 	op_at = lx_here(lx);
+	save = *lx;
+	n = lx_word(lx, &w);
+	if (lx_is(w, n, "exists")) { /* FIELD exists reads as well as exists FIELD */
+		c->op = RS_OP_EXISTS;
+		c->pat_loc = op_at;
+		return 0;
+	}
+	*lx = save;
 	sop = op_parse(ps, lx, fname);
 	if (sop < 0)
 		return -1;
