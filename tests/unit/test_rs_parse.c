@@ -19,7 +19,9 @@
  *   holds rs.h's invariants). Regexes the parser emits are compiled by the
  *   real Hyperscan to check that \/ and the flags reach it as meant.
  */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -357,6 +359,42 @@ static void test_fields(void)
 		CHECK_INT(a->rules[0].cond[0].op, RS_OP_EXISTS);
 		rs_ast_free(a);
 	}
+}
+
+/* rules/README.md's field table names every field of rs_field.def, in its
+ * kind: the docs cannot miss a field added there. */
+static void test_readme(const char *root)
+{
+	static const char *const kinds[] = {[RS_KIND_STR] = "text", [RS_KIND_NUM] = "number",
+					    [RS_KIND_ADDR] = "address"};
+	char path[PATH_MAX], row[128], *doc = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	check_ctx = "rules/README.md names every field";
+	snprintf(path, sizeof(path), "%s/rules/README.md", root);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	doc = malloc(1u << 20);
+	if (doc != NULL)
+		len = fread(doc, 1, (1u << 20) - 1, f);
+	fclose(f);
+	if (doc == NULL)
+		return;
+	doc[len] = '\0';
+	for (unsigned fi = RS_F__NONE + 1; fi < RS_F__COUNT; fi++) {
+		snprintf(row, sizeof(row), "| `%s%s` | %s |", rs_field_name(fi),
+			 fi == RS_F_hdr ? "[NAME]" : "", kinds[rs_field_kind(fi)]);
+		if (strstr(doc, row) == NULL) {
+			check_report(__FILE__, __LINE__, "field missing from README.md");
+			fprintf(stderr, "  no row \"%s\"\n", row);
+		} else {
+			check_pass++;
+		}
+	}
+	free(doc);
 }
 
 /* Where conditions and patterns start (rs_compile reports regex errors at
@@ -1156,6 +1194,186 @@ static void test_rule_files(const char *root)
 	CHECK_INT(chdir(cwd), 0);
 }
 
+/* ---- the shipped rulesets on real messages ---- */
+
+/* What sipp sends in the lab (the scenarios of deploy/lab.d/, and sipp's built-in uac
+ * scenario), its keywords filled in: no rule of the shipped sets may hold. */
+static const char *const sipp_msgs[] = {
+	"INVITE sip:service@10.10.0.1:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.10.0.2:5061;branch=z9hG4bK-12345-1-0;rport\r\n"
+	"From: <sip:lab-uac@10.10.0.2:5061>;tag=12345SIPpTag001\r\n"
+	"To: <sip:service@10.10.0.1:5060>\r\nCall-ID: 1-12345@10.10.0.2\r\nCSeq: 1 INVITE\r\n"
+	"Contact: <sip:lab-uac@10.10.0.2:5061>\r\nMax-Forwards: 70\r\n"
+	"Subject: sipedge lab call\r\nContent-Type: application/sdp\r\nContent-Length: 127\r\n\r\n"
+	"v=0\r\no=lab 53655765 2353687637 IN IP4 10.10.0.2\r\ns=-\r\nc=IN IP4 10.10.0.2\r\n"
+	"t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+	"ACK sip:service@10.10.0.3:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.10.0.2:5061;branch=z9hG4bK-12345-1-4;rport\r\n"
+	"From: <sip:lab-uac@10.10.0.2:5061>;tag=12345SIPpTag001\r\n"
+	"To: <sip:service@10.10.0.1:5060>;tag=98765SIPpTag011\r\nCall-ID: 1-12345@10.10.0.2\r\n"
+	"CSeq: 1 ACK\r\nContact: <sip:lab-uac@10.10.0.2:5061>\r\nMax-Forwards: 70\r\n"
+	"Content-Length: 0\r\n\r\n",
+	"BYE sip:service@10.10.0.3:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.10.0.2:5061;branch=z9hG4bK-12345-1-7;rport\r\n"
+	"From: <sip:lab-uac@10.10.0.2:5061>;tag=12345SIPpTag001\r\n"
+	"To: <sip:service@10.10.0.1:5060>;tag=98765SIPpTag011\r\nCall-ID: 1-12345@10.10.0.2\r\n"
+	"CSeq: 2 BYE\r\nContact: <sip:lab-uac@10.10.0.2:5061>\r\nMax-Forwards: 70\r\n"
+	"Content-Length: 0\r\n\r\n",
+	"REGISTER sip:10.10.0.1:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.10.0.2:5061;branch=z9hG4bK-12345-3-0;rport\r\n"
+	"From: <sip:treg4u3@sipedge-lab>;tag=12345reg3\r\nTo: <sip:treg4u3@sipedge-lab>\r\n"
+	"Call-ID: 3-12345@10.10.0.2\r\nCSeq: 1 REGISTER\r\n"
+	"Contact: <sip:treg4u3@10.10.0.2:5061>\r\nExpires: 120\r\nSupported: path\r\n"
+	"Max-Forwards: 70\r\nUser-Agent: sipedge-lab\r\nContent-Length: 0\r\n\r\n",
+	"OPTIONS sip:10.10.0.1:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.10.0.2:5061;branch=z9hG4bK-12345-1-0;rport\r\n"
+	"From: <sip:lab-probe@10.10.0.2:5061>;tag=12345opt1\r\nTo: <sip:10.10.0.1:5060>\r\n"
+	"Call-ID: 1-12345@10.10.0.2\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+	"Accept: application/sdp\r\nContent-Length: 0\r\n\r\n",
+	"INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 127.0.1.1:5061;branch=z9hG4bK-4242-1-0\r\n"
+	"From: sipp <sip:sipp@127.0.1.1:5061>;tag=4242SIPpTag001\r\n"
+	"To: service <sip:service@127.0.0.1:5060>\r\nCall-ID: 1-4242@127.0.1.1\r\n"
+	"CSeq: 1 INVITE\r\nContact: sip:sipp@127.0.1.1:5061\r\nMax-Forwards: 70\r\n"
+	"Subject: Performance Test\r\nContent-Type: application/sdp\r\nContent-Length: 0\r\n\r\n",
+	"CANCEL sip:service@10.10.0.1:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 10.10.0.2:5061;branch=z9hG4bK-12345-1-0;rport\r\n"
+	"From: <sip:lab-uac@10.10.0.2:5061>;tag=12345SIPpTag001\r\n"
+	"To: <sip:service@10.10.0.1:5060>\r\nCall-ID: 1-12345@10.10.0.2\r\nCSeq: 1 CANCEL\r\n"
+	"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+};
+
+/* The rules of s that hold for the message in buf: the verdict and the id
+ * of every rule that holds (count and shadow too), -1 when it does not
+ * parse as SIP. */
+static int verdict(const struct rs_set *s, struct rs_scratch *sc, const char *buf, uint32_t len,
+		   struct rs_verdict *v, uint32_t *ids, uint32_t max)
+{
+	static const struct rs_addr src = {.af = 4, .a = {10, 10, 0, 2}, .port = 5061};
+	static const struct rs_addr dst = {.af = 4, .a = {10, 10, 0, 1}, .port = 5060};
+	struct sip_msg m;
+	uint32_t ranks[64];
+	int n;
+
+	if (sip_parse(buf, len, NULL, 0, &m) <= 0)
+		return -1;
+	n = rs_eval_match(s, sc, &m, &src, &dst, ranks, 64, v);
+	for (int i = 0; i < n && (uint32_t)i < max && i < 64; i++) {
+		struct rs_rule_info ri;
+
+		rs_set_rule(s, ranks[i], &ri);
+		ids[i] = ri.id;
+	}
+	return n;
+}
+
+/* The id of the rule that decided v, or 0. */
+static uint32_t decider(const struct rs_set *s, const struct rs_verdict *v)
+{
+	struct rs_rule_info ri;
+
+	if (v->action == RS_ACT_NONE)
+		return 0;
+	rs_set_rule(s, v->rule, &ri);
+	return ri.id;
+}
+
+/* Every capture of sipvicious (tests/unit/rules/sipvicious/) is dropped by
+ * scanners.rules, and still with its User-Agent taken out; sipp's traffic
+ * matches nothing. Real compiler, loader and evaluator. */
+static void test_verdicts(const char *root)
+{
+	char path[PATH_MAX], all[4 * PATH_MAX], err[256], b[700];
+	struct rs_set *s = NULL;
+	struct rs_scratch *sc = NULL;
+	struct rs_ast *a;
+	struct rs_diag d;
+	struct dirent **ents;
+	void *blob = NULL;
+	size_t blen = 0;
+	uint32_t ids[64];
+	int n, k = 0;
+
+	check_ctx = "verdicts: the shipped rulesets compile";
+	if (realpath(root, path) == NULL)
+		snprintf(path, sizeof(path), "%s", root);
+	snprintf(all, sizeof(all), "include \"%s/rules/scanners.rules\"\n"
+				   "include \"%s/rules/toll-fraud.rules\"\n"
+				   "include \"%s/rules/hygiene.rules\"\n", path, path, path);
+	a = pfile(wfile(0, "all.rules", all), NULL, 0, NULL);
+	if (a == NULL)
+		return;
+	CHECK_INT(rs_compile(a, NULL, &blob, &blen, &d, NULL), 0);
+	for (unsigned i = 0; i < d.n; i++)
+		fprintf(stderr, "  %s\n", rs_diag_str(&d, i, b, sizeof(b)));
+	rs_ast_free(a);
+	if (blob == NULL || rs_set_load(blob, blen, &s, err, sizeof(err)) != 0 ||
+	    rs_scratch_alloc(s, &sc) != 0) {
+		check_report(__FILE__, __LINE__, err);
+		goto out;
+	}
+
+	for (size_t i = 0; i < NELEM(sipp_msgs); i++) {
+		struct rs_verdict v;
+
+		check_ctx = "verdicts: sipp's traffic matches no rule";
+		n = verdict(s, sc, sipp_msgs[i], (uint32_t)strlen(sipp_msgs[i]), &v, ids, 64);
+		CHECK_INT(n, 0);
+		CHECK_INT(v.action, RS_ACT_NONE);
+		if (n < 0)
+			fprintf(stderr, "  sipp message %zu does not parse\n", i);
+		for (int j = 0; j < n && j < 64; j++)
+			fprintf(stderr, "  sipp message %zu: rule %u holds\n", i, ids[j]);
+	}
+
+	snprintf(path, sizeof(path), "%s/tests/unit/rules/sipvicious", root);
+	n = scandir(path, &ents, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		char file[PATH_MAX + 300], buf[4096], *ua;
+		struct rs_verdict v;
+		size_t len = 0;
+		FILE *f;
+
+		if (strstr(ents[i]->d_name, ".sip") == NULL)
+			goto next;
+		snprintf(file, sizeof(file), "%s/%s", path, ents[i]->d_name);
+		check_ctx = ents[i]->d_name;
+		f = fopen(file, "rb");
+		if (f != NULL) {
+			len = fread(buf, 1, sizeof(buf), f);
+			fclose(f);
+		}
+		k++;
+		CHECK(verdict(s, sc, buf, (uint32_t)len, &v, ids, 64) > 0);
+		CHECK_INT(v.action, RS_ACT_DROP);
+		CHECK(decider(s, &v) >= 1000 && decider(s, &v) < 1050);
+		/* the same request with no User-Agent: a fingerprint still holds */
+		ua = memmem(buf, len, "\r\nUser-Agent:", 13);
+		if (ua != NULL) {
+			char *eol = memmem(ua + 2, len - (size_t)(ua + 2 - buf), "\r\n", 2);
+
+			if (eol != NULL) {
+				memmove(ua, eol, len - (size_t)(eol - buf));
+				len -= (size_t)(eol - ua);
+			}
+		}
+		CHECK(memmem(buf, len, "User-Agent", 10) == NULL);
+		CHECK(verdict(s, sc, buf, (uint32_t)len, &v, ids, 64) > 0);
+		CHECK_INT(v.action, RS_ACT_DROP);
+		CHECK(decider(s, &v) > 1002 && decider(s, &v) < 1050);
+next:
+		free(ents[i]);
+	}
+	if (n >= 0)
+		free(ents);
+	check_ctx = "verdicts: the sipvicious captures";
+	CHECK(k >= 10);
+out:
+	rs_scratch_free(sc);
+	rs_set_free(s);
+	free(blob);
+}
+
 /* ---- Hyperscan takes what the parser emits ---- */
 
 static bool hs_hit_cb_seen;
@@ -1323,6 +1541,8 @@ int main(int argc, char **argv)
 	test_hyperscan();
 	test_shipped(argv[1]);
 	test_rule_files(argv[1]);
+	test_verdicts(argv[1]);
+	test_readme(argv[1]);
 	test_mutations();
 	rm_tree(tmpdir);
 	return check_summary();
