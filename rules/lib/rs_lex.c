@@ -356,6 +356,14 @@ struct rs_loc lx_here(const struct lx *lx)
 	return l;
 }
 
+/* Where byte pos of the current physical line is. */
+struct rs_loc lx_at(const struct lx *lx, size_t pos)
+{
+	struct rs_loc l = {lx->file, lx->line, (uint32_t)(pos - lx->bol + 1)};
+
+	return l;
+}
+
 /* The byte ahead of pos, or -1 past the end. */
 int lx_peek(const struct lx *lx, size_t ahead)
 {

@@ -84,8 +84,8 @@ static int vec_push(struct ps *ps, void **v, uint32_t *n, uint32_t *cap, size_t 
 /* include_parse - include "FILE" at pos (after the word include), in the
  * file of depth depth whose includes are relative to dir. Refuses an
  * include nested deeper than max_depth, a cycle (both with the chain of
- * includes in the message), a file already read, and whatever ps_read
- * refuses. Returns 0 or -1 (reported at the file name). */
+ * includes in the message), a file already read, a file past RS_FILES_MAX,
+ * and whatever ps_read refuses. Returns 0 or -1 (reported at the file name). */
 static int include_parse(struct ps *ps, struct lx *lx, unsigned depth, const char *dir)
 {
 	struct ps_file id = {0};
@@ -125,6 +125,13 @@ static int include_parse(struct ps *ps, struct lx *lx, unsigned depth, const cha
 		chain_str(ps, depth, path, chain, sizeof(chain));
 		ps->limit = true;
 		ps_err(ps, at, "includes nested deeper than %u (max_depth): %s", ps->max_depth, chain);
+		return -1;
+	}
+	if (ps->ast->pub.n_files >= RS_FILES_MAX) {
+		/* also what keeps the "already included" search below cheap */
+		ps->limit = true;
+		ps_err(ps, at, "include \"%s\": more than %u files in one ruleset (the limit)",
+		       name, RS_FILES_MAX);
 		return -1;
 	}
 	if (ps_read(ps, path, at, name, &buf, &len, &id) < 0)

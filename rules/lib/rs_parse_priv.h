@@ -8,7 +8,8 @@
  *               limits, the first pass over its bytes (NUL, control
  *               characters, UTF-8, line length), the lexer's primitives and
  *               the did-you-mean suggestions
- *   rs_parse.c  the grammar of a rule: options, conditions, values
+ *   rs_parse.c  the grammar of a rule: action, options, conditions
+ *   rs_parse_value.c  values: numbers, strings, texts, regexes, prefixes
  *   rs_parse_file.c  the file loop, includes (cycles, depth), the public
  *               functions of rs.h's "language" section
  *
@@ -35,6 +36,7 @@
 #define RS_BAN_MAX	(86400u * 30) /* seconds */
 #define RS_DEPTH_CAP	64u	/* max_depth above this is taken as this */
 #define RS_PATH_MAX	4096u	/* an include's resolved path */
+#define RS_FILES_MAX	1024u	/* files in one ruleset, the root included */
 
 /* The AST as the parser builds it; pub first so that rs_ast_free can take
  * the struct rs_ast back. Rules and the file list are vectors; everything
@@ -93,10 +95,28 @@ struct lx {
 	size_t bol;
 };
 
+/* The diagnostics are full: further errors are only counted, so whatever
+ * only makes a message better (a suggestion) is not worth its time. */
+static inline bool ps_full(const struct ps *ps)
+{
+	return ps->diag->n >= RS_DIAG_MAX;
+}
+
 /* ---- rs_parse.c ---- */
 
 int ps_rule(struct ps *ps, struct lx *lx);
+
+/* ---- rs_parse_value.c ---- */
+
+int ps_num(struct ps *ps, struct lx *lx, const char *what, const char *after, int64_t lo,
+	   int64_t hi, int64_t *v);
 int ps_str(struct ps *ps, struct lx *lx, char **out, uint32_t *outlen, bool *caseless);
+int ps_text(struct ps *ps, struct lx *lx, const char *what, uint32_t max, char **out);
+int ps_regex(struct ps *ps, struct lx *lx, struct rs_cond *c);
+int ps_cidrs(struct ps *ps, struct lx *lx, struct rs_cond *c);
+
+/* "found X" in a message; fb is the caller's char array. */
+#define FOUND(lx) lx_found((lx), fb, sizeof(fb))
 
 /* ---- rs_lex.c ---- */
 
@@ -115,6 +135,7 @@ bool ps_prescan(struct ps *ps, const char *file, const char *buf, size_t len);
 bool rs_utf8_valid(const char *s, size_t n);
 
 struct rs_loc lx_here(const struct lx *lx);
+struct rs_loc lx_at(const struct lx *lx, size_t pos);
 void lx_blank(struct lx *lx);
 bool lx_eol(const struct lx *lx);
 void lx_skip_line(struct lx *lx);

@@ -1063,6 +1063,27 @@ static void test_limits(void)
 		free(t);
 	}
 
+	check_ctx = "limits: 1024 files";
+	t = malloc(1100 * 32);
+	if (t != NULL) {
+		size_t off = 0;
+
+		for (unsigned i = 0; i < 1100; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "many/f%u.rules", i);
+			wfile(0, name, "");
+			off += (size_t)snprintf(t + off, 1100 * 32 - off, "include \"many/f%u.rules\"\n",
+						i);
+		}
+		CHECK_INT(rs_parse_buf("t.rules", tmpdir, t, off, NULL, &a, &d), -EFBIG);
+		CHECK_INT(d.n + d.n_more, 1100 - 1023);
+		CHECK(d.n > 0 && strcmp(rs_diag_str(&d, 0, b, sizeof(b)),
+					"t.rules:1024:9: include \"many/f1023.rules\": more than 1024 "
+					"files in one ruleset (the limit)") == 0);
+		free(t);
+	}
+
 	check_ctx = "limits: the diagnostics cap";
 	t = malloc(100 * 5);
 	if (t != NULL) {
