@@ -1192,6 +1192,15 @@ static void test_rule_files(const char *root)
 	check_ctx = "tests/unit/rules/good.rules";
 	a = pfile("good.rules", NULL, 0, NULL);
 	CHECK(a != NULL && a->n_rules >= 10 && ast_ok(a));
+	if (a != NULL) { /* and the compiler takes all of it */
+		void *blob = NULL;
+		size_t blen;
+
+		CHECK_INT(rs_compile(a, NULL, &blob, &blen, &d, NULL), 0);
+		for (unsigned k = 0; k < d.n; k++)
+			fprintf(stderr, "  %s\n", rs_diag_str(&d, k, b, sizeof(b)));
+		free(blob);
+	}
 	rs_ast_free(a);
 	check_ctx = "tests/unit/rules/bad.rules";
 	CHECK_INT(rs_parse_file("bad.rules", NULL, &a, &d), -EINVAL);
