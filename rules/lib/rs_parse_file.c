@@ -188,6 +188,8 @@ static int parse_file(struct ps *ps, const char *name, const char *dir, const ch
 	}
 	if (!ps_prescan(ps, name, buf, len))
 		return 0;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		lx.pos = lx.bol = 3; /* a UTF-8 BOM, as some editors write: columns after it */
 	while (lx.pos < lx.len && !ps->stop && !ps->oom) {
 		lx_blank(&lx);
 		if (!lx_eol(&lx)) {

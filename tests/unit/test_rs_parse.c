@@ -303,6 +303,7 @@ static const struct {
 	 "drop id:1 ua exists # c \\\ndrop id:2 ua exists",
 	 "drop id=1 prio=1000 | exists ua\ndrop id=2 prio=1000 | exists ua"},
 	{"tabs", "\tdrop\tid:1\tua\t~\t/a/\t", "drop id=1 prio=1000 | ua ~ /a/"},
+	{"a UTF-8 byte order mark", "\xef\xbb\xbf" "drop id:1 ua exists", "drop id=1 prio=1000 | exists ua"},
 	{"msg is a field and an option", "drop id:1 msg ~ /x/ msg:\"y\"",
 	 "drop id=1 prio=1000 msg=\"y\" | msg ~ /x/"},
 };
@@ -701,6 +702,12 @@ static const struct {
 	{"UTF-8 cut short at the end", "# \xe2\x82",
 	 "t.rules:1:3: invalid UTF-8 (byte 0xe2): a rules file is UTF-8 text; write other bytes as "
 	 "\\xHH in a quoted string or regex"},
+	{"a byte order mark counts no column", "\xef\xbb\xbf" "dorp",
+	 "t.rules:1:1: expected an action (allow, drop, reject, ban, count), found \"dorp\"; did you "
+	 "mean \"drop\"?"},
+	{"a byte order mark only at the start", "# a\n\xef\xbb\xbf" "drop id:1 ua exists",
+	 "t.rules:2:1: expected an action (allow, drop, reject, ban, count), found "
+	 "\"\xef\xbb\xbf" "drop\""},
 	{"one error per bad line, each line", "# \x01 \x02\n# ok\n\xff\n",
 	 "t.rules:1:3: control character 0x01: a rules file is text; write it as \\x01 in a quoted "
 	 "string or regex",
