@@ -197,12 +197,6 @@ static bool op_fits(enum rs_kind k, unsigned op)
 	}
 }
 
-static bool is_tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("-.!%*_+`'~", ch) != NULL);
-}
-
 /* One condition: 0, or -EINVAL after a diagnostic. */
 static int check_cond(struct cc *c, const struct rs_rule *r, const struct rs_cond *cd)
 {
@@ -223,7 +217,7 @@ static int check_cond(struct cc *c, const struct rs_rule *r, const struct rs_con
 	if (cd->field == RS_F_hdr) {
 		bool ok = cd->hdr != NULL && cd->hdr_len > 0 && cd->hdr_len <= RS_MAX_HDR_NAME;
 		for (uint32_t i = 0; ok && i < cd->hdr_len; i++)
-			ok = is_tchar((unsigned char)cd->hdr[i]);
+			ok = rs_is_tchar((unsigned char)cd->hdr[i]);
 		if (!ok) {
 			diag_add(d, loc, "rule %u: bad header name \"%.*s\"", r->id,
 				 cd->hdr ? (int)(cd->hdr_len > 64 ? 64 : cd->hdr_len) : 0,
@@ -485,15 +479,19 @@ static int atom_of(struct cc *c, const struct rs_cond *cd, uint32_t *out)
 }
 
 /* How few messages an atom is likely to hold for: the trigger of a rule is
- * its most selective positive atom. A guess from the shape of the test. */
+ * its most selective positive atom. A guess from the shape of the test;
+ * 0: the atom cannot trigger (a number's != holds for nearly any value). */
 static unsigned atom_score(const struct c_atom *a, uint16_t field)
 {
 	static const unsigned by_op[RS_OP__COUNT] = {
 		[RS_OP_EQ] = 400, [RS_OP_PREFIX] = 300, [RS_OP_SUFFIX] = 250,
 		[RS_OP_CONTAINS] = 200, [RS_OP_REGEX] = 100,
+		[RS_OP_NUM_EQ] = 150, [RS_OP_LT] = 60, [RS_OP_LE] = 60, [RS_OP_GT] = 60,
+		[RS_OP_GE] = 60,
 	};
 
-	if (a->type == RS_AT_CIDR) {
+	switch (a->type) {
+	case RS_AT_CIDR: {
 		unsigned best = 0;
 		for (uint32_t i = 0; i < a->n_cidr; i++) {
 			unsigned s = a->cidr[i].af == 4 ? a->cidr[i].plen * 8u : a->cidr[i].plen * 2u;
@@ -502,8 +500,17 @@ static unsigned atom_score(const struct c_atom *a, uint16_t field)
 		}
 		return 50 + best;
 	}
-	unsigned s = by_op[a->op] + 2 * (a->pat_len > 64 ? 64 : a->pat_len);
-	return field == RS_F_method ? s / 4 : s; /* a handful of methods */
+	case RS_AT_NUM:
+		return by_op[a->op];
+	case RS_AT_EMPTY:
+		return 45;
+	case RS_AT_EXISTS:
+		return 40;
+	default: {
+		unsigned s = by_op[a->op] + 2 * (a->pat_len > 64 ? 64 : a->pat_len);
+		return field == RS_F_method ? s / 8 : s; /* a handful of methods */
+	}
+	}
 }
 
 static uint32_t pick_trigger(const struct cc *c, uint32_t src)
@@ -514,10 +521,8 @@ static uint32_t pick_trigger(const struct cc *c, uint32_t src)
 
 	for (uint32_t i = 0; i < r->n_cond; i++) {
 		const struct c_atom *a = &c->atoms[c->cond_atom[c->cond_base[src] + i]];
-		if (r->cond[i].neg || (a->type != RS_AT_SCAN && a->type != RS_AT_CIDR))
-			continue;
-		unsigned s = atom_score(a, r->cond[i].field);
-		if (best == RS_NONE || s > best_s) {
+		unsigned s = r->cond[i].neg ? 0 : atom_score(a, r->cond[i].field);
+		if (s > best_s) {
 			best = i;
 			best_s = s;
 		}

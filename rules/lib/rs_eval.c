@@ -9,9 +9,11 @@
  *      database; the match callback marks the atom that matched (an epoch
  *      stamp, so that nothing is cleared between messages) and lists it;
  *      the source and destination addresses go through the CIDR tables,
- *      one hash probe per prefix length, marking their atoms the same way;
+ *      one hash probe per prefix length, marking their atoms the same way,
+ *      and so do the number atoms that hold (a binary search per operator)
+ *      and the exists atoms of the fields present;
  *   2. the candidates are the rules triggered by a listed atom plus the
- *      rules that have no trigger (only negations, numbers, exists); each
+ *      rules that have no trigger (only negations and !=); each
  *      is tested condition by condition against the marks and the fields'
  *      values;
  *   3. among the candidates that hold, the lowest-ranked live deciding rule
@@ -30,6 +32,8 @@ struct ev {
 	const struct rs_set *s;
 	struct rs_scratch *sc;
 	uint32_t epoch;
+	struct rs_scan_rec *rec; /* rs_eval_scans: record, do not scan */
+	uint32_t n_rec, max_rec;
 };
 
 static inline void mark(struct ev *e, uint32_t a)
@@ -64,10 +68,15 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 
 	st->n_val++;
 	st->empty |= len == 0;
-	if (db != NULL &&
-	    hs_scan(db, p ? p : "", len, 0, e->sc->hs, on_match, e) != HS_SUCCESS)
-		return -EIO;
-	return 0;
+	if (db == NULL)
+		return 0;
+	if (__builtin_expect(e->rec != NULL, 0)) {
+		if (e->n_rec < e->max_rec)
+			e->rec[e->n_rec] = (struct rs_scan_rec){db, p ? p : "", len};
+		e->n_rec++;
+		return 0;
+	}
+	return hs_scan(db, p ? p : "", len, 0, e->sc->hs, on_match, e) == HS_SUCCESS ? 0 : -EIO;
 }
 
 static inline int put_str(struct ev *e, int32_t i, struct sip_str v)
@@ -83,25 +92,115 @@ static inline void put_num(struct ev *e, int32_t i, bool present, int64_t v)
 	}
 }
 
+/* The user part of a URI: for sip: and sips:, the userinfo before '@'
+ * without its ":password" (as sip_parse_uri takes it, but without checking
+ * the host, port and parameters after it: a fifth of rs_eval's time went
+ * there, and a rule on the user has no use for them); for tel:, the number
+ * (sip_parse_uri: short, no host). Absent when there is none. */
+static struct sip_str uri_user(struct sip_str uri)
+{
+	struct sip_str none = {NULL, 0};
+	const char *p = uri.p, *e = uri.p + uri.len, *q;
+
+	if (uri.len >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') {
+		q = p[3] == ':' ? p + 4 : (p[3] | 0x20) == 's' && uri.len >= 5 && p[4] == ':' ? p + 5 : NULL;
+		const char *at = q ? memchr(q, '@', (size_t)(e - q)) : NULL;
+		if (at == NULL || at == q)
+			return none;
+		const char *ue = memchr(q, ':', (size_t)(at - q));
+		return (struct sip_str){q, (uint32_t)((ue ? ue : at) - q)};
+	}
+	struct sip_uri u;
+	if (sip_parse_uri(uri.p, uri.len, &u) < 0 || u.user.p == NULL)
+		return none;
+	return u.user;
+}
+
+static inline bool is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static const char *skip_lws(const char *p, const char *e)
+{
+	while (p < e && is_lws(*p))
+		p++;
+	return p;
+}
+
+/* A name-addr or addr-spec (RFC 3261 20.10) cut into display name and URI
+ * the way sip_parse_nameaddr cuts it, without checking the parameters that
+ * follow (a third of what the fields cost went there, and no rule tests
+ * them: hdr[...] sees the raw value). Returns 0, or -1 when it is neither. */
+static int nameaddr(struct sip_str v, struct sip_nameaddr *na)
+{
+	const char *p = v.p, *e = v.p + v.len;
+
+	na->display = na->uri = (struct sip_str){NULL, 0};
+	na->display_quoted = na->star = false;
+	if (p == NULL || (p = skip_lws(p, e)) == e)
+		return -1;
+	if (*p == '*') /* Contact: * */
+		return (na->star = skip_lws(p + 1, e) == e) ? 0 : -1;
+	if (*p == '"') {
+		const char *q = p + 1;
+		for (; q < e && *q != '"'; q++)
+			if (*q == '\\' && ++q == e)
+				return -1;
+		if (q == e)
+			return -1;
+		na->display = (struct sip_str){p + 1, (uint32_t)(q - p - 1)};
+		na->display_quoted = true;
+		if ((p = skip_lws(q + 1, e)) == e || *p != '<')
+			return -1;
+	} else {
+		/* tokens and LWS up to a '<': a display name; else an addr-spec */
+		const char *r = p, *de;
+		while (r < e && (rs_is_tchar((unsigned char)*r) || is_lws(*r)))
+			r++;
+		if (r < e && *r == '<') {
+			for (de = r; de > p && is_lws(de[-1]); de--)
+				;
+			na->display = (struct sip_str){p, (uint32_t)(de - p)};
+			p = r;
+		}
+	}
+	const char *u = p, *ue;
+	if (*p == '<') {
+		u = p + 1;
+		if ((ue = memchr(u, '>', (size_t)(e - u))) == NULL || ue == u)
+			return -1;
+	} else {
+		for (ue = u; ue < e && *ue != ';' && !is_lws(*ue); ue++)
+			;
+	}
+	na->uri = (struct sip_str){u, (uint32_t)(ue - u)};
+	/* a URI starts with its scheme: ALPHA *(ALPHA / DIGIT / + - .) ":" */
+	const char *s = u;
+	if (s == ue || !((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z'))
+		return -1;
+	while (s < ue && ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z' ? true : (*s >= '0' && *s <= '9') ||
+				  *s == '+' || *s == '-' || *s == '.'))
+		s++;
+	return s < ue && *s == ':' ? 0 : -1;
+}
+
 /* The URI, user and display name of one name-addr value. A value that does
  * not parse has none of them (rules on the raw text use hdr[...]). */
 static int put_nameaddr(struct ev *e, struct sip_str v, int32_t su, int32_t suser, int32_t sdisp)
 {
 	struct sip_nameaddr na;
-	struct sip_uri u;
 	int rc;
 
-	if (v.p == NULL || sip_parse_nameaddr(v.p, v.len, &na) < 0)
+	if (nameaddr(v, &na) < 0)
 		return 0;
-	if (na.star) /* Contact: * */
+	if (na.star)
 		return put(e, su, "*", 1);
 	if ((rc = put_str(e, su, na.uri)) < 0)
 		return rc;
 	if ((na.display_quoted || na.display.len > 0) && (rc = put_str(e, sdisp, na.display)) < 0)
 		return rc;
-	if (suser >= 0 && sip_parse_uri(na.uri.p, na.uri.len, &u) >= 0 && u.user.p != NULL)
-		return put_str(e, suser, u.user);
-	return 0;
+	return suser >= 0 ? put_str(e, suser, uri_user(na.uri)) : 0;
 }
 
 static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id id, enum rs_field f,
@@ -137,7 +236,8 @@ static int put_hdrs(struct ev *e, const struct sip_msg *m)
 		int32_t slot = -1;
 		if (id != SIP_HDR_OTHER && id < SIP_HDR__COUNT) {
 			slot = s->hdr_slot[id];
-		} else if (s->n_other_slots) {
+		} else if ((s->other_lens[m->hdrs[i].name_len >> 6] >> (m->hdrs[i].name_len & 63)) & 1) {
+			/* only names of a length some rule names are hashed */
 			struct sip_str n = sip_hdr_name(m, i);
 			slot = rs_other_slot(s, n.p, n.len);
 		}
@@ -157,20 +257,81 @@ static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
 	if (i >= 0)
 		e->sc->st[i].n_val = 1;
 	const struct rs_cidr_tab *t = &e->s->cidr[f == RS_F_dst][a->af == 6];
+	uint64_t w[2];
+	memcpy(w, a->a, 16);
+	if (a->af == 4)
+		w[0] &= 0xffffffffu, w[1] = 0; /* a[0..3]: the low half of word 0 */
 	for (uint32_t k = 0; k < t->n_plen; k++) {
-		uint8_t key[16];
-		uint8_t plen = t->plens[k];
-		rs_mask_addr(key, a->a, plen);
-		if (a->af == 4)
-			memset(key + 4, 0, 12);
+		uint64_t key[2] = {w[0] & t->len[k].m[0], w[1] & t->len[k].m[1]};
+		uint8_t plen = t->len[k].plen;
 		for (uint32_t h = rs_cidr_hash(plen, key) & t->mask; t->ent[h].used; h = (h + 1) & t->mask) {
 			const struct rs_cidr_ent *c = &t->ent[h];
-			if (c->plen == plen && memcmp(c->a, key, 16) == 0) {
+			if (c->plen == plen && c->a[0] == key[0] && c->a[1] == key[1]) {
 				for (uint32_t j = 0; j < c->n_atom; j++)
 					mark(e, e->s->cidr_atoms[c->atom + j]);
 				break;
 			}
 		}
+	}
+}
+
+/* First entry of e[0..n) with k >= v (strict: k > v). */
+static uint32_t bound(const struct rs_num_ent *e, uint32_t n, int64_t v, bool strict)
+{
+	uint32_t lo = 0;
+
+	while (n > 0) {
+		uint32_t half = n / 2;
+		if (strict ? e[lo + half].k <= v : e[lo + half].k < v) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return lo;
+}
+
+static void mark_range(struct ev *e, const struct rs_num_ent *x, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++)
+		mark(e, x[i].atom);
+}
+
+/* Number atoms that trigger and hold for the message's values: per
+ * operator, the range of thresholds the value satisfies. */
+static void mark_numbers(struct ev *e)
+{
+	for (uint32_t i = 0; i < e->s->n_num; i++) {
+		const struct rs_num_idx *x = &e->s->num[i];
+		const struct rs_slot_state *st = &e->sc->st[e->s->fslot[x->field]];
+		if (st->n_val == 0)
+			continue;
+		int64_t v = st->num;
+		const struct rs_num_ent *lt = x->ent + x->off[RS_NUM_LT], *le = x->ent + x->off[RS_NUM_LE];
+		const struct rs_num_ent *gt = x->ent + x->off[RS_NUM_GT], *ge = x->ent + x->off[RS_NUM_GE];
+		const struct rs_num_ent *eq = x->ent + x->off[RS_NUM_EQ];
+		uint32_t nlt = x->off[RS_NUM_LT + 1] - x->off[RS_NUM_LT];
+		uint32_t nle = x->off[RS_NUM_LE + 1] - x->off[RS_NUM_LE];
+		uint32_t ngt = x->off[RS_NUM_GT + 1] - x->off[RS_NUM_GT];
+		uint32_t nge = x->off[RS_NUM_GE + 1] - x->off[RS_NUM_GE];
+		uint32_t neq = x->off[RS_NUM_EQ + 1] - x->off[RS_NUM_EQ];
+
+		mark_range(e, lt, bound(lt, nlt, v, true), nlt);  /* v < k */
+		mark_range(e, le, bound(le, nle, v, false), nle); /* v <= k */
+		mark_range(e, gt, 0, bound(gt, ngt, v, false));	  /* v > k */
+		mark_range(e, ge, 0, bound(ge, nge, v, true));	  /* v >= k */
+		mark_range(e, eq, bound(eq, neq, v, false), bound(eq, neq, v, true));
+	}
+}
+
+static void mark_presence(struct ev *e)
+{
+	for (uint32_t i = 0; i < e->s->n_pres; i++) {
+		const struct rs_pres *p = &e->s->pres[i];
+		const struct rs_slot_state *st = &e->sc->st[p->slot];
+		if (p->empty ? st->empty : st->n_val > 0)
+			mark(e, p->atom);
 	}
 }
 
@@ -207,6 +368,8 @@ static int extract(struct ev *e, const struct sip_msg *m, const struct rs_addr *
 	put_num(e, fs[RS_F_cseq], m->first[SIP_HDR_CSEQ] != SIP_HDR_NONE, m->cseq);
 	put_addr(e, RS_F_src, src);
 	put_addr(e, RS_F_dst, dst);
+	mark_presence(e);
+	mark_numbers(e);
 	return 0;
 }
 
@@ -257,6 +420,16 @@ static inline bool rule_holds(const struct ev *e, uint32_t r)
 	return true;
 }
 
+static uint32_t next_epoch(struct rs_scratch *sc)
+{
+	if (++sc->epoch == 0) {
+		/* once in 2^32 messages: marks of the last epochs could match */
+		memset(sc->atom_mark, 0, sizeof(*sc->atom_mark) * sc->cap_atoms);
+		sc->epoch = 1;
+	}
+	return sc->epoch;
+}
+
 /* Steps 1 and 2: the candidates that hold, into sc->hold (unordered).
  * Returns how many, -EIO (Hyperscan) or -EINVAL (scratch too small). */
 static int64_t run(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
@@ -268,12 +441,7 @@ static int64_t run(const struct rs_set *s, struct rs_scratch *sc, const struct s
 	if (s == NULL || sc == NULL || m == NULL || sc->cap_atoms < s->n_atoms ||
 	    sc->cap_rules < s->n_rules || sc->cap_slots < s->n_slots || sc->atom_mark == NULL)
 		return -EINVAL;
-	if (++sc->epoch == 0) {
-		/* once in 2^32 messages: marks of the last epochs could match */
-		memset(sc->atom_mark, 0, sizeof(*sc->atom_mark) * sc->cap_atoms);
-		sc->epoch = 1;
-	}
-	e.epoch = sc->epoch;
+	e.epoch = next_epoch(sc);
 	sc->n_matched = 0;
 	if (extract(&e, m, src, dst) < 0)
 		return -EIO;
@@ -362,4 +530,18 @@ int rs_eval_match(const struct rs_set *s, struct rs_scratch *sc, const struct si
 	for (uint32_t i = 0; i < (uint32_t)n && i < max; i++)
 		ranks[i] = sc->hold[i];
 	return (int)n;
+}
+
+int rs_eval_scans(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
+		  struct rs_scan_rec *rec, uint32_t max)
+{
+	struct ev e = {.s = s, .sc = sc, .rec = rec, .max_rec = max};
+
+	if (s == NULL || sc == NULL || m == NULL || sc->cap_atoms < s->n_atoms ||
+	    sc->cap_slots < s->n_slots || sc->atom_mark == NULL)
+		return -EINVAL;
+	e.epoch = next_epoch(sc);
+	sc->n_matched = 0;
+	extract(&e, m, NULL, NULL);
+	return (int)e.n_rec;
 }

@@ -80,7 +80,9 @@ struct rs_blob_rule {
 	uint32_t cond;	 /* first condition in CONDS */
 	uint32_t n_cond;
 	uint32_t trigger; /* index of the condition (0 .. n_cond-1) whose atom
-			   * makes the rule a candidate, or RS_NONE: always */
+			   * makes the rule a candidate (positive; a scan,
+			   * CIDR, exists, == "" or number atom other than
+			   * !=), or RS_NONE: always a candidate */
 	uint32_t reserved;
 };
 
@@ -168,19 +170,46 @@ struct rs_rt_slot {
 	hs_database_t *db;
 };
 
-/* One prefix of a (field, family) CIDR table: the atoms holding it. */
+/* One prefix of a (field, family) CIDR table: the atoms holding it. The
+ * address is two words in memory order (network order bytes), host bits
+ * zero, so that masking and comparing is two ANDs and two compares. */
 struct rs_cidr_ent {
+	uint64_t a[2];
 	uint8_t plen, used;
-	uint8_t a[16];
 	uint32_t atom, n_atom; /* cidr_atoms[atom ..] */
 };
 
 /* Prefixes of one address field and family, one hash probe per length. */
 struct rs_cidr_tab {
 	uint32_t n_plen;
-	uint8_t plens[129]; /* longest first */
-	uint32_t mask;	    /* table size - 1 (a power of two) */
+	uint32_t mask; /* table size - 1 (a power of two) */
 	struct rs_cidr_ent *ent;
+	struct {
+		uint64_t m[2]; /* the prefix length's mask, like the address */
+		uint8_t plen;
+	} len[129]; /* longest first */
+};
+
+/* An atom that triggers when its slot has a value (exists) or an empty
+ * value (== ""). */
+struct rs_pres {
+	uint32_t slot, atom;
+	bool empty;
+};
+
+/* Number atoms that trigger, of one field: sorted by threshold within each
+ * operator, so that the ones that hold for a value are one range each. */
+enum { RS_NUM_LT, RS_NUM_LE, RS_NUM_GT, RS_NUM_GE, RS_NUM_EQ, RS_NUM__COUNT };
+
+struct rs_num_ent {
+	int64_t k;
+	uint32_t atom;
+};
+
+struct rs_num_idx {
+	uint16_t field;
+	uint32_t off[RS_NUM__COUNT + 1]; /* ent[off[op] .. off[op + 1]) */
+	struct rs_num_ent *ent;
 };
 
 /* OTHER header names, hashed case-insensitively. */
@@ -198,6 +227,10 @@ struct rs_set {
 	uint32_t *trig_rules;  /* per atom, the rules it triggers */
 	uint32_t *always;      /* rules with no trigger: always candidates */
 	uint32_t n_always;
+	struct rs_pres *pres;  /* exists / == "" atoms that trigger */
+	uint32_t n_pres;
+	struct rs_num_idx num[RS_F__COUNT]; /* number atoms that trigger */
+	uint32_t n_num;
 	uint32_t *by_id;       /* rank indices sorted by rule id */
 	uint32_t *cidr_atoms;
 	struct rs_cidr_tab cidr[2][2]; /* [src, dst][v4, v6] */
@@ -205,6 +238,7 @@ struct rs_set {
 	int32_t hdr_slot[SIP_HDR__COUNT]; /* slot of a known header, or -1 */
 	uint32_t n_hdr_slots, n_other_slots;
 	uint32_t other_mask;
+	uint64_t other_lens[4]; /* bit n: some OTHER slot's name has n bytes */
 	struct rs_hdr_ent *other; /* OTHER header names */
 	bool any_hdr;
 	char *strs;
@@ -240,25 +274,60 @@ int rs_set_load_as(const void *blob, size_t len, uint64_t host_features, struct 
  * -1. */
 int32_t rs_other_slot(const struct rs_set *s, const char *name, uint32_t len);
 
-/* A CIDR table's hash of a prefix (address already masked). */
-static inline uint32_t rs_cidr_hash(uint8_t plen, const uint8_t *a)
-{
-	uint64_t x, y;
+/* One hs_scan that rs_eval makes. */
+struct rs_scan_rec {
+	const hs_database_t *db;
+	const char *p;
+	uint32_t len;
+};
 
-	__builtin_memcpy(&x, a, 8);
-	__builtin_memcpy(&y, a + 8, 8);
-	uint64_t h = (x * 0x9e3779b97f4a7c15ULL) ^ (y * 0xc2b2ae3d27d4eb4fULL) ^ plen;
+/* rs_eval_scans - the hs_scan calls rs_eval makes for m, in order, into
+ * rec[0 .. max) without making them: bench_rules times them alone, the
+ * ceiling rs_eval is measured against. Returns how many (may exceed max),
+ * or -EINVAL for a scratch too small. */
+int rs_eval_scans(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
+		  struct rs_scan_rec *rec, uint32_t max);
+
+/* RFC 3261 token characters (header names, display-name words). */
+static inline bool rs_is_tchar(unsigned char ch)
+{
+	/* bit c of the pair: ALPHA / DIGIT / "-.!%*_+`'~" */
+	static const uint64_t tok[2] = {0x03ff6ca200000000ULL, 0x47ffffff87fffffeULL};
+
+	return ch < 128 && ((tok[ch >> 6] >> (ch & 63)) & 1);
+}
+
+/* A CIDR table's hash of a prefix (address already masked). */
+static inline uint32_t rs_cidr_hash(uint8_t plen, const uint64_t a[2])
+{
+	uint64_t h = (a[0] * 0x9e3779b97f4a7c15ULL) ^ (a[1] * 0xc2b2ae3d27d4eb4fULL) ^ plen;
+
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	return (uint32_t)(h >> 32);
 }
 
-static inline void rs_mask_addr(uint8_t *out, const uint8_t *a, unsigned plen)
+/* The mask of a prefix length, as two words laid out like the address. */
+static inline void rs_plen_mask(unsigned plen, uint64_t m[2])
 {
+	uint8_t b[16];
+
 	for (unsigned i = 0; i < 16; i++) {
 		unsigned bits = plen >= 8 * (i + 1) ? 8 : plen > 8 * i ? plen - 8 * i : 0;
-		out[i] = bits == 0 ? 0 : (uint8_t)(a[i] & (0xff00u >> bits));
+		b[i] = (uint8_t)(0xff00u >> bits);
 	}
+	__builtin_memcpy(m, b, 16);
+}
+
+static inline void rs_mask_addr(uint8_t *out, const uint8_t *a, unsigned plen)
+{
+	uint64_t m[2], x[2];
+
+	rs_plen_mask(plen, m);
+	__builtin_memcpy(x, a, 16);
+	x[0] &= m[0];
+	x[1] &= m[1];
+	__builtin_memcpy(out, x, 16);
 }
 
 #endif /* SIPEDGE_RS_PRIV_H */

@@ -297,6 +297,7 @@ static int index_other(struct rs_set *s)
 				return -EINVAL;
 		}
 		s->other[k].slot = i;
+		s->other_lens[sl->hdr_len >> 6] |= 1ULL << (sl->hdr_len & 63);
 	}
 	return 0;
 }
@@ -388,8 +389,8 @@ static int check_rule(struct ld *l, uint32_t i, const struct rs_blob_rule *br)
 			    br->id, br->cond, br->n_cond, s->n_conds);
 	if (br->trigger != RS_NONE) {
 		const struct rs_rt_cond *c = br->trigger < br->n_cond ? &s->conds[br->cond + br->trigger] : NULL;
-		uint8_t t = c ? s->atoms[c->atom].type : 0;
-		if (c == NULL || c->neg || (t != RS_AT_SCAN && t != RS_AT_CIDR))
+		const struct rs_rt_atom *a = c ? &s->atoms[c->atom] : NULL;
+		if (c == NULL || c->neg || (a->type == RS_AT_NUM && a->op == RS_OP_NUM_NE))
 			return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: bad trigger %u", br->id,
 				    br->trigger);
 	}
@@ -398,6 +399,88 @@ static int check_rule(struct ld *l, uint32_t i, const struct rs_blob_rule *br)
 	s->info[i] = (struct rs_rule_info){.id = br->id, .prio = br->prio, .action = br->action,
 					   .shadow = br->shadow, .code = br->code,
 					   .ban_s = br->ban_s, .reason = reason, .msg = msg};
+	return 0;
+}
+
+/* The exists and == "" atoms that trigger rules: tested once per message
+ * after the fields are taken. */
+static int index_presence(struct rs_set *s)
+{
+	uint32_t n = 0;
+
+	for (uint32_t a = 0; a < s->n_atoms; a++)
+		n += s->atoms[a].n_trig && (s->atoms[a].type == RS_AT_EXISTS || s->atoms[a].type == RS_AT_EMPTY);
+	s->pres = calloc(n + 1, sizeof(*s->pres));
+	if (s->pres == NULL)
+		return -ENOMEM;
+	for (uint32_t a = 0; a < s->n_atoms; a++) {
+		const struct rs_rt_atom *at = &s->atoms[a];
+		if (at->n_trig && (at->type == RS_AT_EXISTS || at->type == RS_AT_EMPTY))
+			s->pres[s->n_pres++] = (struct rs_pres){at->slot, a, at->type == RS_AT_EMPTY};
+	}
+	return 0;
+}
+
+static int cmp_num(const void *x, const void *y)
+{
+	const struct rs_num_ent *a = x, *b = y;
+
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return a->atom < b->atom ? -1 : a->atom > b->atom;
+}
+
+static int num_class(uint8_t op)
+{
+	switch (op) {
+	case RS_OP_LT:
+		return RS_NUM_LT;
+	case RS_OP_LE:
+		return RS_NUM_LE;
+	case RS_OP_GT:
+		return RS_NUM_GT;
+	case RS_OP_GE:
+		return RS_NUM_GE;
+	case RS_OP_NUM_EQ:
+		return RS_NUM_EQ;
+	default:
+		return -1;
+	}
+}
+
+/* Number atoms that trigger rules, per field and operator, sorted: the ones
+ * a value makes hold are found by binary search, not by trying each. */
+static int index_numbers(struct rs_set *s)
+{
+	for (unsigned f = RS_F__NONE + 1; f < RS_F__COUNT; f++) {
+		uint32_t cnt[RS_NUM__COUNT] = {0}, n = 0;
+		if (rs_field_kind((enum rs_field)f) != RS_KIND_NUM || s->fslot[f] < 0)
+			continue;
+		for (uint32_t a = 0; a < s->n_atoms; a++) {
+			const struct rs_rt_atom *at = &s->atoms[a];
+			int k = num_class(at->op);
+			if (at->n_trig && at->type == RS_AT_NUM && at->slot == (uint32_t)s->fslot[f] && k >= 0)
+				cnt[k]++, n++;
+		}
+		if (n == 0)
+			continue;
+		struct rs_num_idx *x = &s->num[s->n_num++];
+		x->field = (uint16_t)f;
+		x->ent = calloc(n, sizeof(*x->ent));
+		if (x->ent == NULL)
+			return -ENOMEM;
+		for (int k = 0; k < RS_NUM__COUNT; k++)
+			x->off[k + 1] = x->off[k] + cnt[k];
+		uint32_t fill[RS_NUM__COUNT] = {0};
+		for (uint32_t a = 0; a < s->n_atoms; a++) {
+			const struct rs_rt_atom *at = &s->atoms[a];
+			int k = num_class(at->op);
+			if (at->n_trig && at->type == RS_AT_NUM && at->slot == (uint32_t)s->fslot[f] && k >= 0)
+				x->ent[x->off[k] + fill[k]++] = (struct rs_num_ent){at->num, a};
+		}
+		for (int k = 0; k < RS_NUM__COUNT; k++)
+			qsort(x->ent + x->off[k], cnt[k], sizeof(*x->ent), cmp_num);
+	}
 	return 0;
 }
 
@@ -452,6 +535,9 @@ static int load_rules(struct ld *l)
 			struct rs_rt_atom *a = &s->atoms[trig[i]];
 			s->trig_rules[a->trig + a->n_trig++] = i;
 		}
+	rc = index_presence(s);
+	if (rc == 0)
+		rc = index_numbers(s);
 out:
 	free(trig);
 	return rc;
@@ -495,8 +581,10 @@ static int build_tab(struct rs_set *s, struct rs_cidr_tab *t, const struct pfx *
 	for (uint32_t i = 0; i < n; i++)
 		if (i == 0 || !same_prefix(&p[i - 1], &p[i])) {
 			distinct++;
-			if (i == 0 || p[i - 1].plen != p[i].plen)
-				t->plens[t->n_plen++] = p[i].plen;
+			if (i == 0 || p[i - 1].plen != p[i].plen) {
+				t->len[t->n_plen].plen = p[i].plen;
+				rs_plen_mask(p[i].plen, t->len[t->n_plen++].m);
+			}
 		}
 	while (sz < distinct * 2)
 		sz <<= 1;
@@ -509,12 +597,15 @@ static int build_tab(struct rs_set *s, struct rs_cidr_tab *t, const struct pfx *
 		for (; j < n && same_prefix(&p[i], &p[j]); j++)
 			if (j == i || p[j].atom != p[j - 1].atom)
 				s->cidr_atoms[(*na)++] = p[j].atom;
-		for (k = rs_cidr_hash(p[i].plen, p[i].a) & t->mask; t->ent[k].used; k = (k + 1) & t->mask)
+		uint64_t a[2];
+		memcpy(a, p[i].a, 16);
+		for (k = rs_cidr_hash(p[i].plen, a) & t->mask; t->ent[k].used; k = (k + 1) & t->mask)
 			;
 		struct rs_cidr_ent *e = &t->ent[k];
 		e->used = 1;
 		e->plen = p[i].plen;
-		memcpy(e->a, p[i].a, 16);
+		e->a[0] = a[0];
+		e->a[1] = a[1];
 		uint32_t cnt = 0;
 		for (uint32_t x = i; x < j; x++)
 			cnt += x == i || p[x].atom != p[x - 1].atom;
@@ -657,6 +748,9 @@ void rs_set_free(struct rs_set *s)
 	free(s->info);
 	free(s->by_id);
 	free(s->always);
+	free(s->pres);
+	for (uint32_t i = 0; i < s->n_num; i++)
+		free(s->num[i].ent);
 	free(s->trig_rules);
 	free(s->conds);
 	free(s->atoms);

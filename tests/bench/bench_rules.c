@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The sipedge authors
+ *
+ * bench_rules.c - the rules engine (rules/lib, docs/rules-engine.md):
+ * compile time and memory for generated rulesets of 0, 100, 1 000 and
+ * 10 000 rules, and what rs_eval costs per request of the message mix
+ * against its ceiling, Hyperscan scanning the same values with the same
+ * databases and nothing else.
+ *
+ * Figures only: nothing here passes or fails on timing. It does stop when a
+ * message of the mix does not parse, when rs_eval fails, or when a
+ * generated rule matches the mix (the rules are drawn so that ordinary
+ * traffic goes through: a figure of rs_eval deciding would be another
+ * figure).
+ *
+ * Usage: bench_rules [--rules N,N,..] [--runs N] [--ms N] [--cpu N]
+ *                    [--seed S] [--smoke] [MIX]
+ * MIX: a mix file or a directory holding mix.txt (default: the source
+ * tree's tests/bench/mix). Only requests are evaluated, as in the filter
+ * stage; responses are skipped.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "rs_priv.h"
+
+#ifndef BENCH_MIX_DIR
+#define BENCH_MIX_DIR "tests/bench/mix"
+#endif
+
+#define MAX_MSGS 64u
+#define MAX_SCHED 4096u
+#define MAX_RUNS 51u
+#define MAX_SCANS 32u /* hs_scan calls recorded per request */
+#define MAX_COUNTS 8u
+
+struct msg {
+	char name[64];
+	char *data;
+	uint32_t len;
+	struct sip_msg m;
+	struct rs_scan_rec scans[MAX_SCANS];
+	uint32_t n_scans;
+};
+
+struct mix {
+	struct msg msgs[MAX_MSGS];
+	unsigned n;
+	struct msg *sched[MAX_SCHED]; /* requests, by weight, shuffled */
+	unsigned sched_len;
+};
+
+struct result {
+	uint32_t n_rules;
+	double parse_ms, compile_ms, load_ms;
+	struct rs_compile_stats st;
+	long heap_kib;
+	double eval_ns, scan_ns, scans_per_req;
+};
+
+static volatile uint64_t sink;
+
+static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench_rules: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return *s;
+}
+
+/* Heap bytes in use, KiB: what the loaded set and its scratch hold (the
+ * resident size says little here: the compiler's freed memory is reused). */
+static long heap_kib(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (long)((mi.uordblks + mi.hblkhd) / 1024);
+}
+
+/* ---- the mix ---- */
+
+static void load_msg(struct msg *m, const char *dir)
+{
+	char path[1024];
+	FILE *f;
+	long sz;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
+	f = fopen(path, "rb");
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) <= 0 ||
+	    sz > (long)SIP_MSG_MAX_HARD || fseek(f, 0, SEEK_SET) != 0)
+		die("%s: %s", path, f ? "cannot size or empty" : strerror(errno));
+	/* 42 bytes into a line, like the payload after Ethernet, IPv4, UDP */
+	char *blk = aligned_alloc(64, ((size_t)sz + 42 + 64) & ~63ul);
+	if (blk == NULL)
+		die("out of memory");
+	m->data = blk + 42;
+	if (fread(m->data, 1, (size_t)sz, f) != (size_t)sz)
+		die("%s: short read", path);
+	fclose(f);
+	m->len = (uint32_t)sz;
+	if (sip_parse(m->data, m->len, NULL, 0, &m->m) != (int)m->len)
+		die("%s: sip_parse refuses it or does not take it whole", path);
+}
+
+static void load_mix(struct mix *mx, const char *arg)
+{
+	char dir[512], path[600], line[512], name[64];
+	unsigned w, lineno = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	struct stat st;
+
+	if (stat(arg, &st) != 0)
+		die("mix \"%s\": %s", arg, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(dir, sizeof(dir), "%s", arg);
+		snprintf(path, sizeof(path), "%s/mix.txt", arg);
+	} else {
+		const char *sl = strrchr(arg, '/');
+		snprintf(dir, sizeof(dir), "%.*s", sl ? (int)(sl - arg) : 1, sl ? arg : ".");
+		snprintf(path, sizeof(path), "%s", arg);
+	}
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (line[strspn(line, " \t")] == '#' || sscanf(line, "%u %63s", &w, name) != 2)
+			continue;
+		if (mx->n == MAX_MSGS || w == 0 || mx->sched_len + w > MAX_SCHED)
+			die("%s:%u: too many messages or weight out of range", path, lineno);
+		struct msg *m = &mx->msgs[mx->n++];
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		load_msg(m, dir);
+		if (!(m->m.flags & SIP_MSG_REQUEST))
+			continue;
+		for (unsigned i = 0; i < w; i++)
+			mx->sched[mx->sched_len++] = m;
+	}
+	fclose(f);
+	if (mx->sched_len == 0)
+		die("%s: no requests", path);
+	for (unsigned k = mx->sched_len - 1; k > 0; k--) {
+		unsigned j = (unsigned)(xorshift(&seed) % (k + 1));
+		struct msg *t = mx->sched[k];
+		mx->sched[k] = mx->sched[j];
+		mx->sched[j] = t;
+	}
+}
+
+/* ---- generated rules ---- */
+
+static const char *const words[] = {"vox", "dial", "probe", "scan", "crack", "bomb", "war",
+				    "map", "flood", "sweep", "brute", "spray", "ghost", "razor",
+				    "viper", "cobra", "hydra", "storm", "sonic", "nova"};
+static const char *const hdrs[] = {"P-Asserted-Identity", "Subject", "Organization",
+				   "X-Serialnumber"};
+
+#define W(s) words[xorshift(s) % (sizeof(words) / sizeof(words[0]))]
+
+/* n rules in the shape of a carrier's ruleset: scanner User-Agents,
+ * barred number prefixes, source prefixes, From users, injection shapes in
+ * headers, hygiene numbers. None matches ordinary traffic: 198.18.0.0/15
+ * and 2001:db8::/32 sources, 881-888 and 979 numbers, words no UA has. */
+static char *gen_rules(uint32_t n, uint64_t seed)
+{
+	size_t cap = (size_t)n * 160 + 64, len = 0;
+	char *t = malloc(cap);
+
+	if (t == NULL)
+		die("out of memory");
+	t[0] = '\0';
+	for (uint32_t i = 1; i <= n; i++) {
+		uint64_t r = xorshift(&seed) % 100;
+		char *p = t + len;
+		size_t room = cap - len;
+		int k;
+		if (r < 30)
+			k = snprintf(p, room, "drop id:%u ua ~ /%s%s[-_ ]?(scan|agent)?\\/?%u/i msg:\"ua\"\n", i,
+				     W(&seed), W(&seed), (unsigned)(xorshift(&seed) % 1000));
+		else if (r < 50)
+			k = snprintf(p, room, "reject 403 \"Barred\" id:%u %s ^= \"%s%s%u\"\n", i,
+				     xorshift(&seed) % 2 ? "ruri.user" : "to.user",
+				     xorshift(&seed) % 2 ? "+" : "00",
+				     (const char *[]){"979", "881", "8828", "8835", "888"}[xorshift(&seed) % 5],
+				     (unsigned)(xorshift(&seed) % 100000));
+		else if (r < 70 && xorshift(&seed) % 5) {
+			unsigned plen = (unsigned[]){24, 28, 32}[xorshift(&seed) % 3];
+			unsigned last = (unsigned)(xorshift(&seed) % 256) & (plen == 24 ? 0 : plen == 28 ? 0xf0 : 0xff);
+			k = snprintf(p, room, "ban 10m id:%u src in 198.%u.%u.%u/%u\n", i,
+				     18 + (unsigned)(xorshift(&seed) % 2), (unsigned)(xorshift(&seed) % 256),
+				     last, plen);
+		} else if (r < 70)
+			k = snprintf(p, room, "ban 10m id:%u src in 2001:db8:%x::/48\n", i,
+				     (unsigned)(xorshift(&seed) % 0xffff));
+		else if (r < 80)
+			k = snprintf(p, room, "drop id:%u from.user == \"%s%s%u\"i\n", i, W(&seed), W(&seed),
+				     (unsigned)(xorshift(&seed) % 1000));
+		else if (r < 90)
+			k = snprintf(p, room, "drop id:%u hdr[%s] ~ /(select|union|drop)\\s+%s/i\n", i,
+				     hdrs[xorshift(&seed) % 4], W(&seed));
+		else
+			k = snprintf(p, room, "drop id:%u method == \"%s\" and %s\n", i,
+				     (const char *[]){"INVITE", "REGISTER", "OPTIONS"}[xorshift(&seed) % 3],
+				     (const char *[]){"max-forwards < 2", "content-length > 9000",
+						      "expires > 100000", "cseq > 2000000000"}[xorshift(&seed) % 4]);
+		if (k < 0 || (size_t)k >= room)
+			die("rule %u does not fit", i);
+		len += (size_t)k;
+	}
+	return t;
+}
+
+/* ---- one ruleset ---- */
+
+static int noop(unsigned id, unsigned long long f, unsigned long long t, unsigned fl, void *c)
+{
+	(void)id, (void)f, (void)t, (void)fl, (void)c;
+	return 0;
+}
+
+static void run_eval(const struct mix *mx, const struct rs_set *s, struct rs_scratch *sc,
+		     uint64_t *hits, uint64_t passes)
+{
+	struct rs_addr src = {.af = 4, .a = {203, 0, 113, 7}, .port = 5060};
+	struct rs_addr dst = {.af = 4, .a = {192, 0, 2, 1}, .port = 5060};
+	struct rs_verdict v;
+	uint64_t acc = 0;
+
+	for (uint64_t p = 0; p < passes; p++)
+		for (unsigned i = 0; i < mx->sched_len; i++) {
+			if (rs_eval(s, sc, &mx->sched[i]->m, &src, &dst, hits, &v) != 0)
+				die("rs_eval failed on %s", mx->sched[i]->name);
+			acc += v.action;
+		}
+	if (acc != 0)
+		die("a generated rule matched the mix");
+	sink += acc;
+}
+
+static void run_scan(const struct mix *mx, hs_scratch_t *hs, uint64_t passes)
+{
+	for (uint64_t p = 0; p < passes; p++)
+		for (unsigned i = 0; i < mx->sched_len; i++) {
+			const struct msg *m = mx->sched[i];
+			for (uint32_t k = 0; k < m->n_scans; k++)
+				if (hs_scan(m->scans[k].db, m->scans[k].p, m->scans[k].len, 0, hs, noop,
+					    NULL) != HS_SUCCESS)
+					die("hs_scan failed on %s", m->name);
+		}
+}
+
+static void bench_one(struct mix *mx, uint32_t n, uint64_t seed, unsigned runs, unsigned ms,
+		      struct result *res)
+{
+	struct rs_diag d;
+	struct rs_ast *ast = NULL;
+	void *blob = NULL;
+	size_t len = 0;
+	char err[256], b[600];
+	char *text = gen_rules(n, seed);
+
+	memset(res, 0, sizeof(*res));
+	res->n_rules = n;
+	uint64_t t0 = now_ns();
+	if (rs_parse_buf("generated.rules", NULL, text, strlen(text), NULL, &ast, &d) != 0)
+		die("generated rules: %s", rs_diag_str(&d, 0, b, sizeof(b)));
+	uint64_t t1 = now_ns();
+	if (rs_compile(ast, NULL, &blob, &len, &d, &res->st) != 0)
+		die("generated rules: %s", rs_diag_str(&d, 0, b, sizeof(b)));
+	uint64_t t2 = now_ns();
+	res->parse_ms = (double)(t1 - t0) / 1e6;
+	res->compile_ms = (double)(t2 - t1) / 1e6;
+	rs_ast_free(ast);
+	free(text);
+
+	long heap0 = heap_kib();
+	struct rs_set *s = NULL;
+	struct rs_scratch *sc = NULL;
+	t0 = now_ns();
+	if (rs_set_load(blob, len, &s, err, sizeof(err)) != 0)
+		die("load: %s", err);
+	res->load_ms = (double)(now_ns() - t0) / 1e6;
+	if (rs_scratch_alloc(s, &sc) != 0)
+		die("scratch: out of memory");
+	uint64_t *hits = calloc(rs_set_n_rules(s) + 1, sizeof(*hits));
+	if (hits == NULL)
+		die("out of memory");
+	res->heap_kib = heap_kib() - heap0;
+	free(blob); /* after: heap0 counted it */
+
+	uint64_t n_scans = 0;
+	for (unsigned i = 0; i < mx->n; i++) {
+		struct msg *m = &mx->msgs[i];
+		int k = (m->m.flags & SIP_MSG_REQUEST) ? rs_eval_scans(s, sc, &m->m, m->scans, MAX_SCANS) : 0;
+		if (k < 0 || k > (int)MAX_SCANS)
+			die("%s: %d scans", m->name, k);
+		m->n_scans = (uint32_t)k;
+	}
+	for (unsigned i = 0; i < mx->sched_len; i++)
+		n_scans += mx->sched[i]->n_scans;
+	res->scans_per_req = (double)n_scans / mx->sched_len;
+	if (n > 0 && n_scans == 0)
+		die("%u rules scan nothing of the mix: no ceiling to measure", n);
+
+	/* calibrate on rs_eval: passes so that a run lasts ms */
+	t0 = now_ns();
+	run_eval(mx, s, sc, hits, 1);
+	double one = (double)(now_ns() - t0);
+	uint64_t passes = (uint64_t)((double)ms * 1e6 / (one > 1 ? one : 1)) + 1;
+	double ev[MAX_RUNS], sv[MAX_RUNS];
+	double reqs = (double)passes * mx->sched_len;
+	for (unsigned r = 0; r < runs; r++) { /* interleaved: drift hits both */
+		t0 = now_ns();
+		run_eval(mx, s, sc, hits, passes);
+		t1 = now_ns();
+		run_scan(mx, sc->hs, passes);
+		t2 = now_ns();
+		ev[r] = (double)(t1 - t0) / reqs;
+		sv[r] = (double)(t2 - t1) / reqs;
+	}
+	res->eval_ns = median(ev, runs);
+	res->scan_ns = median(sv, runs);
+	free(hits);
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
+/* ---- output ---- */
+
+static void cpu_model(char *buf, size_t len)
+{
+	char line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, len, "unknown CPU");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+			snprintf(buf, len, "%s", strchr(line, ':') + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	if (f != NULL)
+		fclose(f);
+}
+
+static void print_table(const struct mix *mx, const struct result *r, unsigned n, unsigned runs)
+{
+	char cpu[128];
+	struct rs_platform p;
+
+	cpu_model(cpu, sizeof(cpu));
+	rs_platform_host(&p);
+	printf("rules engine: %s, Hyperscan %s, target cpu_features 0x%llx\n", cpu, hs_version(),
+	       (unsigned long long)p.cpu_features);
+	printf("mix: %u requests a pass (responses skipped); median of %u runs; rs_eval with "
+	       "hits[], source 203.0.113.7\n\n", mx->sched_len, runs);
+	printf("%7s %9s %10s %9s %4s %8s %8s %11s %9s %8s %8s | %8s %8s | %8s %8s %9s | %6s\n",
+	       "rules", "parse_ms", "compile_ms", "blob_KiB", "dbs", "patterns", "db_KiB",
+	       "scratch_KiB", "heap_KiB", "load_ms", "scans", "eval_ns", "Mreq/s", "scan_ns",
+	       "Mreq/s", "", "ratio");
+	for (unsigned i = 0; i < n; i++) {
+		const struct result *x = &r[i];
+		printf("%7u %9.1f %10.1f %9.1f %4u %8u %8.1f %11.1f %9ld %8.2f %8.2f | %8.1f %8.2f | ",
+		       x->n_rules, x->parse_ms, x->compile_ms, x->st.blob_bytes / 1024.0, x->st.n_dbs,
+		       x->st.n_patterns, x->st.db_bytes / 1024.0, x->st.scratch_bytes / 1024.0,
+		       x->heap_kib, x->load_ms, x->scans_per_req, x->eval_ns, 1e3 / x->eval_ns);
+		if (x->scans_per_req > 0)
+			printf("%8.1f %8.2f %9s | %5.0f%%\n", x->scan_ns, 1e3 / x->scan_ns, "",
+			       100.0 * x->scan_ns / x->eval_ns);
+		else
+			printf("%8s %8s %9s | %6s\n", "-", "-", "", "-");
+	}
+	printf("\nheap: the loaded set, its scratch and hits[]; scans: hs_scan calls per request; "
+	       "ratio: rs_eval's requests/s as a share of Hyperscan scanning the same values with "
+	       "the same databases alone\n");
+}
+
+static unsigned long num_arg(const char *opt, const char *s, unsigned long lo, unsigned long hi)
+{
+	char *e;
+	unsigned long v = strtoul(s, &e, 10);
+
+	if (*s == '\0' || *e != '\0' || v < lo || v > hi)
+		die("%s \"%s\": want a number in [%lu, %lu]", opt, s, lo, hi);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"rules", required_argument, NULL, 'r'}, {"runs", required_argument, NULL, 'n'},
+		{"ms", required_argument, NULL, 'm'},	 {"cpu", required_argument, NULL, 'c'},
+		{"seed", required_argument, NULL, 's'},	 {"smoke", no_argument, NULL, 'k'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct mix mx;
+	static struct result res[MAX_COUNTS];
+	uint32_t counts[MAX_COUNTS] = {0, 100, 1000, 10000};
+	unsigned n_counts = 4, runs = 7, ms = 500;
+	uint64_t seed = 42;
+	bool smoke = false;
+	int opt, cpu = -1;
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'r': {
+			char *save = NULL, *tok;
+			n_counts = 0;
+			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (n_counts == MAX_COUNTS)
+					die("--rules: at most %u counts", MAX_COUNTS);
+				counts[n_counts++] = (uint32_t)num_arg("--rules", tok, 0, 100000);
+			}
+			break;
+		}
+		case 'n':
+			runs = (unsigned)num_arg("--runs", optarg, 1, MAX_RUNS);
+			break;
+		case 'm':
+			ms = (unsigned)num_arg("--ms", optarg, 1, 60000);
+			break;
+		case 'c':
+			cpu = (int)num_arg("--cpu", optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 's':
+			seed = num_arg("--seed", optarg, 1, ~0ul);
+			break;
+		case 'k':
+			smoke = true;
+			break;
+		default:
+			fprintf(stderr, "usage: bench_rules [--rules N,N,..] [--runs N] [--ms N] [--cpu N] "
+					"[--seed S] [--smoke] [MIX]\n");
+			return 2;
+		}
+	}
+	if (smoke) { /* a test: the whole path once, quickly */
+		runs = 1;
+		ms = 20;
+		n_counts = 3;
+		counts[2] = 1000;
+	}
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) != 0)
+			die("--cpu %d: %s", cpu, strerror(errno));
+	}
+	load_mix(&mx, optind < argc ? argv[optind] : BENCH_MIX_DIR);
+	for (unsigned i = 0; i < n_counts; i++)
+		bench_one(&mx, counts[i], seed, runs, ms, &res[i]);
+	print_table(&mx, res, n_counts, runs);
+	return 0;
+}
