@@ -203,6 +203,11 @@ int ctl_state_load(struct ctl_cp *cp);
  * and logged). */
 int ctl_state_save(struct ctl_cp *cp);
 void ctl_state_free(void);
+/* Writes dir/name atomically (dir/name.tmp, fsync, rename), then fsyncs
+ * dir: 0 once renamed (*dir_err: 0 or the fsync's -errno), or -errno with
+ * the old file in place. */
+int ctl_write_atomic(const char *dir, const char *name, const char *text, size_t len,
+		     int *dir_err);
 /* A node taken out of the config keeps its wanted state in the file... */
 void ctl_state_keep(const struct ctl_node *n);
 /* ...and a node put (back) in takes it up again. */
@@ -252,6 +257,23 @@ int ctl_bans_load(struct ctl_cp *cp, json_t *j, char *err, size_t errlen);
 /* "192.0.2.0/24", "2001:db8::1": normalized into out, or -EINVAL (err
  * names and quotes s: not an address, a bad length, host bits set). */
 int ctl_ban_parse(const char *s, char *out, size_t outlen, char *err, size_t errlen);
+
+/* ---- cp_rules*.c ---- */
+int ctl_rules_init(struct ctl_cp *cp);
+void ctl_rules_free(struct ctl_cp *cp);
+/* The state file's "rules" (new reference), and back at start-up: reads
+ * every kept version's meta.json (0, or -EINVAL with err). */
+json_t *ctl_rules_save(const struct ctl_cp *cp);
+int ctl_rules_load(struct ctl_cp *cp, json_t *j, char *err, size_t errlen);
+/* After the state is loaded: the wanted versions compiled again, the
+ * config's rules.files loaded if they changed. */
+void ctl_rules_start(struct ctl_cp *cp);
+/* After a config reload: rules.files loaded again if the list changed. */
+void ctl_rules_reload(struct ctl_cp *cp);
+/* The node's hello: its Hyperscan platform and rulesets; resync. */
+void ctl_rs_hello(struct ctl_node *n, json_t *hello);
+/* Its link closed: a transfer waiting for its op fails now. */
+void ctl_rs_link_down(struct ctl_node *n);
 
 /* ---- cp_stats.c ---- */
 /* Takes a snapshot reply: sums it and computes rates against the last. */
@@ -322,6 +344,15 @@ void ctl_push_op_free(struct ctl_push_op *op);
 enum ctl_result ctl_cmd_bans_list(struct ctl_req *r);
 enum ctl_result ctl_cmd_bans_add(struct ctl_req *r);
 enum ctl_result ctl_cmd_bans_remove(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_load(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_check(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_list(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_show(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_diff(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_rollback(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_unload(struct ctl_req *r);
+enum ctl_result ctl_cmd_rules_stats(struct ctl_req *r);
+enum ctl_result ctl_cmd_explain(struct ctl_req *r);
 
 /* ---- cp_metrics.c ---- */
 int ctl_metrics_open(struct ctl_cp *cp);

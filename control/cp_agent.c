@@ -226,6 +226,9 @@ static void link_close(struct ctl_node *n, const char *why)
 		p->cb(n, NULL, p->arg);
 		free(p);
 	}
+	/* a ruleset transfer with no request out (loaded, waiting for the
+	 * other nodes) has no callback above to tell it */
+	ctl_rs_link_down(n);
 }
 
 void ctl_agent_fail(struct ctl_node *n, const char *why)
@@ -389,6 +392,8 @@ static void on_hello(struct ctl_node *n, json_t *r, void *arg)
 		(long long)json_integer_value(json_object_get(r, "pid")),
 		(unsigned long long)n->dp_state_version);
 	ctl_push_resync(n);
+	if (n->link != CTL_LINK_DOWN)
+		ctl_rs_hello(n, n->hello);
 }
 
 static void on_snapshot(struct ctl_node *n, json_t *r, void *arg)

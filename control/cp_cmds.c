@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,14 +536,6 @@ static enum ctl_result cmd_reload(struct ctl_req *r)
 	return CTL_R_OK;
 }
 
-/* Hooks that later issues fill: in the table now so that `help`, the
- * docs and the access checks already know them. */
-static enum ctl_result cmd_later(struct ctl_req *r)
-{
-	return fail(r, "%s: not available yet (rules and bans come with a later release)",
-		    json_string_value(json_object_get(r->msg, "cmd")));
-}
-
 static enum ctl_result cmd_help(struct ctl_req *r);
 
 /* ---- the table ---- */
@@ -565,8 +558,44 @@ static const struct ctl_arg args_weight[] = {
 	 "only this node (default: every node that has the backend)"},
 	{NULL},
 };
-static const struct ctl_arg args_rule[] = {
-	{"file", CTL_ARG_STR, false, 1, 4095, "a rule file"},
+static const struct ctl_arg args_rules_load[] = {
+	{"files", CTL_ARG_STRS, true, 1, 64, "the rule files, absolute paths"},
+	{"shadow", CTL_ARG_BOOL, false, 0, 0,
+	 "load them as the shadow ruleset: counted beside the live one, never acting"},
+	{NULL},
+};
+static const struct ctl_arg args_rules_check[] = {
+	{"files", CTL_ARG_STRS, true, 1, 64, "the rule files, absolute paths"},
+	{NULL},
+};
+static const struct ctl_arg args_rules_show[] = {
+	{"version", CTL_ARG_INT, false, 1, INT64_MAX, "this version (default: the live one)"},
+	{"rule", CTL_ARG_INT, false, 1, UINT32_MAX, "only the rule with this id"},
+	{NULL},
+};
+static const struct ctl_arg args_rules_diff[] = {
+	{"from", CTL_ARG_INT, false, 1, INT64_MAX,
+	 "the older version (default: the one live before \"to\")"},
+	{"to", CTL_ARG_INT, false, 1, INT64_MAX, "the newer version (default: the live one)"},
+	{NULL},
+};
+static const struct ctl_arg args_rules_rollback[] = {
+	{"version", CTL_ARG_INT, false, 1, INT64_MAX,
+	 "the version whose rules go back in force (default: the one live before)"},
+	{NULL},
+};
+static const struct ctl_arg args_rules_unload[] = {
+	{"shadow", CTL_ARG_BOOL, true, 0, 0, "true: the shadow ruleset (the only one unloaded)"},
+	{NULL},
+};
+static const struct ctl_arg args_explain[] = {
+	{"message", CTL_ARG_STR, false, 1, 65535, "the SIP message, as text"},
+	{"message_b64", CTL_ARG_STR, false, 4, 87380,
+	 "the SIP message in base64 (for bytes that are not UTF-8, or NUL)"},
+	{"from", CTL_ARG_STR, false, 1, 63,
+	 "its source, ADDRESS[:PORT] (default 192.0.2.1:5060)"},
+	{"node", CTL_ARG_STR, false, 1, CTL_CFG_NAME_MAX - 1,
+	 "the node whose limits and address apply (default: the first connected)"},
 	{NULL},
 };
 static const struct ctl_arg args_bans_list[] = {
@@ -604,10 +633,24 @@ static const struct ctl_cmd_def cmds[] = {
 	{"backend.weight", CTL_ACCESS_ADMIN, args_weight, "set a backend's weight", cmd_be_weight},
 	{"config.reload", CTL_ACCESS_ADMIN, args_none,
 	 "re-read sipedge-control's config file (nodes, intervals, limits)", cmd_reload},
-	{"rules.list", CTL_ACCESS_READ, args_none, "the rulesets in force (not available yet)",
-	 cmd_later},
-	{"rules.load", CTL_ACCESS_ADMIN, args_rule, "compile and push rules (not available yet)",
-	 cmd_later},
+	{"rules.list", CTL_ACCESS_READ, args_none,
+	 "ruleset versions kept, which is live and shadow, what each node has", ctl_cmd_rules_list},
+	{"rules.load", CTL_ACCESS_ADMIN, args_rules_load,
+	 "parse, compile and push rule files to every node as a new version", ctl_cmd_rules_load},
+	{"rules.check", CTL_ACCESS_READ, args_rules_check,
+	 "parse and compile rule files, touching no dataplane", ctl_cmd_rules_check},
+	{"rules.show", CTL_ACCESS_READ, args_rules_show,
+	 "the rules of a version: id, priority, action, message, place and text", ctl_cmd_rules_show},
+	{"rules.diff", CTL_ACCESS_READ, args_rules_diff,
+	 "rules added, removed and changed between two versions", ctl_cmd_rules_diff},
+	{"rules.rollback", CTL_ACCESS_ADMIN, args_rules_rollback,
+	 "put an older version's rules back in force, as a new version", ctl_cmd_rules_rollback},
+	{"rules.unload", CTL_ACCESS_ADMIN, args_rules_unload,
+	 "take the shadow ruleset off every node", ctl_cmd_rules_unload},
+	{"rules.stats", CTL_ACCESS_READ, args_node,
+	 "hits per rule, per node and per worker, with rates", ctl_cmd_rules_stats},
+	{"explain", CTL_ACCESS_READ, args_explain,
+	 "what the gateway would do with a message, and which rules match it", ctl_cmd_explain},
 	{"bans.list", CTL_ACCESS_READ, args_bans_list,
 	 "manual bans, and each node's dynamic bans (made by ban rules)", ctl_cmd_bans_list},
 	{"bans.add", CTL_ACCESS_ADMIN, args_bans_add,

@@ -75,6 +75,8 @@ static int start(struct ctl_cp *cp)
 	if (rc == 0)
 		rc = ctl_bans_init(cp);
 	if (rc == 0)
+		rc = ctl_rules_init(cp);
+	if (rc == 0)
 		rc = ctl_state_load(cp);
 	if (rc == 0)
 		rc = ctl_sock_open(cp);
@@ -84,6 +86,7 @@ static int start(struct ctl_cp *cp)
 		rc = ctl_loop_signals(cp->loop, sigs, on_signal, cp);
 	if (rc < 0)
 		return rc;
+	ctl_rules_start(cp);
 	for (n = cp->nodes; n != NULL; n = n->next)
 		ctl_agent_start(n);
 	ctl_log(CTL_LOG_INFO, "started: %u node%s, control socket %s%s%s, metrics %s",
@@ -104,6 +107,7 @@ static void stop(struct ctl_cp *cp)
 		ctl_node_free(n);
 	}
 	ctl_nodes_reap(cp);
+	ctl_rules_free(cp);
 	ctl_bans_free(cp);
 	ctl_state_free();
 	ctl_loop_free(cp->loop);

@@ -22,7 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "cp.h"
+#include "cp_rules.h"
 
 #define FAMILIES_MAX 256
 
@@ -194,6 +194,58 @@ static void backend_gauges(struct render *r, const char *node, json_t *be)
 		       "state", states[i], NULL);
 }
 
+/* Rulesets and bans of one node. Rule hits carry no worker label: with
+ * ten thousand rules, workers times rules series would swamp Prometheus
+ * (`rules stats` has them per worker). */
+static void rule_metrics(struct render *r, struct ctl_rules *rs, const struct ctl_node *n)
+{
+	static const char *const slots[CTL_RS__SLOTS] = {"live", "shadow"};
+	json_t *bans = json_object_get(n->cur, "bans"), *hits, *v;
+	const char *id;
+	unsigned s;
+	char rid[16];
+
+	for (s = 0; s < CTL_RS__SLOTS; s++) {
+		json_t *ver = json_object_get(json_object_get(json_object_get(n->snap, "rules"),
+							      slots[s]),
+					      "version");
+		struct ctl_rs_ver *cv = ctl_rs_find(rs, n->rs_have[s].version);
+
+		sample(r, "sipedge_rules_version", "gauge",
+		       "ruleset version in force on the node per slot (0: none)",
+		       (double)n->rs_have[s].version, "node", n->name, "slot", slots[s], NULL);
+		sample(r, "sipedge_ruleset_rules", "gauge", "rules in the ruleset in force per slot",
+		       n->rs_have[s].version == 0 ? 0
+		       : cv != NULL		  ? (double)cv->n_rules
+						  : (double)n->rs_have[s].n_rules,
+		       "node", n->name, "slot", slots[s], NULL);
+		cv = json_is_integer(ver) ? ctl_rs_find(rs, (uint64_t)json_integer_value(ver)) : NULL;
+		hits = json_object_get(json_object_get(json_object_get(n->cur, "rules"), slots[s]),
+				       "hits");
+		json_object_foreach(hits, id, v) {
+			const struct rs_rule *ru =
+				cv != NULL ? ctl_rs_rule_by_id(rs, cv, (uint32_t)strtoul(id, NULL, 10))
+					   : NULL;
+
+			snprintf(rid, sizeof(rid), "%s", id);
+			sample(r, "sipedge_rule_hits_total", "counter",
+			       "requests a rule matched and counted, summed over workers (since the "
+			       "dataplane started, across versions)",
+			       (double)json_integer_value(v), "node", n->name, "rule", rid, "action",
+			       ru != NULL ? rs_action_name((enum rs_action)ru->action) : "unknown",
+			       "slot", slots[s], NULL);
+		}
+	}
+	if (json_is_object(bans)) {
+		sample(r, "sipedge_bans_active", "gauge", "bans in force on the node, by kind",
+		       (double)json_integer_value(json_object_get(bans, "dynamic")), "node", n->name,
+		       "kind", "dynamic", NULL);
+		sample(r, "sipedge_bans_active", "gauge", "bans in force on the node, by kind",
+		       (double)json_integer_value(json_object_get(bans, "manual")), "node", n->name,
+		       "kind", "manual", NULL);
+	}
+}
+
 static void node_metrics(struct render *r, const struct ctl_node *n)
 {
 	const char *k;
@@ -242,6 +294,34 @@ static void node_control(struct render *r, const struct ctl_node *n)
 	sample(r, "sipedge_control_resyncs_total", "counter",
 	       "reconnections that found the dataplane's state out of step and pushed ours",
 	       (double)n->resyncs, "node", n->name, NULL);
+	sample(r, "sipedge_control_rules_pushes_total", "counter",
+	       "ruleset transfers to the node (load and commit, or clear), by result",
+	       (double)n->rs_pushes_ok, "node", n->name, "result", "ok", NULL);
+	sample(r, "sipedge_control_rules_pushes_total", "counter",
+	       "ruleset transfers to the node (load and commit, or clear), by result",
+	       (double)n->rs_pushes_failed, "node", n->name, "result", "failed", NULL);
+	sample(r, "sipedge_control_rules_resyncs_total", "counter",
+	       "rulesets pushed again because the node had another (a restart of either side)",
+	       (double)n->rs_resyncs, "node", n->name, NULL);
+}
+
+static void rules_control(struct render *r, const struct ctl_rules *rs)
+{
+	sample(r, "sipedge_control_rules_wanted_version", "gauge",
+	       "ruleset version control wants in force, per slot (0: none)",
+	       (double)rs->want[CTL_RS_LIVE], "slot", "live", NULL);
+	sample(r, "sipedge_control_rules_wanted_version", "gauge",
+	       "ruleset version control wants in force, per slot (0: none)",
+	       (double)rs->want[CTL_RS_SHADOW], "slot", "shadow", NULL);
+	sample(r, "sipedge_control_rules_loads_total", "counter",
+	       "rules load, rollback and unload operations, by result", (double)rs->loads_ok,
+	       "result", "ok", NULL);
+	sample(r, "sipedge_control_rules_loads_total", "counter",
+	       "rules load, rollback and unload operations, by result", (double)rs->loads_failed,
+	       "result", "failed", NULL);
+	sample(r, "sipedge_control_rules_compile_seconds_total", "counter",
+	       "time spent parsing and compiling rulesets (jobs)",
+	       (double)rs->compile_ms_total / 1000.0, NULL);
 }
 
 static void daemon_metrics(struct render *r, const struct ctl_cp *cp)
@@ -284,9 +364,13 @@ char *ctl_metrics_render(struct ctl_cp *cp, size_t *len)
 		return NULL;
 	for (n = cp->nodes; n != NULL; n = n->next)
 		node_metrics(r, n);
+	for (n = cp->nodes; cp->rules != NULL && n != NULL; n = n->next)
+		rule_metrics(r, cp->rules, n);
 	for (n = cp->nodes; n != NULL; n = n->next)
 		node_control(r, n);
 	daemon_metrics(r, cp);
+	if (cp->rules != NULL)
+		rules_control(r, cp->rules);
 	for (i = 0; i < r->nfam; i++) {
 		struct family *f = &r->fam[i];
 

@@ -205,6 +205,7 @@ int ctl_reload(struct ctl_cp *cp, char *err, size_t errlen, char *restart, size_
 	free(ncfg);
 	cp->st.config_reloads++;
 	ctl_state_save(cp);
+	ctl_rules_reload(cp);
 	ctl_log(CTL_LOG_INFO, "config reloaded from %s%s%s", cp->cfg_path,
 		restart[0] != '\0' ? "; these need a restart: " : "", restart);
 	return 0;

@@ -119,7 +119,7 @@ void ctl_state_keep(const struct ctl_node *n)
 
 int ctl_state_load(struct ctl_cp *cp)
 {
-	char path[CTL_CFG_PATH_MAX + 32], err[256];
+	char path[CTL_CFG_PATH_MAX + 32], err[600];
 	json_error_t je;
 	json_t *root, *fmt;
 	struct ctl_node *n;
@@ -149,6 +149,11 @@ int ctl_state_load(struct ctl_cp *cp)
 		ctl_log(CTL_LOG_ERR, "%s: %s", path, err);
 		rc = -EINVAL;
 	}
+	if (rc == 0 && cp->rules != NULL &&
+	    ctl_rules_load(cp, json_object_get(root, "rules"), err, sizeof(err)) < 0) {
+		ctl_log(CTL_LOG_ERR, "%s: %s", path, err);
+		rc = -EINVAL;
+	}
 	json_decref(root);
 	for (n = cp->nodes; rc == 0 && n != NULL; n = n->next)
 		ctl_state_adopt(n);
@@ -171,6 +176,8 @@ static json_t *state_doc(const struct ctl_cp *cp)
 
 	if (cp->bans != NULL)
 		json_object_set_new(doc, "bans", ctl_bans_save(cp));
+	if (cp->rules != NULL)
+		json_object_set_new(doc, "rules", ctl_rules_save(cp));
 	return doc;
 }
 
@@ -218,21 +225,18 @@ static void dir_sync_warn(const struct ctl_cp *cp, int rc)
 	last = rc;
 }
 
-static int write_atomic(const struct ctl_cp *cp, const char *text)
+int ctl_write_atomic(const char *dir, const char *name, const char *text, size_t len,
+		     int *dir_err)
 {
-	char tmp[CTL_CFG_PATH_MAX + 32], path[CTL_CFG_PATH_MAX + 32];
+	char tmp[CTL_CFG_PATH_MAX + 64], path[CTL_CFG_PATH_MAX + 64];
 	int fd, rc;
 
-	if (mkdir(cp->cfg.state_dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	state_path(cp, tmp, sizeof(tmp), ".tmp");
-	state_path(cp, path, sizeof(path), "");
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, text, strlen(text));
-	if (rc == 0)
-		rc = write_all(fd, "\n", 1);
+	rc = write_all(fd, text, len);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
@@ -243,7 +247,28 @@ static int write_atomic(const struct ctl_cp *cp, const char *text)
 		unlink(tmp);
 		return rc;
 	}
-	dir_sync_warn(cp, fsync_dir(cp->cfg.state_dir));
+	*dir_err = fsync_dir(dir);
+	return 0;
+}
+
+static int write_atomic(const struct ctl_cp *cp, const char *text)
+{
+	size_t len = strlen(text);
+	char *t;
+	int rc, dir_err = 0;
+
+	if (mkdir(cp->cfg.state_dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	t = malloc(len + 1);
+	if (t == NULL)
+		return -ENOMEM;
+	memcpy(t, text, len);
+	t[len] = '\n';
+	rc = ctl_write_atomic(cp->cfg.state_dir, "state.json", t, len + 1, &dir_err);
+	free(t);
+	if (rc < 0)
+		return rc;
+	dir_sync_warn(cp, dir_err);
 	return 0;
 }
 

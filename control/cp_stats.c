@@ -90,6 +90,51 @@ static void take_worker(json_t *cur, json_t *w)
 			sum_into(obj_member(obj_member(cur, "backends"), bname), be);
 }
 
+/* The snapshot's rule hits (cumulative per rule id since the dataplane
+ * started, one count per worker) summed over the workers, per slot:
+ * {"live": {"hits": {"1001": 523}}}. The version stays in the snapshot:
+ * it is not a counter to rate. */
+static void take_rules(json_t *cur, json_t *snap)
+{
+	json_t *rules = json_object_get(snap, "rules"), *slot, *w;
+	const char *sname, *id;
+
+	json_object_foreach(rules, sname, slot) {
+		json_t *out = obj_member(obj_member(obj_member(cur, "rules"), sname), "hits");
+
+		json_object_foreach(json_object_get(slot, "hits"), id, w) {
+			json_int_t sum = 0;
+			json_t *x;
+			size_t k;
+
+			json_array_foreach(w, k, x)
+				if (json_is_integer(x) && json_integer_value(x) > 0)
+					sum += json_integer_value(x);
+			json_object_set_new(out, id, json_integer(sum));
+		}
+	}
+}
+
+/* Bans in force: the dynamic ones summed over the workers' tables, and the
+ * manual ones of the state in force. */
+static void take_bans(json_t *cur, json_t *snap)
+{
+	json_t *b = json_object_get(snap, "bans"), *x;
+	json_int_t dyn = 0;
+	size_t k;
+
+	if (!json_is_object(b))
+		return;
+	json_array_foreach(json_object_get(b, "dynamic"), k, x)
+		if (json_is_integer(x) && json_integer_value(x) > 0)
+			dyn += json_integer_value(x);
+	json_object_set_new(cur, "bans",
+			    json_pack("{s:I, s:I}", "dynamic", dyn, "manual",
+				      json_is_integer(json_object_get(b, "manual"))
+					      ? json_integer_value(json_object_get(b, "manual"))
+					      : 0));
+}
+
 static json_t *derive(json_t *snap)
 {
 	json_t *cur = json_object(), *w, *p;
@@ -115,6 +160,8 @@ static json_t *derive(json_t *snap)
 		sum_into(o, p);
 		json_object_del(o, "link_speed_mbps");
 	}
+	take_rules(cur, snap);
+	take_bans(cur, snap);
 	return cur;
 }
 

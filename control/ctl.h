@@ -80,8 +80,13 @@ int ctl_stats_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
 int ctl_watch_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
 int ctl_backends_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
 int ctl_config_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
-int ctl_later_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
 extern const struct ctl_opt ctl_remote_opts[], ctl_node_opts[], ctl_stats_opts[],
 	ctl_watch_opts[];
+
+/* rules (check works without a daemon), explain, bans (ctl_cmds_rules.c). */
+int ctl_rules_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_explain_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+int ctl_bans_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+extern const struct ctl_opt ctl_rules_opts[], ctl_explain_opts[], ctl_bans_opts[];
 
 #endif /* SIPEDGE_CTL_H */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The sipedge authors
  *
- * ctl_cmds_status.c - sipedgectl status, nodes, config reload, and the
- * rules/bans hooks: the daemon and its links to the dataplanes.
+ * ctl_cmds_status.c - sipedgectl status, nodes, config reload: the daemon
+ * and its links to the dataplanes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -141,28 +141,6 @@ int ctl_config_run(const struct ctl_cmd *cmd, const struct ctl_args *a)
 	printf("config reloaded from %s\n", json_string_value(json_object_get(r, "config")));
 	if (restart != NULL && restart[0] != '\0')
 		printf("changed but only applied by a restart: %s\n", restart);
-	json_decref(r);
-	return CTL_EXIT_OK;
-}
-
-/* rules and bans: the daemon knows the commands (and answers that they
- * are not available yet); the CLI passes SUBCOMMAND and an operand on. */
-int ctl_later_run(const struct ctl_cmd *cmd, const struct ctl_args *a)
-{
-	char name[64];
-	json_t *req, *r;
-	int rc;
-
-	snprintf(name, sizeof(name), "%s.%s", cmd->name, a->args[0]);
-	req = json_pack("{s:s}", "cmd", name);
-	if (a->nargs > 1)
-		json_object_set_new(req, strcmp(cmd->name, "rules") == 0 ? "file" : "prefix",
-				    json_string(a->args[1]));
-	rc = ctl_remote(cmd, a, req, &r);
-	if (r == NULL)
-		return rc;
-	json_dumpf(r, stdout, JSON_INDENT(2));
-	putchar('\n');
 	json_decref(r);
 	return CTL_EXIT_OK;
 }

@@ -60,6 +60,52 @@ static const char inspect_more[] =
 	"\n"
 	"Exit status: 0 well-formed, 1 malformed, 2 usage or I/O error.\n";
 
+static const char rules_more[] =
+	"  rules load FILE... [--shadow]   parse, compile and push to every node as a\n"
+	"                                  new version (two-phase: all or none)\n"
+	"  rules list                      versions kept; what each node has in force\n"
+	"  rules show [ID] [--version V]   rules with id, priority, action, place, text\n"
+	"  rules diff [FROM [TO]]          added, removed, changed (default: the live\n"
+	"                                  version against the one before it)\n"
+	"  rules rollback [V]              an older version's rules in force again, as a\n"
+	"                                  new version (default: the one before)\n"
+	"  rules unload --shadow           take the shadow ruleset off every node\n"
+	"  rules stats [--node NAME]       hits per rule, per node and per worker\n"
+	"  rules check FILE...             parse and compile here: no daemon needed\n"
+	"\n"
+	"FILEs are made absolute before they are sent. A refused load prints every\n"
+	"error as FILE:LINE:COL: what is wrong, and the ruleset in force stays.\n"
+	"load, rollback and check wait up to 600 s by default (--timeout).\n"
+	"\n"
+	"Exit status: 0 done (check: no error), 1 refused (check: errors found),\n"
+	"2 usage error or no answer (check: a file that cannot be read).\n";
+
+static const char explain_more[] =
+	"Sends one SIP message (FILE, or standard input for \"-\"; at most 65535\n"
+	"bytes) to sipedge-control, which runs it as the dataplane would: manual\n"
+	"bans, the SIP parser with the node's limits, then the live ruleset (and the\n"
+	"shadow one beside it). Prints the decision (forward, drop, reject CODE,\n"
+	"ban) and every rule that matches: the one that decided, those counted, those\n"
+	"not reached. --json prints the reply: its \"action\" is forward, drop,\n"
+	"reject or ban.\n"
+	"\n"
+	"Exit status: 0 answered (whatever the decision), 1 refused, 2 usage error\n"
+	"or no answer.\n";
+
+static const char bans_more[] =
+	"  bans list [--limit N]               manual bans, and each node's dynamic bans\n"
+	"                                      (made by ban rules)\n"
+	"  bans add PREFIX [--for DURATION]    ban an address or prefix on every node\n"
+	"                                      (192.0.2.7, 192.0.2.0/24, 2001:db8::/32)\n"
+	"  bans remove PREFIX                  remove a manual ban, or lift a dynamic\n"
+	"                                      ban of one address on every node\n"
+	"\n"
+	"DURATION: 90, 90s, 15m, 2h, 7d (1 s to 365 d). Manual bans are kept by\n"
+	"sipedge-control and pushed again to a node that restarts.\n"
+	"\n"
+	"Exit status: 0 done (in force or pending everywhere), 1 refused by\n"
+	"sipedge-control or a dataplane, 2 usage error or no answer.\n";
+
 /* The commands, in the order help lists them. */
 static const struct ctl_cmd cmds[] = {
 	{
@@ -142,23 +188,33 @@ static const struct ctl_cmd cmds[] = {
 	},
 	{
 		.name = "rules",
-		.operands = "list|load [FILE]",
+		.operands = "load|list|show|diff|rollback|unload|stats|check [ARGS]",
 		.min_args = 1,
-		.max_args = 2,
-		.opts = ctl_remote_opts,
-		.help = "rulesets (not available yet)",
-		.more = remote_more,
-		.run = ctl_later_run,
+		.max_args = 65,
+		.opts = ctl_rules_opts,
+		.help = "rulesets: load, list, show, diff, roll back, unload, hits; check offline",
+		.more = rules_more,
+		.run = ctl_rules_run,
+	},
+	{
+		.name = "explain",
+		.operands = "FILE|-",
+		.min_args = 1,
+		.max_args = 1,
+		.opts = ctl_explain_opts,
+		.help = "what the gateway would do with a SIP message, and which rules match",
+		.more = explain_more,
+		.run = ctl_explain_run,
 	},
 	{
 		.name = "bans",
 		.operands = "list|add|remove [PREFIX]",
 		.min_args = 1,
 		.max_args = 2,
-		.opts = ctl_remote_opts,
-		.help = "manual bans (not available yet)",
-		.more = remote_more,
-		.run = ctl_later_run,
+		.opts = ctl_bans_opts,
+		.help = "bans: list manual and dynamic ones, add or remove one",
+		.more = bans_more,
+		.run = ctl_bans_run,
 	},
 };
 

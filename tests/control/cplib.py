@@ -229,14 +229,15 @@ class Dataplane:
 
 
 class FakeAgent:
-    """fake_agent.py on a socket of its own: failure injection only."""
+    """fake_agent.py (or script: fake_agent_rules.py) on a socket of its
+    own: failure injection only."""
 
-    def __init__(self, workdir, name, *args):
+    def __init__(self, workdir, name, *args, script="fake_agent.py"):
         self.sock = os.path.join(workdir, name + ".agent")
         self.logf = os.path.join(workdir, name + ".fake.log")
         if os.path.exists(self.logf):
             os.unlink(self.logf)
-        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_agent.py"),
+        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, script),
                                    self.sock, name, "--log", self.logf] + list(args),
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.p.stdout.readline()  # "fake agent ... on ...": it listens
@@ -299,8 +300,8 @@ class Control:
         self.dataplanes.append(dp)
         return dp
 
-    def fake(self, name, *args):
-        fa = FakeAgent(self.dir, name, *args)
+    def fake(self, name, *args, script="fake_agent.py"):
+        fa = FakeAgent(self.dir, name, *args, script=script)
         self.fakes.append(fa)
         return fa
 
@@ -368,3 +369,20 @@ class Control:
                     print("---- sipedge %s\n%s" % (dp.name, dp.log()[-2000:]))
         agentlib.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_test(binary, prefix, body):
+    """A test's main: a Control in a fresh directory, body(env), then every
+    process it started stopped by PID and the directory removed; returns
+    the exit status."""
+    env = Control(binary, prefix=prefix)
+    try:
+        body(env)
+    finally:
+        if env.p is not None:
+            env.stop(signal.SIGKILL)
+        for dp in env.dataplanes:
+            if dp.alive():
+                dp.stop()
+        env.cleanup()
+    return summary()

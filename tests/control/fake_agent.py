@@ -139,7 +139,9 @@ class Agent:
         return r
 
 
-def main():
+def main(agent_cls=None, add_args=None):
+    """agent_cls and add_args let fake_agent_rules.py add commands and
+    options to the same loop."""
     p = argparse.ArgumentParser()
     p.add_argument("socket")
     p.add_argument("name")
@@ -150,8 +152,10 @@ def main():
     p.add_argument("--stall")
     p.add_argument("--stall-count", type=int, default=-1)
     p.add_argument("--bad-id")
+    if add_args is not None:
+        add_args(p)
     a = p.parse_args()
-    ag = Agent(a)
+    ag = (agent_cls or Agent)(a)
     if os.path.exists(a.socket):
         os.unlink(a.socket)
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -4,8 +4,8 @@
  * test_cp_cmds.c - the control socket's command table (control/cp_cmds.c):
  * the table's own shape, the dispatcher's refusals (envelope, access,
  * every argument type and bound) with their messages and counter reasons,
- * the hooks that answer "not available yet", and docs/control.md against
- * the table.
+ * the rules, bans and explain refusals that need no dataplane, and
+ * docs/control.md against the table.
  *
  *   test_cp_cmds SOURCE_ROOT
  */
@@ -86,8 +86,42 @@ static const struct row rows[] = {
 	 "node \"gw9\": no such node"},
 	{"no such backend", "{\"cmd\":\"backend.drain\",\"name\":\"kam9\"}", CTL_ACCESS_ADMIN, 0, -1,
 	 "backend \"kam9\": no node has it"},
-	{"rules.list", "{\"cmd\":\"rules.list\"}", CTL_ACCESS_READ, 0, -1,
-	 "rules.list: not available yet"},
+	{"rules.list", "{\"cmd\":\"rules.list\"}", CTL_ACCESS_READ, 1, -1, NULL},
+	{"rules.load no files", "{\"cmd\":\"rules.load\"}", CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
+	 "rules.load: argument \"files\" (array of strings) is required"},
+	{"rules.load files string", "{\"cmd\":\"rules.load\",\"files\":\"/a.rules\"}",
+	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args,
+	 "argument \"files\": expected an array of 1 to 64 strings, got \"/a.rules\""},
+	{"rules.load files empty", "{\"cmd\":\"rules.load\",\"files\":[]}", CTL_ACCESS_ADMIN, 0,
+	 CTL_BAD_bad_args, "expected an array of 1 to 64 strings, got []"},
+	{"rules.load file number", "{\"cmd\":\"rules.load\",\"files\":[\"/a\",7]}", CTL_ACCESS_ADMIN,
+	 0, CTL_BAD_bad_args, "argument \"files\"[1]: expected a string of 1 to 4095 bytes, got 7"},
+	{"rules.load file NUL", "{\"cmd\":\"rules.load\",\"files\":[\"/a\\u0000b\"]}",
+	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args, "argument \"files\"[0]"},
+	{"rules.load relative", "{\"cmd\":\"rules.load\",\"files\":[\"a.rules\"]}", CTL_ACCESS_ADMIN,
+	 0, -1, "files[0]: \"a.rules\" is not an absolute path"},
+	{"rules.load ro", "{\"cmd\":\"rules.load\",\"files\":[\"/a\"]}", CTL_ACCESS_READ, 0,
+	 CTL_BAD_access_denied, "rules.load: needs the admin socket"},
+	{"rules.show nothing live", "{\"cmd\":\"rules.show\"}", CTL_ACCESS_READ, 0, -1,
+	 "no live ruleset: name a version"},
+	{"rules.show no version", "{\"cmd\":\"rules.show\",\"version\":4}", CTL_ACCESS_READ, 0, -1,
+	 "version 4: no such version in the history"},
+	{"rules.rollback nothing", "{\"cmd\":\"rules.rollback\"}", CTL_ACCESS_ADMIN, 0, -1,
+	 "no version before the live one"},
+	{"rules.unload live", "{\"cmd\":\"rules.unload\",\"shadow\":false}", CTL_ACCESS_ADMIN, 0,
+	 -1, "only the shadow ruleset is unloaded"},
+	{"rules.unload none", "{\"cmd\":\"rules.unload\",\"shadow\":true}", CTL_ACCESS_ADMIN, 0, -1,
+	 "no shadow ruleset is loaded"},
+	{"explain no message", "{\"cmd\":\"explain\"}", CTL_ACCESS_READ, 0, -1,
+	 "give the message as \"message\" (text) or \"message_b64\""},
+	{"explain bad from", "{\"cmd\":\"explain\",\"message\":\"x\",\"from\":\"1.2.3\"}",
+	 CTL_ACCESS_READ, 0, -1, "from: \"1.2.3\" is not ADDRESS[:PORT]"},
+	{"explain bad b64", "{\"cmd\":\"explain\",\"message_b64\":\"abc=x\"}", CTL_ACCESS_READ, 0,
+	 -1, "message_b64: not base64 at character"},
+	{"explain no rules: forward", "{\"cmd\":\"explain\",\"message\":\"OPTIONS sip:a@b SIP/2.0\\r\\n"
+	 "Via: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\\r\\nFrom: <sip:a@b>;tag=1\\r\\nTo: <sip:a@b>\\r\\n"
+	 "Call-ID: 1\\r\\nCSeq: 1 OPTIONS\\r\\nContent-Length: 0\\r\\n\\r\\n\"}",
+	 CTL_ACCESS_READ, 1, -1, NULL},
 	{"bans.add host bits", "{\"cmd\":\"bans.add\",\"prefix\":\"192.0.2.1/24\"}", CTL_ACCESS_ADMIN,
 	 0, -1, "prefix \"192.0.2.1/24\": host bits are set (the network is 192.0.2.0/24)"},
 	{"bans.add v6 host bits", "{\"cmd\":\"bans.add\",\"prefix\":\"2001:db8::1/32\"}",
@@ -255,12 +289,15 @@ static void test_doc(const char *root)
 int main(int argc, char **argv)
 {
 	ctl_cfg_defaults(&cp.cfg);
+	snprintf(cp.cfg.state_dir, sizeof(cp.cfg.state_dir), "/nonexistent/sipedge-test");
 	cp.loop = ctl_loop_new();
 	ctl_bans_init(&cp);
+	ctl_rules_init(&cp);
 	test_table();
 	test_rows();
 	test_ids();
 	test_doc(argc > 1 ? argv[1] : ".");
+	ctl_rules_free(&cp);
 	ctl_bans_free(&cp);
 	ctl_loop_free(cp.loop);
 	printf("%u passed, %u failed\n", check_pass, check_fail);
