@@ -20,7 +20,9 @@
  *      decides; count rules ranked ahead of it and shadow rules are
  *      counted.
  * A rule is triggered by at most one atom and an atom is listed at most
- * once a message, so a candidate is never tested twice.
+ * once a message, so a candidate is never tested twice. A field whose
+ * patterns trigger no rule (method == "INVITE" beside a number prefix) is
+ * counted in step 1 but scanned only when a candidate first needs it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,7 +33,10 @@
 struct ev {
 	const struct rs_set *s;
 	struct rs_scratch *sc;
+	const struct sip_msg *m;
 	uint32_t epoch;
+	int32_t only; /* >= 0: scanning this lazy slot, nothing else */
+	int err;      /* a lazy scan failed */
 	struct rs_scan_rec *rec; /* rs_eval_scans: record, do not scan */
 	uint32_t n_rec, max_rec;
 };
@@ -66,10 +71,15 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 	struct rs_slot_state *st = &e->sc->st[i];
 	hs_database_t *db = e->s->slots[i].db;
 
-	st->n_val++;
-	st->empty |= len == 0;
-	if (db == NULL)
-		return 0;
+	if (__builtin_expect(e->only >= 0, 0)) { /* the lazy pass: counted before */
+		if (i != e->only)
+			return 0;
+	} else {
+		st->n_val++;
+		st->empty |= len == 0;
+		if (db == NULL || (e->s->slots[i].lazy && e->rec == NULL))
+			return 0;
+	}
 	if (__builtin_expect(e->rec != NULL, 0)) {
 		if (e->n_rec < e->max_rec)
 			e->rec[e->n_rec] = (struct rs_scan_rec){db, p ? p : "", len};
@@ -90,6 +100,14 @@ static inline void put_num(struct ev *e, int32_t i, bool present, int64_t v)
 		e->sc->st[i].n_val = 1;
 		e->sc->st[i].num = v;
 	}
+}
+
+/* The slot of field f; in the lazy pass, only the slot being scanned. */
+static inline int32_t fslot(const struct ev *e, enum rs_field f)
+{
+	int32_t i = e->s->fslot[f];
+
+	return e->only < 0 || i == e->only ? i : -1;
 }
 
 /* The user part of a URI: for sip: and sips:, the userinfo before '@'
@@ -206,8 +224,7 @@ static int put_nameaddr(struct ev *e, struct sip_str v, int32_t su, int32_t suse
 static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id id, enum rs_field f,
 			enum rs_field fuser, enum rs_field fdisp)
 {
-	const struct rs_set *s = e->s;
-	int32_t su = s->fslot[f], suser = s->fslot[fuser], sdisp = s->fslot[fdisp];
+	int32_t su = fslot(e, f), suser = fslot(e, fuser), sdisp = fslot(e, fdisp);
 
 	if (su < 0 && suser < 0 && sdisp < 0)
 		return 0;
@@ -317,11 +334,17 @@ static void mark_numbers(struct ev *e)
 		uint32_t nge = x->off[RS_NUM_GE + 1] - x->off[RS_NUM_GE];
 		uint32_t neq = x->off[RS_NUM_EQ + 1] - x->off[RS_NUM_EQ];
 
-		mark_range(e, lt, bound(lt, nlt, v, true), nlt);  /* v < k */
-		mark_range(e, le, bound(le, nle, v, false), nle); /* v <= k */
-		mark_range(e, gt, 0, bound(gt, ngt, v, false));	  /* v > k */
-		mark_range(e, ge, 0, bound(ge, nge, v, true));	  /* v >= k */
-		mark_range(e, eq, bound(eq, neq, v, false), bound(eq, neq, v, true));
+		/* the ends first: mostly no threshold holds, and then no search */
+		if (nlt && v < lt[nlt - 1].k) /* v < k */
+			mark_range(e, lt, bound(lt, nlt, v, true), nlt);
+		if (nle && v <= le[nle - 1].k) /* v <= k */
+			mark_range(e, le, bound(le, nle, v, false), nle);
+		if (ngt && v > gt[0].k) /* v > k */
+			mark_range(e, gt, 0, bound(gt, ngt, v, false));
+		if (nge && v >= ge[0].k) /* v >= k */
+			mark_range(e, ge, 0, bound(ge, nge, v, true));
+		if (neq && v >= eq[0].k && v <= eq[neq - 1].k)
+			mark_range(e, eq, bound(eq, neq, v, false), bound(eq, neq, v, true));
 	}
 }
 
@@ -335,6 +358,45 @@ static void mark_presence(struct ev *e)
 	}
 }
 
+/* The values of the string fields: counted and scanned (eager slots), or
+ * only scanned (the lazy pass over one slot). */
+static int extract_str(struct ev *e, const struct sip_msg *m)
+{
+	int rc;
+
+	if ((rc = put_str(e, fslot(e, RS_F_method), m->method_str)) < 0 ||
+	    (rc = put_str(e, fslot(e, RS_F_ruri), m->ruri)) < 0 ||
+	    (m->ruri.p && (rc = put_str(e, fslot(e, RS_F_ruri_user), m->uri.user)) < 0) ||
+	    (m->ruri.p && (rc = put_str(e, fslot(e, RS_F_ruri_host), m->uri.host)) < 0) ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_FROM, RS_F_from, RS_F_from_user, RS_F_from_display)) < 0 ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_TO, RS_F_to, RS_F_to_user, RS_F_to_display)) < 0 ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_CONTACT, RS_F_contact, RS_F_contact_user,
+			       RS_F_contact_display)) < 0 ||
+	    (rc = put_str(e, fslot(e, RS_F_call_id), m->call_id)) < 0 ||
+	    (m->body.len && (rc = put_str(e, fslot(e, RS_F_body), m->body)) < 0) ||
+	    (m->buf && (rc = put(e, fslot(e, RS_F_msg), m->buf, m->len)) < 0))
+		return rc;
+	int32_t ua = fslot(e, RS_F_ua);
+	if (ua >= 0)
+		for (int i = sip_hdr_first(m, SIP_HDR_USER_AGENT); i >= 0; i = sip_hdr_next(m, i))
+			if ((rc = put_str(e, ua, sip_hdr_value(m, (unsigned)i))) < 0)
+				return rc;
+	if (e->s->any_hdr && (e->only < 0 || e->s->slots[e->only].field == RS_F_hdr))
+		return put_hdrs(e, m);
+	return 0;
+}
+
+/* A lazy slot's values through its database, once a message, when a
+ * candidate rule first needs one of its atoms. */
+static void scan_lazy(struct ev *e, uint32_t slot)
+{
+	e->sc->st[slot].scanned = true;
+	e->only = (int32_t)slot;
+	if (extract_str(e, e->m) < 0)
+		e->err = -EIO;
+	e->only = -1;
+}
+
 static int extract(struct ev *e, const struct sip_msg *m, const struct rs_addr *src,
 		   const struct rs_addr *dst)
 {
@@ -343,23 +405,7 @@ static int extract(struct ev *e, const struct sip_msg *m, const struct rs_addr *
 	int rc;
 
 	memset(e->sc->st, 0, sizeof(*e->sc->st) * s->n_slots);
-	if ((rc = put_str(e, fs[RS_F_method], m->method_str)) < 0 ||
-	    (rc = put_str(e, fs[RS_F_ruri], m->ruri)) < 0 ||
-	    (m->ruri.p && (rc = put_str(e, fs[RS_F_ruri_user], m->uri.user)) < 0) ||
-	    (m->ruri.p && (rc = put_str(e, fs[RS_F_ruri_host], m->uri.host)) < 0) ||
-	    (rc = put_addr_hdr(e, m, SIP_HDR_FROM, RS_F_from, RS_F_from_user, RS_F_from_display)) < 0 ||
-	    (rc = put_addr_hdr(e, m, SIP_HDR_TO, RS_F_to, RS_F_to_user, RS_F_to_display)) < 0 ||
-	    (rc = put_addr_hdr(e, m, SIP_HDR_CONTACT, RS_F_contact, RS_F_contact_user,
-			       RS_F_contact_display)) < 0 ||
-	    (rc = put_str(e, fs[RS_F_call_id], m->call_id)) < 0 ||
-	    (m->body.len && (rc = put_str(e, fs[RS_F_body], m->body)) < 0) ||
-	    (m->buf && (rc = put(e, fs[RS_F_msg], m->buf, m->len)) < 0))
-		return rc;
-	if (fs[RS_F_ua] >= 0)
-		for (int i = sip_hdr_first(m, SIP_HDR_USER_AGENT); i >= 0; i = sip_hdr_next(m, i))
-			if ((rc = put_str(e, fs[RS_F_ua], sip_hdr_value(m, (unsigned)i))) < 0)
-				return rc;
-	if (s->any_hdr && (rc = put_hdrs(e, m)) < 0)
+	if ((rc = extract_str(e, m)) < 0)
 		return rc;
 	put_num(e, fs[RS_F_src_port], src && (src->af == 4 || src->af == 6), src ? src->port : 0);
 	put_num(e, fs[RS_F_max_forwards], m->max_forwards >= 0, m->max_forwards);
@@ -391,13 +437,16 @@ static inline bool num_holds(uint8_t op, int64_t v, int64_t k)
 	}
 }
 
-static inline bool atom_holds(const struct ev *e, uint32_t a)
+static inline bool atom_holds(struct ev *e, uint32_t a)
 {
 	const struct rs_rt_atom *at = &e->s->atoms[a];
 	const struct rs_slot_state *st = &e->sc->st[at->slot];
 
 	switch (at->type) {
 	case RS_AT_SCAN:
+		if (__builtin_expect(e->s->slots[at->slot].lazy && !st->scanned && st->n_val, 0))
+			scan_lazy(e, at->slot);
+		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_CIDR:
 		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_EXISTS:
@@ -409,7 +458,7 @@ static inline bool atom_holds(const struct ev *e, uint32_t a)
 	}
 }
 
-static inline bool rule_holds(const struct ev *e, uint32_t r)
+static inline bool rule_holds(struct ev *e, uint32_t r)
 {
 	const struct rs_rt_rule *ru = &e->s->rules[r];
 	const struct rs_rt_cond *c = &e->s->conds[ru->cond];
@@ -435,7 +484,7 @@ static uint32_t next_epoch(struct rs_scratch *sc)
 static int64_t run(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
 		   const struct rs_addr *src, const struct rs_addr *dst)
 {
-	struct ev e = {.s = s, .sc = sc};
+	struct ev e = {.s = s, .sc = sc, .m = m, .only = -1};
 	uint32_t n = 0;
 
 	if (s == NULL || sc == NULL || m == NULL || sc->cap_atoms < s->n_atoms ||
@@ -456,7 +505,7 @@ static int64_t run(const struct rs_set *s, struct rs_scratch *sc, const struct s
 	for (uint32_t j = 0; j < s->n_always; j++)
 		if (rule_holds(&e, s->always[j]))
 			sc->hold[n++] = s->always[j];
-	return n;
+	return e.err < 0 ? (int64_t)e.err : (int64_t)n;
 }
 
 /* Step 3: the deciding rule among those that hold. */
@@ -535,7 +584,7 @@ int rs_eval_match(const struct rs_set *s, struct rs_scratch *sc, const struct si
 int rs_eval_scans(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
 		  struct rs_scan_rec *rec, uint32_t max)
 {
-	struct ev e = {.s = s, .sc = sc, .rec = rec, .max_rec = max};
+	struct ev e = {.s = s, .sc = sc, .m = m, .only = -1, .rec = rec, .max_rec = max};
 
 	if (s == NULL || sc == NULL || m == NULL || sc->cap_atoms < s->n_atoms ||
 	    sc->cap_slots < s->n_slots || sc->atom_mark == NULL)

@@ -168,6 +168,8 @@ struct rs_rt_slot {
 	const char *hdr;  /* RS_F_hdr: the name, NUL-terminated */
 	uint32_t hdr_len;
 	hs_database_t *db;
+	bool lazy; /* no pattern of db triggers a rule: scanned only when a
+		    * candidate rule needs one of its atoms */
 };
 
 /* One prefix of a (field, family) CIDR table: the atoms holding it. The
@@ -251,6 +253,7 @@ struct rs_set {
 struct rs_slot_state {
 	uint32_t n_val;
 	bool empty;
+	bool scanned; /* a lazy slot's values went through its database */
 	int64_t num;
 };
 
@@ -281,10 +284,11 @@ struct rs_scan_rec {
 	uint32_t len;
 };
 
-/* rs_eval_scans - the hs_scan calls rs_eval makes for m, in order, into
- * rec[0 .. max) without making them: bench_rules times them alone, the
- * ceiling rs_eval is measured against. Returns how many (may exceed max),
- * or -EINVAL for a scratch too small. */
+/* rs_eval_scans - every hs_scan the set's databases take for m (each value
+ * of each scanned field, the lazy ones included: what scanning with
+ * Hyperscan alone costs), in order, into rec[0 .. max) without making
+ * them: bench_rules's ceiling. Returns how many (may exceed max), or
+ * -EINVAL for a scratch too small. */
 int rs_eval_scans(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
 		  struct rs_scan_rec *rec, uint32_t max);
 

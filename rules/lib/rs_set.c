@@ -204,9 +204,19 @@ static int load_db(struct ld *l, uint32_t i, const struct rs_blob_slot *bs)
 			return fail(l->err, l->errlen, -ENOTSUP,
 				    "rules blob: database of field %s built by Hyperscan %u.%u.%u, this is %s",
 				    fname, v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, ours);
+		/* the platform word says what the target lacked (Hyperscan's
+		 * database.h: NOAVX2 4<<13, NOAVX512 8<<13, NOAVX512VBMI 16<<13) */
+		uint64_t f = RS_KNOWN_FEATURES;
+		if (plat & (4u << 13))
+			f &= ~(uint64_t)HS_CPU_FEATURES_AVX2;
+		if (plat & (8u << 13))
+			f &= ~(uint64_t)HS_CPU_FEATURES_AVX512;
+		if (plat & (16u << 13))
+			f &= ~(uint64_t)HS_CPU_FEATURES_AVX512VBMI;
+		char fb[96];
 		return fail(l->err, l->errlen, -ENOTSUP,
-			    "rules blob: database of field %s built for another CPU (platform 0x%llx): this CPU cannot run it",
-			    fname, (unsigned long long)plat);
+			    "rules blob: database of field %s built for %s (platform 0x%llx): Hyperscan here cannot run it",
+			    fname, rs_features_str(f, fb, sizeof(fb)), (unsigned long long)plat);
 	}
 	return fail(l->err, l->errlen, he == HS_NOMEM ? -ENOMEM : -EINVAL,
 		    "rules blob: database of field %s refused by Hyperscan (error %d)", fname, he);
@@ -535,6 +545,13 @@ static int load_rules(struct ld *l)
 			struct rs_rt_atom *a = &s->atoms[trig[i]];
 			s->trig_rules[a->trig + a->n_trig++] = i;
 		}
+	/* A database none of whose patterns triggers a rule waits until a
+	 * candidate needs it (method == "INVITE" beside a number prefix). */
+	for (uint32_t i = 0; i < s->n_slots; i++)
+		s->slots[i].lazy = s->slots[i].db != NULL;
+	for (uint32_t a = 0; a < s->n_atoms; a++)
+		if (s->atoms[a].type == RS_AT_SCAN && s->atoms[a].n_trig)
+			s->slots[s->atoms[a].slot].lazy = false;
 	rc = index_presence(s);
 	if (rc == 0)
 		rc = index_numbers(s);
