@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -65,6 +66,7 @@ struct result {
 	double parse_ms, compile_ms, load_ms;
 	struct rs_compile_stats st;
 	long heap_kib;
+	long peak_mib; /* the process's peak RSS once this set is compiled */
 	double eval_ns, scan_ns, scans_per_req;
 };
 
@@ -310,6 +312,9 @@ static void bench_one(struct mix *mx, uint32_t n, uint64_t seed, unsigned runs, 
 	if (rs_compile(ast, NULL, &blob, &len, &d, &res->st) != 0)
 		die("generated rules: %s", rs_diag_str(&d, 0, b, sizeof(b)));
 	uint64_t t2 = now_ns();
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		res->peak_mib = ru.ru_maxrss / 1024;
 	res->parse_ms = (double)(t1 - t0) / 1e6;
 	res->compile_ms = (double)(t2 - t1) / 1e6;
 	rs_ast_free(ast);
@@ -396,14 +401,14 @@ static void print_table(const struct mix *mx, const struct result *r, unsigned n
 	       (unsigned long long)p.cpu_features);
 	printf("mix: %u requests a pass (responses skipped); median of %u runs; rs_eval with "
 	       "hits[], source 203.0.113.7\n\n", mx->sched_len, runs);
-	printf("%7s %9s %10s %9s %4s %8s %8s %11s %9s %8s %8s | %8s %8s | %8s %8s %9s | %6s\n",
-	       "rules", "parse_ms", "compile_ms", "blob_KiB", "dbs", "patterns", "db_KiB",
+	printf("%7s %9s %10s %8s %9s %4s %8s %8s %11s %9s %8s %8s | %8s %8s | %8s %8s %9s | %6s\n",
+	       "rules", "parse_ms", "compile_ms", "peak_MiB", "blob_KiB", "dbs", "patterns", "db_KiB",
 	       "scratch_KiB", "heap_KiB", "load_ms", "scans", "eval_ns", "Mreq/s", "scan_ns",
 	       "Mreq/s", "", "ratio");
 	for (unsigned i = 0; i < n; i++) {
 		const struct result *x = &r[i];
-		printf("%7u %9.1f %10.1f %9.1f %4u %8u %8.1f %11.1f %9ld %8.2f %8.2f | %8.1f %8.2f | ",
-		       x->n_rules, x->parse_ms, x->compile_ms, x->st.blob_bytes / 1024.0, x->st.n_dbs,
+		printf("%7u %9.1f %10.1f %8ld %9.1f %4u %8u %8.1f %11.1f %9ld %8.2f %8.2f | %8.1f %8.2f | ",
+		       x->n_rules, x->parse_ms, x->compile_ms, x->peak_mib, x->st.blob_bytes / 1024.0, x->st.n_dbs,
 		       x->st.n_patterns, x->st.db_bytes / 1024.0, x->st.scratch_bytes / 1024.0,
 		       x->heap_kib, x->load_ms, x->scans_per_req, x->eval_ns, 1e3 / x->eval_ns);
 		if (x->scans_per_req > 0)
@@ -412,7 +417,8 @@ static void print_table(const struct mix *mx, const struct result *r, unsigned n
 		else
 			printf("%8s %8s %9s | %6s\n", "-", "-", "", "-");
 	}
-	printf("\nheap: the loaded set, its scratch and hits[]; scans: hs_scan calls per request; "
+	printf("\npeak: the process's peak RSS once the set is compiled (counts run in order); heap: "
+	       "the loaded set, its scratch and hits[]; scans: hs_scan calls per request; "
 	       "ratio: rs_eval's requests/s as a share of Hyperscan alone scanning every database "
 	       "of the set over its field's values\n");
 }
