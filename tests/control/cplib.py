@@ -278,8 +278,9 @@ class Control:
         self.fakes = []
 
     def write_cfg(self, nodes, metrics=True, collect_ms=200, idle_ms=1000,
-                  request_timeout_ms=3000):
-        """nodes: [(name, agent socket)], in order."""
+                  request_timeout_ms=3000, extra=""):
+        """nodes: [(name, agent socket)], in order; extra: more top-level
+        YAML (a rules: section)."""
         with open(self.cfg, "w") as f:
             f.write("control:\n  socket: %s\n  readonly_socket: %s\n"
                     "  readonly_socket_mode: \"0666\"\n"
@@ -291,6 +292,7 @@ class Control:
                     % (self.sock, self.ro, idle_ms * SLOW, self.state, collect_ms,
                        "127.0.0.1:%d" % self.port if metrics else "",
                        request_timeout_ms * SLOW))
+            f.write(extra)
             f.write("nodes:\n")
             for name, sock in nodes:
                 f.write("  - {name: %s, socket: %s}\n" % (name, sock))

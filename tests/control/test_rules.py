@@ -5,8 +5,8 @@ dataplane (docs/sipedge-control.md "Rules", docs/control.md).
 
     test_rules.py SIPEDGE_CONTROL SIPEDGECTL SIPEDGE
 
-Node gw1 is the real sipedge (net_null vdevs, --no-huge, --no-pci:
-cplib.Dataplane); its own agent socket (hello, rules.get, state.get) is
+Node gw1 is the real sipedge (net_pcap vdevs, the access port reading a
+FIFO, --no-huge, --no-pci); its own agent socket (hello, rules.get, state.get) is
 asked to confirm what control says. The story:
 
   load       a ruleset loaded with sipedgectl: version 1, in force on gw1
@@ -15,6 +15,10 @@ asked to confirm what control says. The story:
              scanner INVITE (drop by its rule), a clean one (forward), a
              PUBLISH (reject 403), a malformed request (reject 400) and
              response (drop), a ban rule's message (ban)
+  traffic    requests fed to gw1 (its access port reads a FIFO): explain
+             agrees with what the dataplane did with each (forwarded,
+             answered 403, dropped); `rules stats` and /metrics count the
+             hits per rule (and per worker)
   bad        refused with FILE:LINE:COL each, the live version and
              behaviour unchanged (the dataplane still at version 1, explain
              still drops the scanner): a syntax error, a regex Hyperscan
@@ -43,12 +47,17 @@ asked to confirm what control says. The story:
              version not in the history, unload without shadow
   metrics    /metrics: rules version, rule count, bans, control's rule
              counters, the dataplane's rules_* counters
+  config     rules.files (relative to the config file) loaded on config
+             reload, not again on a second reload or a restart with the
+             same list; rules.history 3 prunes the versions and their
+             directories
 
 Needs root (the dataplane's EAL runtime directory). Prints one line per
 check, then "N passed, N failed".
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,6 +66,9 @@ import urllib.request
 
 import cplib
 from cplib import Raw, check, wait_for
+
+import agentlib  # noqa: E402 (cplib put tests/agent on the path)
+import test_agent_rules as tar  # noqa: E402 frames, requests, the FIFO feed
 
 CONTROL, CTL, SIPEDGE = (os.path.abspath(a) for a in sys.argv[1:4])
 cplib.CTL = CTL
@@ -91,6 +103,90 @@ def sip(method="INVITE", ua="Linphone/5.0", call_id="abc@192.0.2.1", ruri="sip:b
             "CSeq: 1 %s\r\n"
             "User-Agent: %s\r\n"
             "Content-Length: 0\r\n\r\n" % (method, ruri, call_id, method, ua))
+
+
+# gw1: the real sipedge whose access port reads a FIFO (net_pcap, as in
+# tests/agent/test_agent_rules.py), so that requests can be fed to it and
+# what it did with them read back from its pcap files.
+PCAP_CONFIG = """\
+node: {{name: gw1}}
+eal: {{hugepages: false, memory_mb: 256, file_prefix: {prefix}}}
+workers: [1]
+ports:
+  - name: access0
+    role: access
+    vdev: "net_pcap0,rx_pcap={dir}/in_a.fifo,tx_pcap={dir}/out_a.pcap"
+    ipv4: 10.77.1.1/24
+    neighbours: [{{ip: 10.77.1.2, mac: "02:00:00:00:01:02"}},
+                 {{ip: 10.77.1.3, mac: "02:00:00:00:01:03"}}]
+  - name: core0
+    role: core
+    vdev: "net_pcap1,rx_pcap={dir}/in_c.pcap,tx_pcap={dir}/out_c.pcap"
+    ipv4: 10.77.2.1/24
+    neighbours: [{{ip: 10.77.2.2, mac: "02:00:00:00:02:02"}}]
+backends:
+  - {{name: kam1, address: "10.77.2.2:5060"}}
+probe: {{interval_ms: 600000, timeout_ms: 60000}}
+proxy: {{secret: "000102030405060708090a0b0c0d0e0f"}}
+limits: {{mbufs: 4096, frag_flows: 16}}
+agent: {{socket: "{dir}/gw1.agent"}}
+"""
+
+
+class PcapDataplane:
+    """cplib.Dataplane's interface over a sipedge fed through a FIFO."""
+
+    def __init__(self, binary, workdir, name="gw1"):
+        self.binary, self.name = binary, name
+        self.d = os.path.join(workdir, name)
+        os.makedirs(self.d, exist_ok=True)
+        self.sock = os.path.join(self.d, name + ".agent")
+        self.sp = None
+        self.feed = None
+
+    def start(self, timeout=60):
+        fifo = os.path.join(self.d, "in_a.fifo")
+        if not os.path.exists(fifo):
+            os.mkfifo(fifo)
+        with open(os.path.join(self.d, "in_c.pcap"), "wb") as f:
+            f.write(tar.PCAP_HDR)
+        self.sp = agentlib.Sipedge(self.binary, os.path.dirname(self.d), self.name,
+                                   PCAP_CONFIG)
+        self.feed = tar.Feed(fifo)
+        if not self.feed.open(self.sp) or not self.sp.wait_socket(self.sock, timeout):
+            return False
+        m = re.search(r"port access0 \(net_pcap0\): ethdev \d+, MAC ([0-9A-Fa-f:]{17})",
+                      self.sp.log())
+        tar.Feed.mac = m.group(1) if m else None
+        return m is not None
+
+    @property
+    def pid(self):
+        return self.sp.p.pid
+
+    def alive(self):
+        return self.sp is not None and self.sp.alive()
+
+    def stop(self):
+        if self.feed is not None:
+            self.feed.close()
+        return self.sp.stop()
+
+    def call(self, cmd, **args):
+        c = agentlib.Client(self.sock, 10)
+        try:
+            return c.call(cmd, **args)
+        finally:
+            c.close()
+
+    def log(self):
+        return self.sp.log() if self.sp else ""
+
+    def wire(self):
+        """What went out: {label: [first lines]} toward the core (forwarded)
+        and toward the access side (answers)."""
+        return (tar.wire(os.path.join(self.d, "out_c.pcap")),
+                tar.wire(os.path.join(self.d, "out_a.pcap")))
 
 
 def write(env, name, text, mode="w"):
@@ -195,6 +291,57 @@ def bad_cases(env):
         ("an include cycle", [write(env, "c1.rules", 'include "c2.rules"\n'),
                               write(env, "c2.rules", 'include "c1.rules"\n')][:1], "c"),
     ]
+
+
+def t_traffic(env, dp):
+    """Requests through the dataplane with version 1 live: what it did with
+    each, what explain says it would do, the hits control reports."""
+    reqs = [("t-scan-%d" % i, "INVITE", tar.CLEAN) for i in range(3)] + \
+           [("t-pub-%d" % i, "PUBLISH", tar.CLEAN) for i in range(2)] + \
+           [("t-inv-%d" % i, "INVITE", tar.CLEAN) for i in range(2)] + \
+           [("t-opt-0", "OPTIONS", tar.CLEAN)]
+    msgs = {lab: tar.request(lab, meth, src) for lab, meth, src in reqs}
+    for lab in msgs:
+        if "scan" in lab:
+            msgs[lab] = msgs[lab].replace(b"Content-Length: 0",
+                                          b"User-Agent: friendly-scanner\r\nContent-Length: 0")
+    frames = [tar.frame(tar.Feed.mac, tar.CLEAN, msgs[lab]) for lab, _, _ in reqs]
+    s0 = dp.call("snapshot")
+    tar.test_drain.Feed.send(dp.feed, frames)  # padded to whole bursts there
+    c = agentlib.Client(dp.sock, 10)
+    tar.settle(c, s0, len(frames) + (-len(frames) % tar.BURST))
+    c.close()
+    fwd, ans = dp.wire()
+    did = {}
+    for lab in msgs:
+        did[lab] = ("forward" if lab in fwd else
+                    "reject %s" % ans[lab][0].split()[1] if lab in ans else "drop")
+    said = {}
+    for lab, meth, src in reqs:
+        x = explain(env, msgs[lab], "--from", "%s:5062" % src)
+        said[lab] = x.get("action", "?") + (" %d" % x["code"] if x.get("code") else "")
+    check(did == said and did["t-scan-0"] == "drop" and did["t-pub-0"] == "reject 403" and
+          did["t-inv-0"] == "forward",
+          "explain agrees with what the dataplane did, message by message", (did, said))
+    want = {"1001": 3, "1002": 2, "1003": 3}
+
+    def hits():
+        _, r, _ = env.ctl_json("rules", "stats")
+        return {str(x["id"]): x for x in r["nodes"][0]["live"]["rules"]}
+    h = wait_for(lambda: hits() if all(hits().get(k, {}).get("hits") == v
+                                         for k, v in want.items()) else None, 10)
+    check(h and all(h[k]["workers"] == [v] and h[k]["action"] for k, v in want.items()),
+          "rules stats: 1001 x3 drop, 1002 x2 reject, 1003 x3 count, per worker", h or hits())
+    rc, out, _ = env.ctl("rules", "stats")
+    check(rc == 0 and "1001" in out and "SIP scanner" in out, "rules stats: a table", out)
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % env.port,
+                                  timeout=10).read().decode()
+    line = 'sipedge_rule_hits_total{node="gw1",rule="1001",action="drop",slot="live"} 3'
+    check(line in body, "/metrics: " + line,
+          [x for x in body.splitlines() if "rule_hits" in x])
+    check('sipedge_drops_total{node="gw1",worker="0",reason="rule_drop"} 3' in body,
+          "/metrics: the dataplane's rule_drop reason, through the generic counters",
+          [x for x in body.splitlines() if "rule_" in x][:20])
 
 
 def t_bad(env, dp):
@@ -460,11 +607,44 @@ def t_metrics(env):
         check(w in body, "/metrics: %s" % w, body[-800:])
 
 
+def t_config(env, dp, nodes):
+    """rules.files and rules.history from the config, on reload and restart."""
+    write(env, "cfg.rules", RULES_B)
+    extra = "rules:\n  files: [rules/cfg.rules]\n  history: 3\n"
+    env.write_cfg(nodes, collect_ms=300, extra=extra)
+    before = rlist(env)["next_version"]
+    rc, out, err = env.ctl("config", "reload")
+    check(rc == 0, "config reload with rules.files (relative to the config)", out + err)
+    r = wait_for(lambda: rlist(env) if rlist(env)["live"] == before else None, 60)
+    v = r and r["versions"][0]
+    check(v and v["origin"] == "rules.files" and v["n_rules"] == 3 and
+          v["top"] == [os.path.join(env.dir, "rules", "cfg.rules")] and
+          live_on(env, "gw1") == before,
+          "rules.files loaded as version %d, in force on gw1" % before, r)
+    kept = sorted(x["version"] for x in r["versions"]) if r else []
+    dirs = sorted(int(d) for d in os.listdir(os.path.join(env.state, "rules")) if d.isdigit())
+    check(len(kept) <= 4 and kept == dirs and before in kept,
+          "rules.history 3: %s kept, the same directories in state_dir/rules" % kept, dirs)
+    env.ctl("config", "reload")
+    time.sleep(1)
+    check(rlist(env)["next_version"] == before + 1,
+          "reloaded again, the same list: nothing loaded again")
+    env.stop(signal.SIGTERM)
+    env.start()
+    wait_for(lambda: env.node_up("gw1"), 30, "gw1 up")
+    time.sleep(1)
+    r = rlist(env)
+    check(r["next_version"] == before + 1 and r["live"] == before,
+          "restarted with the same rules.files: not loaded again, version %d live" % before, r)
+
+
 def run(env):
     if not check(os.access(SIPEDGE, os.X_OK), "sipedge is built (%s)" % SIPEDGE):
         return
-    dp = env.dataplane(SIPEDGE, "gw1", probe_ms=600000)
-    if not check(dp.start(), "sipedge creates its agent socket", dp.log()[-2000:]):
+    dp = PcapDataplane(SIPEDGE, env.dir)
+    env.dataplanes.append(dp)
+    if not check(dp.start(), "sipedge reads its FIFO, creates its agent socket",
+                 dp.log()[-2000:]):
         return
     nodes = [("gw1", dp.sock)]
     env.write_cfg(nodes, collect_ms=300)
@@ -473,7 +653,7 @@ def run(env):
     if not check(n is not None and "hyperscan" in n["dataplane"],
                  "gw1 up, its hello tells its Hyperscan platform", (n, env.log()[-1500:])):
         return
-    for t in (t_load, t_bad, t_versions, t_shadow):
+    for t in (t_load, t_traffic, t_bad, t_versions, t_shadow):
         t(env, dp)
     t_refusal(env, dp, nodes)
     t_restart(env, dp)
@@ -481,6 +661,7 @@ def run(env):
     t_big(env, dp)
     t_requests(env)
     t_metrics(env)
+    t_config(env, dp, nodes)
     check(env.stop(signal.SIGTERM) == 0, "sipedge-control exits 0 on SIGTERM")
     # an ASan/UBSan build reports into the daemon's log (exits included)
     bad = []
