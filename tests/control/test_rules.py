@@ -133,14 +133,16 @@ agent: {{socket: "{dir}/gw1.agent"}}
 """
 
 
-class PcapDataplane:
-    """cplib.Dataplane's interface over a sipedge fed through a FIFO."""
+class PcapDataplane(cplib.Dataplane):
+    """cplib.Dataplane, fed through a FIFO."""
 
     def __init__(self, binary, workdir, name="gw1"):
         self.binary, self.name = binary, name
+        self.workdir = workdir
         self.d = os.path.join(workdir, name)
         os.makedirs(self.d, exist_ok=True)
         self.sock = os.path.join(self.d, name + ".agent")
+        self.config = PCAP_CONFIG
         self.sp = None
         self.feed = None
 
@@ -150,8 +152,7 @@ class PcapDataplane:
             os.mkfifo(fifo)
         with open(os.path.join(self.d, "in_c.pcap"), "wb") as f:
             f.write(tar.PCAP_HDR)
-        self.sp = agentlib.Sipedge(self.binary, os.path.dirname(self.d), self.name,
-                                   PCAP_CONFIG)
+        self.sp = agentlib.Sipedge(self.binary, self.workdir, self.name, self.config)
         self.feed = tar.Feed(fifo)
         if not self.feed.open(self.sp) or not self.sp.wait_socket(self.sock, timeout):
             return False
@@ -160,27 +161,10 @@ class PcapDataplane:
         tar.Feed.mac = m.group(1) if m else None
         return m is not None
 
-    @property
-    def pid(self):
-        return self.sp.p.pid
-
-    def alive(self):
-        return self.sp is not None and self.sp.alive()
-
     def stop(self):
         if self.feed is not None:
             self.feed.close()
         return self.sp.stop()
-
-    def call(self, cmd, **args):
-        c = agentlib.Client(self.sock, 10)
-        try:
-            return c.call(cmd, **args)
-        finally:
-            c.close()
-
-    def log(self):
-        return self.sp.log() if self.sp else ""
 
     def wire(self):
         """What went out: {label: [first lines]} toward the core (forwarded)
