@@ -594,6 +594,8 @@ static const struct ctl_arg args_explain[] = {
 	 "the SIP message in base64 (for bytes that are not UTF-8, or NUL)"},
 	{"from", CTL_ARG_STR, false, 1, 63,
 	 "its source, ADDRESS[:PORT] (default 192.0.2.1:5060)"},
+	{"to", CTL_ARG_STR, false, 1, 63,
+	 "its destination, ADDRESS[:PORT] (default: the node's access address, else 0.0.0.0)"},
 	{"node", CTL_ARG_STR, false, 1, CTL_CFG_NAME_MAX - 1,
 	 "the node whose limits and address apply (default: the first connected)"},
 	{NULL},

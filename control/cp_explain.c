@@ -35,7 +35,8 @@
 #define EXPLAIN_FROM "192.0.2.1:5060"
 
 /* "192.0.2.1", "192.0.2.1:5060", "2001:db8::1", "[2001:db8::1]:5060". */
-static int parse_addr(const char *s, struct rs_addr *a, char *err, size_t errlen)
+static int parse_addr(const char *what, const char *s, struct rs_addr *a, char *err,
+		      size_t errlen)
 {
 	char host[64];
 	const char *colon = strrchr(s, ':'), *hs = s;
@@ -78,7 +79,8 @@ static int parse_addr(const char *s, struct rs_addr *a, char *err, size_t errlen
 	return 0;
 bad:
 	snprintf(err, errlen,
-		 "from: \"%.80s\" is not ADDRESS[:PORT] (192.0.2.1:5060, [2001:db8::1]:5060)", s);
+		 "%s: \"%.80s\" is not ADDRESS[:PORT] (192.0.2.1:5060, [2001:db8::1]:5060)", what,
+		 s);
 	return -EINVAL;
 }
 
@@ -127,9 +129,10 @@ static void node_limits(const struct ctl_node *n, struct sip_limits *lim, bool *
 }
 
 /* The node's access address, when its hello says ("ipv4" of a port whose
- * role is access); else 0.0.0.0. */
+ * role is access); else 0.0.0.0 (the "to" argument says otherwise). */
 static void node_dst(const struct ctl_node *n, struct rs_addr *dst)
 {
+	struct rs_addr a;
 	json_t *p;
 	size_t i;
 	char err[128];
@@ -145,8 +148,8 @@ static void node_dst(const struct ctl_node *n, struct rs_addr *dst)
 		    strcmp(json_string_value(json_object_get(p, "role")), "access") != 0)
 			continue;
 		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(ip, "/"), ip);
-		if (parse_addr(buf, dst, err, sizeof(err)) == 0)
-			dst->port = 5060;
+		if (parse_addr("ipv4", buf, &a, err, sizeof(err)) == 0)
+			*dst = a;
 		return;
 	}
 }
@@ -171,7 +174,7 @@ static const char *banned(struct ctl_cp *cp, const struct rs_addr *src, char *bu
 			continue;
 		snprintf(host, sizeof(host), "%.*s", (int)(slash - p), p);
 		plen = (unsigned)atoi(slash + 1);
-		if (parse_addr(host, &net, err, sizeof(err)) < 0 || net.af != src->af)
+		if (parse_addr("prefix", host, &net, err, sizeof(err)) < 0 || net.af != src->af)
 			continue;
 		for (k = 0; k < plen && ((src->a[k / 8] ^ net.a[k / 8]) & (0x80u >> (k % 8))) == 0;
 		     k++)
@@ -340,6 +343,7 @@ enum ctl_result ctl_cmd_explain(struct ctl_req *r)
 {
 	struct ctl_rules *rs = r->cp->rules;
 	const char *from = json_string_value(json_object_get(r->msg, "from"));
+	const char *to = json_string_value(json_object_get(r->msg, "to"));
 	struct ctl_rs_ver *live, *shadow;
 	struct rs_addr src, dst;
 	struct sip_limits lim;
@@ -358,7 +362,8 @@ enum ctl_result ctl_cmd_explain(struct ctl_req *r)
 		return CTL_R_ERR;
 	}
 	if (pick(r, &n) < 0 ||
-	    parse_addr(from != NULL ? from : EXPLAIN_FROM, &src, r->err, sizeof(r->err)) < 0 ||
+	    parse_addr("from", from != NULL ? from : EXPLAIN_FROM, &src, r->err, sizeof(r->err)) <
+		    0 ||
 	    (buf = message_bytes(r, &len)) == NULL)
 		goto fail;
 	m = malloc(sizeof(*m));
@@ -366,6 +371,8 @@ enum ctl_result ctl_cmd_explain(struct ctl_req *r)
 		goto fail;
 	node_limits(n, &lim, &reply_malformed);
 	node_dst(n, &dst);
+	if (to != NULL && parse_addr("to", to, &dst, r->err, sizeof(r->err)) < 0)
+		goto fail;
 	json_object_set_new(r->reply, "node", n != NULL ? json_string(n->name) : json_null());
 	json_object_set_new(r->reply, "rule", json_null());
 	json_object_set_new(r->reply, "matched", json_array());

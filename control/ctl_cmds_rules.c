@@ -26,7 +26,7 @@
 
 /* rows of the option tables below, after the remote ones */
 enum { OPT_SHADOW = CTL_RO__COUNT, OPT_VERSION, OPT_NODE };
-enum { OPT_FROM = CTL_RO__COUNT, OPT_ENODE };
+enum { OPT_FROM = CTL_RO__COUNT, OPT_TO, OPT_ENODE };
 enum { OPT_FOR = CTL_RO__COUNT, OPT_LIMIT };
 
 const struct ctl_opt ctl_rules_opts[] = {
@@ -40,6 +40,7 @@ const struct ctl_opt ctl_rules_opts[] = {
 const struct ctl_opt ctl_explain_opts[] = {
 	CTL_REMOTE_OPT_ROWS,
 	{"from", "ADDR", 0, 0, 0, "the message's source, ADDRESS[:PORT]", "192.0.2.1:5060"},
+	{"to", "ADDR", 0, 0, 0, "its destination (default: the node's access address)", ""},
 	{"node", "NAME", 0, 0, 0, "whose limits and address apply (default: the first connected)",
 	 ""},
 	{NULL},
@@ -746,6 +747,8 @@ int ctl_explain_run(const struct ctl_cmd *cmd, const struct ctl_args *a)
 	req = json_pack("{s:s, s:s}", "cmd", "explain", "from", a->str[OPT_FROM]);
 	if (a->set[OPT_ENODE])
 		json_object_set_new(req, "node", json_string(a->str[OPT_ENODE]));
+	if (a->set[OPT_TO])
+		json_object_set_new(req, "to", json_string(a->str[OPT_TO]));
 	add_message(req, buf, len);
 	free(buf);
 	rc = ctl_remote(cmd, a, req, &r);

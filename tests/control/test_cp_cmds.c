@@ -116,6 +116,8 @@ static const struct row rows[] = {
 	 "give the message as \"message\" (text) or \"message_b64\""},
 	{"explain bad from", "{\"cmd\":\"explain\",\"message\":\"x\",\"from\":\"1.2.3\"}",
 	 CTL_ACCESS_READ, 0, -1, "from: \"1.2.3\" is not ADDRESS[:PORT]"},
+	{"explain bad to", "{\"cmd\":\"explain\",\"message\":\"x\",\"to\":\"[::1\"}",
+	 CTL_ACCESS_READ, 0, -1, "to: \"[::1\" is not ADDRESS[:PORT]"},
 	{"explain bad b64", "{\"cmd\":\"explain\",\"message_b64\":\"abc=x\"}", CTL_ACCESS_READ, 0,
 	 -1, "message_b64: not base64 at character"},
 	{"explain no rules: forward", "{\"cmd\":\"explain\",\"message\":\"OPTIONS sip:a@b SIP/2.0\\r\\n"

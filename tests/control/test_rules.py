@@ -81,6 +81,7 @@ reject 403 id:1002 method == "PUBLISH" \\
 	msg:"no PUBLISH"
 count id:1003 ruri ^= "sip:" msg:"every SIP URI"
 ban 60s id:1004 ua *= "evil-bot" msg:"evil bot"
+drop id:1006 dst in 203.0.113.0/24 msg:"not one of our addresses"
 """
 RULES_B = """\
 drop id:1001 ua ~ /friendly-scanner|sipvicious/i msg:"SIP scanner"
@@ -213,12 +214,12 @@ def t_load(env, dp):
     r = rlist(env)
     n = r["nodes"][0]
     check(r["live"] == 1 and n["live"]["version"] == 1 and n["in_step"] and
-          r["versions"][0]["n_rules"] == 4 and r["versions"][0]["in_force_on"] == {"gw1": "live"},
-          "rules list: version 1 live on gw1, 4 rules", r)
+          r["versions"][0]["n_rules"] == 5 and r["versions"][0]["in_force_on"] == {"gw1": "live"},
+          "rules list: version 1 live on gw1, 5 rules", r)
     g = dp_rules(dp)
     check(g.get("live", {}).get("version") == 1 and g["live"]["sha256"] == n["live"]["sha256"]
-          and g["live"].get("n_rules") == 4,
-          "the dataplane's rules.get: version 1, the digest control sent, 4 rules", (g, n))
+          and g["live"].get("n_rules") == 5,
+          "the dataplane's rules.get: version 1, the digest control sent, 5 rules", (g, n))
     rc, out, err = env.ctl("rules", "show", "1001")
     check(rc == 0 and "1001  drop" in out and "a.rules:2:1" in out and "friendly-scanner" in out,
           "rules show 1001: action, place, text", out + err)
@@ -230,6 +231,9 @@ def t_load(env, dp):
     check(x.get("action") == "forward" and x.get("rule") is None and
           [m["id"] for m in x["matched"]] == [1003] and x["matched"][0]["counted"],
           "explain: a clean INVITE is forwarded, count rule 1003 counted", x)
+    x = explain(env, sip(), "--to", "203.0.113.5")
+    check(x.get("action") == "drop" and x.get("rule") == 1006,
+          "explain --to 203.0.113.5: dropped by the dst rule 1006", x)
     x = explain(env, sip(method="PUBLISH"))
     check(x.get("action") == "reject" and x.get("code") == 403 and x.get("rule") == 1002,
           "explain: PUBLISH rejected 403 by rule 1002", x)
@@ -356,26 +360,26 @@ def t_versions(env, dp):
     rc, r, _ = env.ctl_json("rules", "diff")
     check(rc == 0 and r["from"] == 1 and r["to"] == 2 and
           [x["id"] for x in r["added"]] == [1005] and
-          sorted(x["id"] for x in r["removed"]) == [1003, 1004] and
+          sorted(x["id"] for x in r["removed"]) == [1003, 1004, 1006] and
           sorted(x["id"] for x in r["changed"]) == [1001, 1002],
-          "rules diff: 1005 added, 1003 1004 removed, 1001 1002 changed", r)
+          "rules diff: 1005 added, 1003 1004 1006 removed, 1001 1002 changed", r)
     rc, out, err = env.ctl("rules", "show", "1002", "--version", "1")
     check(rc == 0 and "reject 403 id:1002" in out and "msg:\"no PUBLISH\"" in out,
           "rules show --version 1: the text as loaded (403, both lines)", out)
     write(env, "a.rules", "# gone\n")
     rc, r, err = env.ctl_json("rules", "rollback")
-    check(rc == 0 and r["version"] == 3 and r["n_rules"] == 4,
-          "rollback: version 3, version 1's 4 rules (the file changed since)", (r, err))
+    check(rc == 0 and r["version"] == 3 and r["n_rules"] == 5,
+          "rollback: version 3, version 1's 5 rules (the file changed since)", (r, err))
     rc, r, _ = env.ctl_json("rules", "diff", "1", "3")
     check(rc == 0 and not r["added"] and not r["removed"] and not r["changed"] and
-          r["unchanged"] == 4, "rules diff 1 3: the same rules", r)
+          r["unchanged"] == 5, "rules diff 1 3: the same rules", r)
     check(dp_rules(dp)["live"]["version"] == 3, "the dataplane has version 3")
     v3 = next(v for v in rlist(env)["versions"] if v["version"] == 3)
     check(v3["origin"] == "rollback to 1", "version 3's origin: rollback to 1", v3)
     # rules check: no daemon at all
     good = write(env, "good.rules", RULES_A)
     p = subprocess.run([CTL, "rules", "check", good], capture_output=True, text=True)
-    check(p.returncode == 0 and p.stdout.startswith("ok: 4 rules"), "rules check: ok, status 0",
+    check(p.returncode == 0 and p.stdout.startswith("ok: 5 rules"), "rules check: ok, status 0",
           p.stdout + p.stderr)
     p = subprocess.run([CTL, "rules", "check", good,
                         os.path.join(env.dir, "rules", "field.rules")],
@@ -388,7 +392,7 @@ def t_versions(env, dp):
           "rules check: a missing file, status 2", p.stderr)
     p = subprocess.run([CTL, "rules", "check", "--json", good], capture_output=True, text=True)
     j = json.loads(p.stdout) if p.stdout.strip() else {}
-    check(p.returncode == 0 and j.get("ok") and j.get("n_rules") == 4,
+    check(p.returncode == 0 and j.get("ok") and j.get("n_rules") == 5,
           "rules check --json", p.stdout)
 
 
