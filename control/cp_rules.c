@@ -626,11 +626,14 @@ json_t *ctl_rules_save(const struct ctl_cp *cp)
 			 "config_shadow_files", rs->cfg_applied[CTL_RS_SHADOW]);
 }
 
-/* tmp.* left by a load that a crash cut short. */
-static void rm_leftovers(struct ctl_rules *rs)
+/* tmp.* left by a load that a crash cut short are removed; a version
+ * directory above next_version (a state file lost or moved away) moves
+ * next_version past it: a number never names two rulesets. */
+static void scan_dir(struct ctl_rules *rs)
 {
-	char dir[CTL_CFG_PATH_MAX + 64], path[CTL_CFG_PATH_MAX + 400];
+	char dir[CTL_CFG_PATH_MAX + 64], path[CTL_CFG_PATH_MAX + 400], *end;
 	struct dirent *e;
+	unsigned long long v;
 	DIR *d;
 
 	rules_dir(rs, dir, sizeof(dir));
@@ -638,10 +641,15 @@ static void rm_leftovers(struct ctl_rules *rs)
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "tmp.", 4) != 0)
+		if (strncmp(e->d_name, "tmp.", 4) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			ctl_rs_rm_tree(path);
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		ctl_rs_rm_tree(path);
+		}
+		v = strtoull(e->d_name, &end, 10);
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && *end == '\0' &&
+		    v >= rs->next_version && v < UINT64_MAX - 1)
+			rs->next_version = v + 1;
 	}
 	closedir(d);
 }
@@ -653,7 +661,6 @@ int ctl_rules_load(struct ctl_cp *cp, json_t *j, char *err, size_t errlen)
 	unsigned s;
 	size_t i;
 
-	rm_leftovers(rs);
 	if (j == NULL)
 		return 0;
 	if (!json_is_object(j) || !json_is_integer(json_object_get(j, "next_version")) ||
@@ -852,6 +859,7 @@ void ctl_rules_start(struct ctl_cp *cp)
 	struct ctl_rules *rs = cp->rules;
 	unsigned s;
 
+	scan_dir(rs);
 	for (s = 0; s < CTL_RS__SLOTS; s++) {
 		struct ctl_rs_ver *v = ctl_rs_find(rs, rs->want[s]);
 

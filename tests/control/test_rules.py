@@ -51,6 +51,8 @@ asked to confirm what control says. The story:
              reload, not again on a second reload or a restart with the
              same list; rules.history 3 prunes the versions and their
              directories
+  lost state state.json moved away: the next number is still above every
+             kept version's, and the dataplane takes it
 
 Needs root (the dataplane's EAL runtime directory). Prints one line per
 check, then "N passed, N failed".
@@ -626,6 +628,22 @@ def t_config(env, dp, nodes):
           "restarted with the same rules.files: not loaded again, version %d live" % before, r)
 
 
+def t_lost_state(env, dp, nodes):
+    """state.json gone: numbers still never reused."""
+    top = max(int(d) for d in os.listdir(os.path.join(env.state, "rules")) if d.isdigit())
+    env.stop(signal.SIGTERM)
+    env.write_cfg(nodes, collect_ms=300)  # no rules.files: nothing loaded at start-up
+    os.rename(os.path.join(env.state, "state.json"), os.path.join(env.dir, "state.json.old"))
+    env.start()
+    wait_for(lambda: env.node_up("gw1"), 30, "gw1 up")
+    r = rlist(env)
+    check(r["next_version"] == top + 1 and r["live"] is None,
+          "state.json moved away: nothing wanted, the next number still %d" % (top + 1), r)
+    rc, r, err = env.ctl_json("rules", "load", os.path.join(env.dir, "rules", "good.rules"))
+    check(rc == 0 and r["version"] == top + 1 and r["results"][0]["ok"],
+          "a load takes %d, and the dataplane takes it" % (top + 1), (r, err))
+
+
 def run(env):
     if not check(os.access(SIPEDGE, os.X_OK), "sipedge is built (%s)" % SIPEDGE):
         return
@@ -650,6 +668,7 @@ def run(env):
     t_requests(env)
     t_metrics(env)
     t_config(env, dp, nodes)
+    t_lost_state(env, dp, nodes)
     check(env.stop(signal.SIGTERM) == 0, "sipedge-control exits 0 on SIGTERM")
     # an ASan/UBSan build reports into the daemon's log (exits included)
     bad = []
