@@ -64,6 +64,8 @@ const char *ctl_rs_orig(const struct ctl_rs_ver *v, const char *file)
 
 /* ---- versions ---- */
 
+static void drop_compiled(struct ctl_rs_ver *v);
+
 static void ver_free(struct ctl_rs_ver *v)
 {
 	unsigned i;
@@ -82,15 +84,7 @@ static void ver_free(struct ctl_rs_ver *v)
 	free(v->dir);
 	free(v->parse_root);
 	ctl_rs_src_free(v->src);
-	while (v->blobs != NULL) {
-		struct ctl_rs_blob *b = v->blobs;
-
-		v->blobs = b->next;
-		free(b->data);
-		free(b);
-	}
-	rs_scratch_free(v->sc_set);
-	rs_set_free(v->set);
+	drop_compiled(v);
 	free(v);
 }
 
@@ -588,6 +582,23 @@ void ctl_rs_rm_tree(const char *dir)
 		ctl_log(CTL_LOG_WARNING, "%s: not removed: %s", dir, strerror(errno));
 }
 
+/* A version no longer wanted keeps its sources, not its blobs (tens of
+ * megabytes for ten thousand rules): a rollback compiles it again. */
+static void drop_compiled(struct ctl_rs_ver *v)
+{
+	while (v->blobs != NULL) {
+		struct ctl_rs_blob *b = v->blobs;
+
+		v->blobs = b->next;
+		free(b->data);
+		free(b);
+	}
+	rs_scratch_free(v->sc_set);
+	rs_set_free(v->set);
+	v->sc_set = NULL;
+	v->set = NULL;
+}
+
 void ctl_rs_prune(struct ctl_rules *rs)
 {
 	struct ctl_rs_ver **pp = &rs->hist, *v;
@@ -597,6 +608,8 @@ void ctl_rs_prune(struct ctl_rules *rs)
 		bool wanted = v->version == rs->want[CTL_RS_LIVE] ||
 			      v->version == rs->want[CTL_RS_SHADOW];
 
+		if (!wanted && v->busy == 0)
+			drop_compiled(v);
 		if (keep > 0 || wanted || v->busy > 0) {
 			keep -= !wanted;
 			pp = &v->next;

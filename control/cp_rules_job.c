@@ -132,11 +132,18 @@ static int mkdirs(char *path)
 static int copy_file(const char *from, const char *to)
 {
 	char buf[65536], *dst = strdup(to);
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	/* non-blocking, regular files only: one swapped for a FIFO since the
+	 * parse read it must not hang the job */
+	int in = open(from, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), out = -1, rc = 0;
+	struct stat st;
 	ssize_t r;
 
 	if (dst == NULL || in < 0) {
 		rc = in < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
 		goto out;
 	}
 	rc = mkdirs(dst);
