@@ -75,7 +75,7 @@ static const char rules_more[] =
 	"\n"
 	"FILEs are made absolute before they are sent. A refused load prints every\n"
 	"error as FILE:LINE:COL: what is wrong, and the ruleset in force stays.\n"
-	"load, rollback and check wait up to 600 s by default (--timeout).\n"
+	"load and rollback wait up to 600 s for the reply by default (--timeout).\n"
 	"\n"
 	"Exit status: 0 done (check: no error), 1 refused (check: errors found),\n"
 	"2 usage error or no answer (check: a file that cannot be read).\n";
