@@ -194,7 +194,8 @@ static void hist_insert(struct ctl_rules *rs, struct ctl_rs_ver *v)
 	*pp = v;
 }
 
-void ctl_rs_take_sets(struct ctl_rs_ver *v, struct ctl_rs_job *j)
+/* The job's host set (explain) moves to v. */
+static void take_sets(struct ctl_rs_ver *v, struct ctl_rs_job *j)
 {
 	if (j->set != NULL) {
 		rs_scratch_free(v->sc_set);
@@ -258,7 +259,7 @@ struct ctl_rs_ver *ctl_rs_adopt(struct ctl_rules *rs, struct ctl_rs_job *j, cons
 	v->src = j->src;
 	j->src = NULL;
 	take_blobs(v, j);
-	ctl_rs_take_sets(v, j);
+	take_sets(v, j);
 	rs->next_version++;
 	hist_insert(rs, v);
 	ctl_rs_meta_save(rs, v);
@@ -790,7 +791,7 @@ static void on_restored(struct ctl_rules *rs, struct ctl_rs_job *j)
 		j->src = NULL;
 	}
 	take_blobs(v, j);
-	ctl_rs_take_sets(v, j);
+	take_sets(v, j);
 	ctl_log(CTL_LOG_INFO, "rules: version %llu ready again (%u rules, %llu ms)",
 		(unsigned long long)v->version, v->n_rules, (unsigned long long)j->ms);
 	ctl_rs_reconcile_all(rs);

@@ -25,7 +25,6 @@
  * the request around it stay under the agent's 1 MiB line. */
 #define CTL_RS_CHUNK (512u << 10)
 #define CTL_RS_CHUNK_MAX 784896u
-#define CTL_RS_FILES_MAX 64 /* top-level files of one load */
 
 /* One platform's blob of a version. */
 struct ctl_rs_blob {
@@ -141,8 +140,7 @@ struct ctl_rules {
 	/* ops: one at a time */
 	struct ctl_rs_op *oq, *ocur;
 	/* counters */
-	uint64_t loads_ok, loads_failed, checks, compiles, compile_ms_total;
-	uint64_t pushes_ok, pushes_failed;
+	uint64_t loads_ok, loads_failed, compile_ms_total;
 };
 
 /* ---- cp_rules_job.c ---- */
@@ -185,8 +183,6 @@ int ctl_rs_meta_save(struct ctl_rules *rs, struct ctl_rs_ver *v);
 void ctl_rs_prune(struct ctl_rules *rs);
 /* Starts a PLATFORM job so that v gets a blob for n; reconcile follows. */
 void ctl_rs_want_platform(struct ctl_rules *rs, struct ctl_rs_ver *v, const struct ctl_node *n);
-/* Takes the job's host sets (explain) into v. */
-void ctl_rs_take_sets(struct ctl_rs_ver *v, struct ctl_rs_job *j);
 /* "file:line:col: msg" of every diagnostic, and how many more (new ref). */
 json_t *ctl_rs_diags_json(const struct ctl_rs_job *j);
 json_t *ctl_rs_ver_json(struct ctl_rules *rs, const struct ctl_rs_ver *v);

@@ -396,7 +396,6 @@ static void on_job_done(struct ctl_io *io, uint32_t ev)
 		rs->thread_live = false;
 	}
 	rs->jcur = NULL;
-	rs->compiles++;
 	rs->compile_ms_total += j->ms;
 	j->done(rs, j); /* it takes what it keeps out of j */
 	ctl_rs_job_free(j);
