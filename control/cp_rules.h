@@ -110,6 +110,7 @@ struct ctl_rs_job {
 	/* the loop's */
 	ctl_rs_job_cb done;
 	void *arg;
+	struct ctl_rs_cache *cache; /* the rules' compile cache (job thread) */
 	struct ctl_rs_job *next;
 };
 
@@ -123,8 +124,30 @@ enum ctl_rs_op_kind {
 
 struct ctl_rs_op;
 
+/* Blobs compiled before, by what they were compiled from (the platform and
+ * a SHA-256 over every file read, names and bytes): loading the same rules
+ * again (a swap back, a rollback, a ruleset loaded on a second slot) takes
+ * the copy instead of Hyperscan's seconds. Used by the job thread only
+ * (one job at a time); at most CTL_RS_CACHE_BYTES of blobs, least recently
+ * used first out. */
+#define CTL_RS_CACHE_BYTES (128u << 20)
+struct ctl_rs_cache_ent {
+	char key[96 + 65];
+	void *data;
+	size_t len;
+	struct rs_compile_stats st;
+	struct ctl_rs_cache_ent *next; /* less recently used */
+};
+
+struct ctl_rs_cache {
+	struct ctl_rs_cache_ent *head;
+	size_t bytes;
+	uint64_t hits, misses; /* written by the job thread, read by the loop */
+};
+
 struct ctl_rules {
 	struct ctl_cp *cp;
+	struct ctl_rs_cache cache;
 	uint64_t next_version;
 	uint64_t want[CTL_RS__SLOTS];  /* version wanted in force; 0: none */
 	bool managed[CTL_RS__SLOTS];   /* control ever set the slot */
@@ -153,6 +176,8 @@ int ctl_rs_jobs_init(struct ctl_rules *rs);
 /* Waits for the running job, drops the queued ones (their done is not
  * called). Shutdown only. */
 void ctl_rs_jobs_stop(struct ctl_rules *rs);
+/* Frees the compile cache (no job running: after ctl_rs_jobs_stop). */
+void ctl_rs_cache_free(struct ctl_rs_cache *c);
 /* This host's platform (rs_platform_host and Hyperscan's version). */
 void ctl_rs_platform_host(struct ctl_rs_platform *p);
 /* The key of a platform: "<hyperscan version>/<cpu features hex>/<tune>". */

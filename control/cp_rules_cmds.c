@@ -190,6 +190,12 @@ enum ctl_result ctl_cmd_rules_list(struct ctl_req *r)
 	json_object_set_new(r->reply, "next_version", json_integer((json_int_t)rs->next_version));
 	json_object_set_new(r->reply, "platform", json_string(rs->host.key));
 	json_object_set_new(r->reply, "busy", json_boolean(rs->ocur != NULL || rs->jcur != NULL));
+	/* the job thread counts them; relaxed: figures, not synchronisation */
+	json_object_set_new(r->reply, "compile_cache",
+			    json_pack("{s:I,s:I}", "hits",
+				      (json_int_t)__atomic_load_n(&rs->cache.hits, __ATOMIC_RELAXED),
+				      "misses",
+				      (json_int_t)__atomic_load_n(&rs->cache.misses, __ATOMIC_RELAXED)));
 	json_object_set_new(r->reply, "versions", vers);
 	json_object_set_new(r->reply, "nodes", nodes);
 	return CTL_R_OK;

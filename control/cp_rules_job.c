@@ -225,14 +225,122 @@ static int check_inside(struct ctl_rs_job *j, const struct ctl_rs_src *s, const 
 	return rc;
 }
 
+/* ---- the compile cache (cp_rules.h) ---- */
+
+/* SHA-256 over every file the parse read: its name below root and its
+ * bytes, so that the same rules kept under another version's directory
+ * give the same digest. 0, or -errno (then nothing is cached). */
+static int src_digest(const struct ctl_rs_src *s, const char *root, char hex[65])
+{
+	size_t rl = strlen(root), len = 0, cap = 0;
+	char *buf = NULL;
+	int rc = 0;
+
+	for (uint32_t i = 0; rc == 0 && i < s->all.n_files; i++) {
+		const char *f = s->all.files[i], *name = f;
+		size_t nl, need;
+		FILE *fp;
+		long sz;
+
+		if (rl > 0 && strncmp(f, root, rl) == 0)
+			name += rl;
+		nl = strlen(name);
+		if ((fp = fopen(f, "rb")) == NULL || fseek(fp, 0, SEEK_END) != 0 ||
+		    (sz = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+			rc = -EIO;
+		} else if ((need = len + nl + 1 + 20 + (size_t)sz) > cap) {
+			char *nb = realloc(buf, need * 2);
+
+			if (nb == NULL)
+				rc = -ENOMEM;
+			else
+				buf = nb, cap = need * 2;
+		}
+		if (rc == 0) {
+			memcpy(buf + len, name, nl + 1);
+			len += nl + 1 + (size_t)snprintf(buf + len + nl + 1, 21, "%ld", sz);
+			if (fread(buf + len, 1, (size_t)sz, fp) != (size_t)sz)
+				rc = -EIO;
+			len += (size_t)sz;
+		}
+		if (fp != NULL)
+			fclose(fp);
+	}
+	if (rc == 0)
+		ctl_sha256_hex(buf, len, hex);
+	free(buf);
+	return rc;
+}
+
+static struct ctl_rs_cache_ent *cache_find(struct ctl_rs_cache *c, const char *key)
+{
+	struct ctl_rs_cache_ent **pp, *e;
+
+	for (pp = &c->head; (e = *pp) != NULL; pp = &e->next)
+		if (strcmp(e->key, key) == 0) {
+			*pp = e->next; /* to the front: most recently used */
+			e->next = c->head;
+			c->head = e;
+			return e;
+		}
+	return NULL;
+}
+
+/* Keeps a copy of a blob just compiled; the least recently used go while
+ * over the bound. Out of memory: not kept, no harm. */
+static void cache_put(struct ctl_rs_cache *c, const char *key, const void *data, size_t len,
+		      const struct rs_compile_stats *st)
+{
+	struct ctl_rs_cache_ent *e, **pp;
+
+	if (len > CTL_RS_CACHE_BYTES || (e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	if ((e->data = malloc(len)) == NULL) {
+		free(e);
+		return;
+	}
+	memcpy(e->data, data, len);
+	e->len = len;
+	e->st = *st;
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->next = c->head;
+	c->head = e;
+	c->bytes += len;
+	while (c->bytes > CTL_RS_CACHE_BYTES) {
+		for (pp = &c->head; (*pp)->next != NULL; pp = &(*pp)->next)
+			;
+		c->bytes -= (*pp)->len;
+		free((*pp)->data);
+		free(*pp);
+		*pp = NULL;
+	}
+}
+
+void ctl_rs_cache_free(struct ctl_rs_cache *c)
+{
+	while (c->head != NULL) {
+		struct ctl_rs_cache_ent *e = c->head;
+
+		c->head = e->next;
+		free(e->data);
+		free(e);
+	}
+	c->bytes = 0;
+}
+
 /* ---- compiling ---- */
 
+/* One platform's blob of ast: from the cache when these sources (digest
+ * src, "" for none) were compiled for it before, else by rs_compile. */
 static int compile_one(struct ctl_rs_job *j, const struct rs_ast *ast,
-		       const struct ctl_rs_platform *p, const char *root, struct ctl_rs_blob **out,
-		       struct rs_compile_stats *st)
+		       const struct ctl_rs_platform *p, const char *root, const char *src,
+		       struct ctl_rs_blob **out, struct rs_compile_stats *st)
 {
 	struct ctl_rs_blob *b = calloc(1, sizeof(*b));
 	struct rs_diag *d = calloc(1, sizeof(*d));
+	struct rs_compile_stats cst;
+	struct ctl_rs_cache_ent *e = NULL;
+	char key[sizeof(e->key)];
 	int rc;
 
 	*out = NULL;
@@ -241,7 +349,26 @@ static int compile_one(struct ctl_rs_job *j, const struct rs_ast *ast,
 		free(d);
 		return -ENOMEM;
 	}
-	rc = rs_compile(ast, p->host ? NULL : &p->p, &b->data, &b->len, d, st);
+	snprintf(key, sizeof(key), "%s|%s", p->key, src);
+	if (src[0] != '\0' && j->cache != NULL && (e = cache_find(j->cache, key)) != NULL &&
+	    (b->data = malloc(e->len)) != NULL) {
+		memcpy(b->data, e->data, e->len);
+		b->len = e->len;
+		if (st != NULL) {
+			*st = e->st;
+			st->compile_ns = 0; /* not compiled: taken as compiled before */
+		}
+		__atomic_fetch_add(&j->cache->hits, 1, __ATOMIC_RELAXED);
+		rc = 0;
+	} else {
+		rc = rs_compile(ast, p->host ? NULL : &p->p, &b->data, &b->len, d, &cst);
+		if (rc == 0 && st != NULL)
+			*st = cst;
+		if (rc == 0 && src[0] != '\0' && j->cache != NULL) {
+			__atomic_fetch_add(&j->cache->misses, 1, __ATOMIC_RELAXED);
+			cache_put(j->cache, key, b->data, b->len, &cst);
+		}
+	}
 	if (rc < 0) {
 		ctl_rs_diags_take(&j->d, d, root);
 		if (d->n == 0)
@@ -271,13 +398,17 @@ static int load_set(struct ctl_rs_job *j, const struct ctl_rs_blob *b, struct rs
 /* For each platform asked: one blob; the host's also loaded (explain). */
 static int compile(struct ctl_rs_job *j, const struct ctl_rs_src *s, const char *root)
 {
+	char src[65] = "";
 	unsigned i;
 	int rc = 0;
 
+	if (src_digest(s, root, src) != 0)
+		src[0] = '\0'; /* compiled, not cached */
 	for (i = 0; rc == 0 && i < j->nplat; i++) {
 		struct ctl_rs_blob *b;
 
-		rc = compile_one(j, &s->all, &j->plat[i], root, &b, j->plat[i].host ? &j->st : NULL);
+		rc = compile_one(j, &s->all, &j->plat[i], root, src, &b,
+				 j->plat[i].host ? &j->st : NULL);
 		if (rc < 0)
 			break;
 		b->next = j->blobs;
@@ -419,6 +550,7 @@ int ctl_rs_job_queue(struct ctl_rules *rs, struct ctl_rs_job *j)
 
 	for (pp = &rs->jq; *pp != NULL; pp = &(*pp)->next)
 		;
+	j->cache = &rs->cache;
 	*pp = j;
 	return start_next(rs);
 }
@@ -443,6 +575,7 @@ void ctl_rs_jobs_stop(struct ctl_rules *rs)
 			j->ver->busy--;
 		ctl_rs_job_free(j);
 	}
+	ctl_rs_cache_free(&rs->cache);
 	if (rs->efd >= 0) {
 		ctl_loop_del(rs->cp->loop, &rs->eio);
 		close(rs->efd);

@@ -6,7 +6,8 @@
 #
 # usage: tests/e2e/run_e2e.sh [--kernel] [--keep] [CASE...]
 #   CASE       options register call path cancel fragment malformed checksums
-#              telemetry stats backends prometheus cpkill dprestart failover
+#              telemetry stats backends prometheus cpkill dprestart rules
+#              rules-swap failover
 #              (default: all, in this order; failover last, it restarts kam1)
 #   --kernel   the kernel-forwarding debug lab (SIPEDGE_LAB_KERNEL=1): checks
 #              the lab, Kamailio, the scenarios and the harness without
@@ -19,7 +20,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 all=(options register call path cancel fragment malformed checksums telemetry stats backends
-	prometheus cpkill dprestart failover)
+	prometheus cpkill dprestart rules rules-swap failover)
 keep=0
 cases=()
 while (($#)); do
