@@ -64,7 +64,7 @@ struct ctl_rs_xfer {
 	size_t off;
 	size_t chunk; /* decoded bytes per rules.chunk */
 	bool inflight; /* a request of ours waits for its reply */
-	uint64_t load_ms;
+	double load_ms; /* the dataplane's: deserializing and its scratches */
 	struct ctl_rs_xfer *next;
 };
 
@@ -290,7 +290,7 @@ static void on_step(struct ctl_node *n, json_t *r, void *arg)
 	}
 	/* loaded: the dataplane holds it ready */
 	ms = json_object_get(r, "load_ms");
-	x->load_ms = json_is_integer(ms) ? (uint64_t)json_integer_value(ms) : 0;
+	x->load_ms = json_is_number(ms) ? json_number_value(ms) : 0;
 	x->st = XS_LOADED;
 	if (x->op != NULL)
 		op_xfer_done(x->op, x, true, NULL);
@@ -605,7 +605,7 @@ static void op_xfer_done(struct ctl_rs_op *op, struct ctl_rs_xfer *x, bool ok, c
 		if (ok && x->kind == XF_PUSH)
 			json_object_set_new(res, "version", json_integer((json_int_t)x->ver->version));
 		if (ok && x->kind == XF_PUSH)
-			json_object_set_new(res, "load_ms", json_integer((json_int_t)x->load_ms));
+			json_object_set_new(res, "load_ms", json_real(x->load_ms));
 		if (ok && x->kind == XF_CLEAR)
 			json_object_set_new(res, "cleared", json_true());
 		if (!ok) {

@@ -171,8 +171,8 @@ static void print_node_results(json_t *r)
 			printf("%s: in force (state version %lld)\n", node,
 			       (long long)json_integer_value(json_object_get(res, "state_version")));
 		else if (json_is_true(json_object_get(res, "ok")))
-			printf("%s: in force (loaded in %lld ms)\n", node,
-			       (long long)json_integer_value(json_object_get(res, "load_ms")));
+			printf("%s: in force (loaded in %.1f ms)\n", node,
+			       json_number_value(json_object_get(res, "load_ms")));
 		else
 			printf("%s: refused: %s\n", node,
 			       json_string_value(json_object_get(res, "error")));
