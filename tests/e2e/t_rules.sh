@@ -25,7 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_begin rules
 e2e_need_control
 
-ATT=10.77.1.66
+ATT=$ATTACKER4
 att_down() { ip netns exec "$NS_CLIENT" ip addr del "$ATT/$PLEN4" dev "$NS_IF" 2>/dev/null || true; }
 trap 'att_down; e2e_cleanup' EXIT
 ip netns exec "$NS_CLIENT" ip addr replace "$ATT/$PLEN4" dev "$NS_IF"
