@@ -53,47 +53,84 @@ static void block(uint32_t h[8], const uint8_t *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
-void ctl_sha256(const void *data, size_t len, uint8_t out[32])
+void ctl_sha256_init(struct ctl_sha256_ctx *c)
 {
-	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	const uint8_t *p = data;
-	uint8_t tail[128] = {0};
-	uint64_t bits = (uint64_t)len * 8;
-	size_t i, rest, tlen;
+	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
-	for (i = 0; i + 64 <= len; i += 64)
-		block(h, p + i);
-	rest = len - i;
-	if (rest > 0)
-		memcpy(tail, p + i, rest);
-	tail[rest] = 0x80;
-	tlen = rest < 56 ? 64 : 128;
+	memcpy(c->h, h0, sizeof(h0));
+	c->n = 0;
+	c->len = 0;
+}
+
+void ctl_sha256_update(struct ctl_sha256_ctx *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	c->len += len;
+	if (c->n > 0) {
+		size_t k = len < 64 - c->n ? len : 64 - c->n;
+
+		memcpy(c->buf + c->n, p, k);
+		c->n += k, p += k, len -= k;
+		if (c->n < 64)
+			return;
+		block(c->h, c->buf);
+		c->n = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		block(c->h, p);
+	memcpy(c->buf, p, len);
+	c->n = len;
+}
+
+void ctl_sha256_final(struct ctl_sha256_ctx *c, uint8_t out[32])
+{
+	uint8_t tail[128] = {0};
+	uint64_t bits = c->len * 8;
+	size_t tlen = c->n < 56 ? 64 : 128, i;
+
+	memcpy(tail, c->buf, c->n);
+	tail[c->n] = 0x80;
 	for (i = 0; i < 8; i++)
 		tail[tlen - 1 - i] = (uint8_t)(bits >> (8 * i));
-	block(h, tail);
+	block(c->h, tail);
 	if (tlen == 128)
-		block(h, tail + 64);
+		block(c->h, tail + 64);
 	for (i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h[i];
+		out[4 * i] = (uint8_t)(c->h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)c->h[i];
 	}
 }
 
-void ctl_sha256_hex(const void *data, size_t len, char out[65])
+void ctl_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	struct ctl_sha256_ctx c;
+
+	ctl_sha256_init(&c);
+	ctl_sha256_update(&c, data, len);
+	ctl_sha256_final(&c, out);
+}
+
+void ctl_sha256_hex_of(const uint8_t d[32], char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t d[32];
-	unsigned i;
 
-	ctl_sha256(data, len, d);
-	for (i = 0; i < 32; i++) {
+	for (unsigned i = 0; i < 32; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void ctl_sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t d[32];
+
+	ctl_sha256(data, len, d);
+	ctl_sha256_hex_of(d, out);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

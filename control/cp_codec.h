@@ -10,6 +10,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Incremental: init, update with the bytes in any pieces, final. The
+ * dataplane hashes a ruleset upload chunk by chunk as it arrives, so that
+ * rules.load does not stall its main lcore hashing megabytes at once. */
+struct ctl_sha256_ctx {
+	uint32_t h[8];
+	uint8_t buf[64];
+	size_t n;     /* bytes in buf */
+	uint64_t len; /* bytes given so far */
+};
+
+void ctl_sha256_init(struct ctl_sha256_ctx *c);
+void ctl_sha256_update(struct ctl_sha256_ctx *c, const void *data, size_t len);
+void ctl_sha256_final(struct ctl_sha256_ctx *c, uint8_t out[32]);
+void ctl_sha256_hex_of(const uint8_t d[32], char out[65]);
+
 void ctl_sha256(const void *data, size_t len, uint8_t out[32]);
 /* The digest in lower-case hex, NUL-terminated. */
 void ctl_sha256_hex(const void *data, size_t len, char out[65]);

@@ -51,6 +51,7 @@ struct agent_upload {
 	unsigned slot;
 	size_t size, got;
 	uint8_t *buf;		    /* NULL once loaded */
+	struct ctl_sha256_ctx sha;  /* of the bytes received, chunk by chunk */
 	struct filter_rules *ready; /* loaded, not in force */
 };
 
@@ -153,6 +154,7 @@ int agent_cmd_rules_begin(struct agent *a, json_t *req, json_t *reply, char *err
 	up->version = v;
 	up->slot = slot;
 	up->size = (size_t)size;
+	ctl_sha256_init(&up->sha);
 	a->answering->up = up;
 	agent_set(reply, "slot", json_string(slot_names[slot]));
 	agent_set(reply, "version", json_integer(v));
@@ -190,6 +192,7 @@ int agent_cmd_rules_chunk(struct agent *a, json_t *req, json_t *reply, char *err
 	got = ctl_b64_decode(s, len, up->buf + up->got);
 	if (got < 0)
 		return agent_fail(err, "data: not base64 at character %ld", -got - 1);
+	ctl_sha256_update(&up->sha, up->buf + up->got, (size_t)got);
 	up->got += (size_t)got;
 	agent_set(reply, "version", json_integer(v));
 	agent_set(reply, "got", json_integer((json_int_t)up->got));
@@ -221,6 +224,7 @@ int agent_cmd_rules_load(struct agent *a, json_t *req, json_t *reply, char *err)
 	json_t *sha = json_object_get(req, "sha256");
 	struct agent_upload *up = upload_of(a, v, UP_RECEIVING, err);
 	char want[65], have[65], q[100], why[AGENT_ERR_MAX - 64];
+	uint8_t dig[32];
 	int rc;
 
 	if (up == NULL)
@@ -230,7 +234,8 @@ int agent_cmd_rules_load(struct agent *a, json_t *req, json_t *reply, char *err)
 	if (up->got != up->size)
 		return agent_fail(err, "version: %" PRId64 ": %zu of %zu bytes received", up->version,
 				  up->got, up->size);
-	ctl_sha256_hex(up->buf, up->size, have);
+	ctl_sha256_final(&up->sha, dig);
+	ctl_sha256_hex_of(dig, have);
 	if (strcmp(want, have) != 0) {
 		a->mw->st->ctr[STATS_rules_load_errors]++;
 		agent_rules_conn_gone(a->answering);

@@ -4,7 +4,7 @@
  * test_cp_codec.c - SHA-256 and base64 of the control plane
  * (control/cp_codec.c): FIPS 180-4's vectors, lengths on each side of a
  * block's padding boundary (digests from Python's hashlib), a million
- * bytes; RFC 4648's base64 vectors, round trips of every length 0..300,
+ * bytes, and the same hashed incrementally in pieces of 1..130 bytes; RFC 4648's base64 vectors, round trips of every length 0..300,
  * and bad input (wrong length, bad characters, misplaced padding), each
  * refused at the offset of the first wrong character.
  */
@@ -57,6 +57,21 @@ static void test_sha256(void)
 	check_ctx = "sha256 a million a";
 	memset(mil, 'a', 1000000);
 	hex_is(mil, 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	/* incremental, as the dataplane hashes an upload chunk by chunk: the
+	 * same digest for pieces of every size 1..130 (across block edges) */
+	check_ctx = "sha256 incremental";
+	for (size_t step = 1; step <= 130; step++) {
+		struct ctl_sha256_ctx c;
+		uint8_t d[32];
+		char got[65];
+
+		ctl_sha256_init(&c);
+		for (size_t off = 0; off < 1000000; off += step)
+			ctl_sha256_update(&c, mil + off, 1000000 - off < step ? 1000000 - off : step);
+		ctl_sha256_final(&c, d);
+		ctl_sha256_hex_of(d, got);
+		CHECK(strcmp(got, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+	}
 	free(mil);
 }
 
