@@ -521,6 +521,9 @@ int ban_deny_build(const struct ban_prefix *p, unsigned n, uint64_t now_tsc,
 			e->expires = 0;
 		else if (p[i].expires <= now_unix)
 			e->expires = 1; /* already over: kept, never matches */
+		else if ((uint64_t)(p[i].expires - now_unix) > (UINT64_MAX - now_tsc) / tsc_hz)
+			e->expires = 0; /* beyond the TSC's range (centuries): never
+					 * expires, rather than wrap to an instant */
 		else
 			e->expires = now_tsc + (uint64_t)(p[i].expires - now_unix) * tsc_hz;
 		seen[fam][plen] = true;

@@ -493,6 +493,22 @@ static void test_manual(void)
 	p[1900].net.af = p[17].net.af;
 	CHECK_INT(ban_deny_build(p, NP, now_tsc, now, hz, &d, &dup), 0);
 	ban_deny_free(d);
+
+	/* an expiry beyond the TSC's range (the year 2260, and INT64_MAX)
+	 * once wrapped to an instant: the ban is in force, a year on too */
+	check_ctx = "manual: an expiry centuries ahead";
+	for (unsigned k = 0; k < 2; k++) {
+		struct ban_prefix far = p[17];
+		struct dp_ip ip = far.net;
+
+		far.expires = k ? INT64_MAX : 9173697630;
+		CHECK_INT(ban_deny_build(&far, 1, now_tsc, now, hz, &d, &dup), 0);
+		if (d == NULL)
+			continue;
+		CHECK(ban_denied(d, &ip, now_tsc + 1));
+		CHECK(ban_denied(d, &ip, now_tsc + 365ull * 86400 * hz));
+		ban_deny_free(d);
+	}
 }
 
 /* ---- the stage ---- */
