@@ -11,7 +11,9 @@
 # namespaces, nothing else sent from the access side):
 #   fwd_access_to_core = sip_requests = every request sipp sent (its final
 #     screen, retransmissions included) = the sum of the backends' requests;
-#   fwd_responses = every response sipp received (retransmissions included);
+#   fwd_responses = every response sipp received (retransmissions included;
+#     up to 3 more: a retransmitted 200 that reached sipp after its call
+#     ended, which sipp discards outside its table);
 #   kam1 + kam1-v6 requests = the requests of this test kam1 logged coming
 #     from the gateway (likewise kam2): per-backend counters match the wire;
 #   the INVITEs Kamailio logged = the calls sipp made.
@@ -60,7 +62,12 @@ fres=$(d total.ctr fwd_responses)
 sres=$(d total.ctr sip_responses)
 e2e_check "fwd_access_to_core went up by what sipp sent: $fwd = $sent" test "$fwd" -eq "$sent"
 e2e_check "sip_requests went up by the same: $req = $sent" test "$req" -eq "$sent"
-e2e_check "fwd_responses went up by what sipp received: $fres = $recv" test "$fres" -eq "$recv"
+# A response that reaches sipp after its call is over (a 200 that Kamailio
+# retransmitted before the ACK reached it) is discarded by sipp as a "dead
+# call" message and is in no row of its table, though the gateway forwarded
+# it: at most a few of those (seen: 1 in about 4 runs).
+e2e_check "fwd_responses went up by what sipp received: $fres = $recv (+ at most 3 that reached sipp after their call ended)" \
+	test "$fres" -ge "$recv" -a "$fres" -le $((recv + 3))
 be_sum=0 probes=0
 for b in kam1 kam2 kam1-v6 kam2-v6; do
 	be_sum=$((be_sum + $(d "backends.$b" requests)))
