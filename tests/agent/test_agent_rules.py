@@ -71,8 +71,16 @@ CLI_MACS = {ip: "02:00:00:00:01:%02x" % int(ip.rsplit(".", 1)[1])
 MAX_BLOB = 2 << 20
 CHUNK_MAX = 784896	# docs/agent.md: decoded bytes of one rules.chunk
 
-CONFIG = """\
-node: {{name: agt-rules}}
+def pcap_config(node, sock, clients, extra=""):
+    """The config of a sipedge whose access port reads in_a.fifo and writes
+    out_a.pcap, with kam1 (10.77.2.2) behind core0: what this test and
+    tests/control/test_rules.py run. clients: last octets of the access
+    side's neighbours 10.77.1.x; extra: more top-level YAML. The text keeps
+    {prefix} and {dir} for agentlib.Sipedge to fill."""
+    neigh = ",\n                 ".join(
+        '{{ip: 10.77.1.%d, mac: "02:00:00:00:01:%02x"}}' % (c, c) for c in clients)
+    return """\
+node: {{name: %s}}
 eal: {{hugepages: false, memory_mb: 256, file_prefix: {prefix}}}
 workers: [1]
 ports:
@@ -80,10 +88,7 @@ ports:
     role: access
     vdev: "net_pcap0,rx_pcap={dir}/in_a.fifo,tx_pcap={dir}/out_a.pcap"
     ipv4: 10.77.1.1/24
-    neighbours: [{{ip: 10.77.1.2, mac: "02:00:00:00:01:02"}},
-                 {{ip: 10.77.1.3, mac: "02:00:00:00:01:03"}},
-                 {{ip: 10.77.1.4, mac: "02:00:00:00:01:04"}},
-                 {{ip: 10.77.1.5, mac: "02:00:00:00:01:05"}}]
+    neighbours: [%s]
   - name: core0
     role: core
     vdev: "net_pcap1,rx_pcap={dir}/in_c.pcap,tx_pcap={dir}/out_c.pcap"
@@ -94,9 +99,12 @@ backends:
 probe: {{interval_ms: 600000, timeout_ms: 60000}}
 proxy: {{secret: "000102030405060708090a0b0c0d0e0f"}}
 limits: {{mbufs: 4096, frag_flows: 16}}
-rules: {{ban_table_size: 1024, max_blob_bytes: %d}}
-agent: {{socket: "{dir}/rules.agent"}}
-""" % MAX_BLOB
+%sagent: {{socket: "{dir}/%s"}}
+""" % (node, neigh, extra, sock)
+
+
+CONFIG = pcap_config("agt-rules", "rules.agent", (2, 3, 4, 5),
+                     "rules: {{ban_table_size: 1024, max_blob_bytes: %d}}\n" % MAX_BLOB)
 
 # The live ruleset of the verdicts case, rule by rule (rules/README.md's
 # syntax); each rule is about one method, so every request says which

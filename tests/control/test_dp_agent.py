@@ -29,17 +29,7 @@ cplib.CTL = CTL
 
 
 def main():
-    env = cplib.Control(CONTROL, prefix="cpt-dp-")
-    try:
-        run(env)
-    finally:
-        if env.p is not None:
-            env.stop(signal.SIGKILL)
-        for dp in env.dataplanes:
-            if dp.alive():
-                dp.stop()
-        env.cleanup()
-    return cplib.summary()
+    return cplib.run_test(CONTROL, "cpt-dp-", run)
 
 
 def run(env):

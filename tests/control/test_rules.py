@@ -111,29 +111,7 @@ def sip(method="INVITE", ua="Linphone/5.0", call_id="abc@192.0.2.1", ruri="sip:b
 # gw1: the real sipedge whose access port reads a FIFO (net_pcap, as in
 # tests/agent/test_agent_rules.py), so that requests can be fed to it and
 # what it did with them read back from its pcap files.
-PCAP_CONFIG = """\
-node: {{name: gw1}}
-eal: {{hugepages: false, memory_mb: 256, file_prefix: {prefix}}}
-workers: [1]
-ports:
-  - name: access0
-    role: access
-    vdev: "net_pcap0,rx_pcap={dir}/in_a.fifo,tx_pcap={dir}/out_a.pcap"
-    ipv4: 10.77.1.1/24
-    neighbours: [{{ip: 10.77.1.2, mac: "02:00:00:00:01:02"}},
-                 {{ip: 10.77.1.3, mac: "02:00:00:00:01:03"}}]
-  - name: core0
-    role: core
-    vdev: "net_pcap1,rx_pcap={dir}/in_c.pcap,tx_pcap={dir}/out_c.pcap"
-    ipv4: 10.77.2.1/24
-    neighbours: [{{ip: 10.77.2.2, mac: "02:00:00:00:02:02"}}]
-backends:
-  - {{name: kam1, address: "10.77.2.2:5060"}}
-probe: {{interval_ms: 600000, timeout_ms: 60000}}
-proxy: {{secret: "000102030405060708090a0b0c0d0e0f"}}
-limits: {{mbufs: 4096, frag_flows: 16}}
-agent: {{socket: "{dir}/gw1.agent"}}
-"""
+PCAP_CONFIG = tar.pcap_config("gw1", "gw1.agent", (2, 3))
 
 
 class PcapDataplane(cplib.Dataplane):
