@@ -60,6 +60,8 @@ static const struct ctl_cfg_key keys[] = {
 	 "ruleset versions kept with their sources (show, diff, rollback)"},
 	{"rules", "max_bytes", CTL_CFG_INT, F(rules_max_bytes), 4096, 268435456, "16777216", 1,
 	 "bytes of one ruleset's files together (includes too); more is refused"},
+	{"state", "history", CTL_CFG_INT, F(state_history), 1, 1000, "20", 1,
+	 "operator state changes kept in state.json, for `state` and `state rollback`"},
 	{"nodes[]", "name", CTL_CFG_STR, N(name), 1, CTL_CFG_NAME_MAX - 1, NULL, 1,
 	 "the dataplane's name: letters, digits, '.', '_', '-'; unique"},
 	{"nodes[]", "socket", CTL_CFG_STR, N(socket), 1, CTL_CFG_PATH_MAX - 1, NULL, 1,

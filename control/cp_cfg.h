@@ -46,6 +46,7 @@ struct ctl_cfg {
 	struct ctl_cfg_files rules_files, rules_shadow_files;
 	int64_t rules_history;
 	int64_t rules_max_bytes;
+	int64_t state_history;
 	unsigned nnodes;
 	struct ctl_cfg_node nodes[CTL_CFG_NODES_MAX];
 };
