@@ -255,17 +255,27 @@ static bool via_is_ours(const struct dp *dp, struct sip_str v, const char *br)
 
 /* RFC 3261 16.3 step 4: the request went through us before with the same
  * Request-URI, From, Call-ID and CSeq number: a loop (a spiral changes the
- * Request-URI). Looks for our loop prefix in every Via; the common request
- * (one Via, the client's) costs one search of it. */
-static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop)
+ * Request-URI). Our loop prefix can only stand at the start of a branch
+ * value (via_is_ours checks ";branch=" before it): the top element's branch
+ * is already parsed, so it is compared in place, and only what follows it
+ * (the rest of its header, then every other Via header) is searched. The
+ * common request, one Via from a client, costs one compare. */
+static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
+		   struct sip_str topval, const struct sip_via *top)
 {
 	char pre[TOKEN_BRANCH_LOOP_LEN];
+	int k = sip_hdr_first(m, SIP_HDR_VIA);
 
 	token_branch_loop_prefix(loop, pre);
-	for (int k = sip_hdr_first(m, SIP_HDR_VIA); k >= 0; k = sip_hdr_next(m, k)) {
+	if (top->branch.len >= sizeof(pre) && memcmp(top->branch.p, pre, sizeof(pre)) == 0 &&
+	    via_is_ours(dp, topval, top->branch.p))
+		return true;
+	for (const char *from = topval.p + topval.len; k >= 0; k = sip_hdr_next(m, k)) {
 		struct sip_str v = sip_hdr_value(m, (unsigned)k);
 		const char *p = v.p, *e = v.p + v.len, *f;
 
+		if (from >= v.p && from <= e)
+			p = from; /* the top Via's header: after its first element */
 		while ((f = memmem(p, (size_t)(e - p), pre, sizeof(pre))) != NULL) {
 			if (via_is_ours(dp, v, f))
 				return true;
@@ -618,7 +628,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 	loop = loop_hash(m);
 	token_branch(dp->key_branch, (uint64_t)loop << 32 | txn_hash(m, &top, in->role),
 		     from_access ? DP_ROLE_CORE : DP_ROLE_ACCESS, &resp_to, br);
-	if (looped(dp, m, loop)) {
+	if (looped(dp, m, loop, topval, &top)) {
 		if (ack)
 			set_drop(p, STATS_DROP_ack_loop);
 		else
@@ -716,7 +726,13 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
  * parsed); its MAC is checked once we know where the response goes. */
 static const char *via_branch(struct sip_str v)
 {
-	const char *b = memmem(v.p, v.len, ";branch=", 8), *e = v.p + v.len;
+	const char *e = v.p + v.len;
+	/* insert_hop writes ";branch=" as the first parameter: look there
+	 * first (one memchr), and search the whole value only when it is not */
+	const char *b = memchr(v.p, ';', v.len);
+
+	if (b == NULL || e - b < 8 || memcmp(b, ";branch=", 8) != 0)
+		b = memmem(v.p, v.len, ";branch=", 8);
 
 	if (b == NULL || e - (b + 8) < TOKEN_BRANCH_LEN)
 		return NULL;

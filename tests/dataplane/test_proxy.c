@@ -454,18 +454,38 @@ static void test_invite(void)
 	CHECK_INT(can.p.step, DP_STEP_REPLY);
 	CHECK_INT(can.p.reply_code, 200);
 
-	check_ctx = "loop: our own branch already in a Via: 482";
+	/* our branch where the loop check must find it: below the client's
+	 * Via, in the second element of the top Via header (the check compares
+	 * the top element's parsed branch and searches only what follows), and
+	 * in the top element itself */
 	hdr_line(inv.out, "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", vi, sizeof(vi));
-	snprintf(msg, sizeof(msg),
-		 "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
+	static const char *const loop_vias[][3] = {
+		{"loop: our own branch already in a Via: 482",
 		 "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1\r\n"
-		 "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=%s\r\n"
-		 "Max-Forwards: 60\r\nFrom: \"Alice\" <sip:alice@example.net>;tag=a2\r\n"
-		 "To: <sip:bob@example.net>\r\n"
-		 "Call-ID: call-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", vi);
-	run(0, &src, msg, &can);
-	CHECK_INT(can.p.step, DP_STEP_REPLY);
-	CHECK_INT(can.p.reply_code, 482);
+		 "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", "\r\n"},
+		{"loop: our branch in the second element of the top Via header: 482",
+		 "Via: SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-inv-1, "
+		 "SIP/2.0/UDP 10.77.2.1:5060;branch=", "\r\n"},
+		{"loop: our branch in the top Via's first element: 482",
+		 "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", ";rport\r\n"},
+	};
+	for (unsigned i = 0; i < RTE_DIM(loop_vias); i++) {
+		char vias[1024];
+		int n;
+
+		check_ctx = loop_vias[i][0];
+		snprintf(vias, sizeof(vias), "%s%s%s", loop_vias[i][1], vi, loop_vias[i][2]);
+		n = snprintf(msg, sizeof(msg),
+			     "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n%s"
+			     "Max-Forwards: 60\r\nFrom: \"Alice\" <sip:alice@example.net>;tag=a2\r\n"
+			     "To: <sip:bob@example.net>\r\n"
+			     "Call-ID: call-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+			     vias);
+		CHECK(n > 0 && (size_t)n < sizeof(msg));
+		run(0, &src, msg, &can);
+		CHECK_INT(can.p.step, DP_STEP_REPLY);
+		CHECK_INT(can.p.reply_code, 482);
+	}
 
 	test_loops(&inv);
 }
