@@ -578,7 +578,10 @@ def t_metrics(env):
 def t_config(env, dp, nodes):
     """rules.files and rules.history from the config, on reload and restart."""
     write(env, "cfg.rules", RULES_B)
-    extra = "rules:\n  files: [rules/cfg.rules]\n  history: 3\n"
+    # written the long way round: "./" and a leading "../" are folded
+    # against the config's directory, so the operator sees the clean path
+    extra = ("rules:\n  files: [./../%s/rules/cfg.rules]\n  history: 3\n"
+             % os.path.basename(env.dir))
     env.write_cfg(nodes, collect_ms=300, extra=extra)
     before = rlist(env)["next_version"]
     rc, out, err = env.ctl("config", "reload")
@@ -586,9 +589,10 @@ def t_config(env, dp, nodes):
     r = wait_for(lambda: rlist(env) if rlist(env)["live"] == before else None, 60)
     v = r and r["versions"][0]
     check(v and v["origin"] == "rules.files" and v["n_rules"] == 3 and
-          v["top"] == [os.path.join(env.dir, "rules", "cfg.rules")] and
+          v["top"] == [os.path.join(os.path.realpath(env.dir), "rules", "cfg.rules")] and
           live_on(env, "gw1") == before,
-          "rules.files loaded as version %d, in force on gw1" % before, r)
+          "rules.files loaded as version %d, in force on gw1, its path shown clean" % before,
+          r)
     kept = sorted(x["version"] for x in r["versions"]) if r else []
     dirs = sorted(int(d) for d in os.listdir(os.path.join(env.state, "rules")) if d.isdigit())
     check(len(kept) <= 4 and kept == dirs and before in kept,
