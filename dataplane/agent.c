@@ -7,7 +7,9 @@
  *
  * Everything here runs on the main lcore, between its other jobs, and must
  * never make it wait: one epoll_wait with a zero timeout per turn,
- * MSG_DONTWAIT on every recv and send, and a budget per connection per turn
+ * non-blocking reads and writes (plain or TLS: the transport is cp_tls.c's
+ * struct ctl_xp, and a TLS client's handshake is agent_tls.c's), and a
+ * budget per connection per turn
  * (bytes read, requests answered) so that one busy client cannot starve ARP,
  * probes or the other clients. Memory is bounded per connection: a request
  * line of at most AGENT_LINE_MAX bytes (a longer one is answered with an
@@ -89,8 +91,7 @@ static const struct agent_cmd cmds[] = {
 /* Connection events (accept, refuse, close) are logged, at most
  * AGENT_LOG_LINES per window: a client that reconnects in a loop must not
  * flood the log. State changes are logged elsewhere, always. */
-static void __attribute__((format(printf, 2, 3)))
-conn_log(struct agent *a, const char *fmt, ...)
+void agent_conn_log(struct agent *a, const char *fmt, ...)
 {
 	uint64_t now = rte_get_tsc_cycles();
 	char line[256];
@@ -388,7 +389,7 @@ static bool conn_in_room(struct agent *a, struct agent_conn *c)
 	if (c->in.len - off == AGENT_IN_MAX)
 		return false;
 	if (!buf_reserve(&c->in, c->in.len - off + 1, AGENT_IN_MAX)) {
-		conn_log(a, "connection %u: out of memory for its request; closed", c->id);
+		agent_conn_log(a, "connection %u: out of memory for its request; closed", c->id);
 		c->dead = true;
 		return false;
 	}
@@ -396,24 +397,34 @@ static bool conn_in_room(struct agent *a, struct agent_conn *c)
 	return true;
 }
 
+/* A transport error (-errno or -EPROTO) as a log line says it. */
+static const char *xp_error(const struct agent_conn *c, ssize_t rc, char *buf, size_t len)
+{
+	if (rc == -EPROTO && c->xp.ssl != NULL)
+		return ctl_xp_why(&c->xp, buf, len);
+	return strerror((int)-rc);
+}
+
 /* Reads what the socket holds, up to the turn's budget. */
 static void conn_read(struct agent *a, struct agent_conn *c)
 {
 	size_t budget = AGENT_READ_BURST;
+	char why[80];
 
 	while (budget > 0 && !c->eof && !c->dead && conn_in_room(a, c)) {
 		size_t room = c->in.cap - c->in.len < budget ? c->in.cap - c->in.len : budget;
-		ssize_t n = recv(c->fd, c->in.p + c->in.len, room, MSG_DONTWAIT);
+		ssize_t n = ctl_xp_read(&c->xp, c->in.p + c->in.len, room);
 
 		if (n > 0) {
 			c->in.len += (size_t)n;
 			budget -= (size_t)n;
 		} else if (n == 0) {
 			c->eof = true;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		} else if (n == -EAGAIN) {
 			break;
-		} else if (errno != EINTR) {
-			conn_log(a, "connection %u: recv: %s; closed", c->id, strerror(errno));
+		} else if (n != -EINTR) {
+			agent_conn_log(a, "connection %u: recv: %s; closed", c->id,
+				       xp_error(c, n, why, sizeof(why)));
 			c->dead = true;
 		}
 	}
@@ -422,18 +433,20 @@ static void conn_read(struct agent *a, struct agent_conn *c)
 /* Sends what the socket takes. */
 static void conn_flush(struct agent *a, struct agent_conn *c)
 {
+	char why[80];
+
 	while (c->out.off < c->out.len && !c->dead) {
-		ssize_t n = send(c->fd, c->out.p + c->out.off, c->out.len - c->out.off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = ctl_xp_write(&c->xp, c->out.p + c->out.off, c->out.len - c->out.off);
 
 		if (n > 0)
 			c->out.off += (size_t)n;
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		else if (n == -EAGAIN)
 			break;
-		else if (n < 0 && errno != EINTR) {
+		else if (n != -EINTR) {
 			/* EPIPE, ECONNRESET: the client went away */
-			if (errno != EPIPE && errno != ECONNRESET)
-				conn_log(a, "connection %u: send: %s; closed", c->id, strerror(errno));
+			if (n != -EPIPE && n != -ECONNRESET)
+				agent_conn_log(a, "connection %u: send: %s; closed", c->id,
+					       xp_error(c, n, why, sizeof(why)));
 			c->dead = true;
 		}
 	}
@@ -460,11 +473,11 @@ static void conn_send_reply(struct agent *a, struct agent_conn *c, json_t *reply
 	}
 	if (pending + n + 1 > AGENT_OUT_MAX) {
 		a->mw->st->ctr[STATS_agent_closed_overflow]++;
-		conn_log(a, "connection %u: %zu bytes of replies unread (limit %u); closed",
+		agent_conn_log(a, "connection %u: %zu bytes of replies unread (limit %u); closed",
 			 c->id, pending, AGENT_OUT_MAX);
 		c->dead = true;
 	} else if (!buf_reserve(&c->out, pending + n + 1, AGENT_OUT_MAX)) {
-		conn_log(a, "connection %u: out of memory for its replies; closed", c->id);
+		agent_conn_log(a, "connection %u: out of memory for its replies; closed", c->id);
 		c->dead = true;
 	} else {
 		memcpy(c->out.p + c->out.len, line, n);
@@ -525,27 +538,32 @@ static void conn_check_long(struct agent *a, struct agent_conn *c)
 	r = error_reply(0, false, err);
 	conn_send_reply(a, c, r);
 	json_decref(r);
-	conn_log(a, "connection %u: request line over %u bytes; closed", c->id, AGENT_LINE_MAX);
+	agent_conn_log(a, "connection %u: request line over %u bytes; closed", c->id, AGENT_LINE_MAX);
 	c->dead = true;
 }
 
 /* Arms EPOLLIN while there is room to read into and the client has not
- * closed its side, EPOLLOUT while replies wait: level-triggered readiness
- * that cannot be acted on would only spin the loop. */
+ * closed its side, EPOLLOUT while replies wait (or TLS waits to write):
+ * level-triggered readiness that cannot be acted on would only spin the
+ * loop. A handshake waits for the one its last step asked for. */
 static void conn_arm(struct agent *a, struct agent_conn *c)
 {
 	uint32_t want = 0;
 	struct epoll_event ev;
 
-	if (!c->eof && c->in.len - c->in.off < AGENT_IN_MAX)
-		want |= EPOLLIN;
-	if (c->out.off < c->out.len)
-		want |= EPOLLOUT;
+	if (c->handshaking) {
+		want = c->xp.want_write ? EPOLLOUT : EPOLLIN;
+	} else {
+		if (!c->eof && c->in.len - c->in.off < AGENT_IN_MAX)
+			want |= EPOLLIN;
+		if (c->out.off < c->out.len || c->xp.want_write)
+			want |= EPOLLOUT;
+	}
 	if (want == c->events)
 		return;
 	ev.events = want;
 	ev.data.ptr = c;
-	if (epoll_ctl(a->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (epoll_ctl(a->ep, EPOLL_CTL_MOD, c->xp.fd, &ev) == 0)
 		c->events = want;
 }
 
@@ -555,7 +573,14 @@ static void conn_arm(struct agent *a, struct agent_conn *c)
 static bool conn_turn(struct agent *a, struct agent_conn *c, unsigned max)
 {
 	size_t pending = c->out.len - c->out.off;
-	unsigned answered = conn_answer(a, c, max);
+	unsigned answered;
+
+	if (c->handshaking) {
+		if (!c->dead)
+			conn_arm(a, c);
+		return false;
+	}
+	answered = conn_answer(a, c, max);
 
 	conn_check_long(a, c);
 	if (!c->dead)
@@ -564,7 +589,7 @@ static bool conn_turn(struct agent *a, struct agent_conn *c, unsigned max)
 		/* the client closed its side and has every reply: done. A
 		 * partial last line is dropped: it was never a request. */
 		if (c->in.len > c->in.off)
-			conn_log(a, "connection %u: closed by the client mid-line (%zu bytes "
+			agent_conn_log(a, "connection %u: closed by the client mid-line (%zu bytes "
 				 "dropped)", c->id, c->in.len - c->in.off);
 		c->dead = true;
 	}
@@ -578,16 +603,17 @@ static bool conn_turn(struct agent *a, struct agent_conn *c, unsigned max)
 static void conn_free(struct agent *a, struct agent_conn *c)
 {
 	agent_rules_conn_gone(c); /* its upload goes with it */
-	epoll_ctl(a->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
+	epoll_ctl(a->ep, EPOLL_CTL_DEL, c->xp.fd, NULL);
+	ctl_xp_close(&c->xp);
 	free(c->in.p);
 	free(c->out.p);
 	free(c);
 }
 
 /* One more client than agent.max_clients: told so, best effort, and
- * closed. */
-static void refuse(struct agent *a, int fd)
+ * closed. A TLS client is only closed: it expects a handshake, and plain
+ * text on its socket would be noise. */
+static void refuse(struct agent *a, int fd, bool tcp)
 {
 	char line[128];
 	int n = snprintf(line, sizeof(line),
@@ -595,10 +621,11 @@ static void refuse(struct agent *a, int fd)
 			 "(agent.max_clients is %u)\"}\n", a->dp->cfg.agent.max_clients);
 
 	/* best effort: a client that cannot take it sees the close */
-	(void)!send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (!tcp)
+		(void)!send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 	a->mw->st->ctr[STATS_agent_refused]++;
-	conn_log(a, "connection refused: %u of agent.max_clients %u connected",
+	agent_conn_log(a, "connection refused: %u of agent.max_clients %u connected",
 		 a->n_conn, a->dp->cfg.agent.max_clients);
 }
 
@@ -612,7 +639,8 @@ static unsigned live_conns(const struct agent *a)
 	return n;
 }
 
-static void conn_add(struct agent *a, int fd)
+/* A new connection; a TLS one starts with its handshake. */
+static void conn_add(struct agent *a, int fd, bool tcp)
 {
 	struct agent_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -620,25 +648,32 @@ static void conn_add(struct agent *a, int fd)
 	socklen_t cl = sizeof(cred);
 
 	if (c == NULL) {
-		conn_log(a, "out of memory for a connection; refused");
+		agent_conn_log(a, "out of memory for a connection; refused");
 		close(fd);
 		return;
 	}
-	c->fd = fd;
+	c->xp.fd = fd;
+	c->tcp = tcp;
 	c->id = ++a->next_id;
 	c->last_req = a->mw->now;
 	c->events = EPOLLIN;
 	ev.data.ptr = c;
-	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-		conn_log(a, "epoll_ctl: %s; connection refused", strerror(errno));
-		close(fd);
+	if ((tcp && agent_tls_start(a, c) != 0) || epoll_ctl(a->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		agent_conn_log(a, "%s; connection refused", tcp && c->xp.ssl == NULL ?
+			       "out of memory for a TLS session" : strerror(errno));
+		ctl_xp_close(&c->xp);
 		free(c);
 		return;
 	}
 	a->conn[a->n_conn++] = c;
 	a->mw->st->ctr[STATS_agent_accepted]++;
+	if (tcp) {
+		agent_conn_log(a, "connection %u from %s, TLS (%u of %u)", c->id, c->peer,
+			       live_conns(a), a->dp->cfg.agent.max_clients);
+		return;
+	}
 	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl);
-	conn_log(a, "connection %u from pid %d uid %u (%u of %u)", c->id, (int)cred.pid,
+	agent_conn_log(a, "connection %u from pid %d uid %u (%u of %u)", c->id, (int)cred.pid,
 		 (unsigned)cred.uid, live_conns(a), a->dp->cfg.agent.max_clients);
 }
 
@@ -661,30 +696,31 @@ static bool evict_idle(struct agent *a)
 	}
 	if (k == NULL)
 		return false;
-	conn_log(a, "connection %u evicted: silent for %u s and every slot taken", k->id,
+	agent_conn_log(a, "connection %u evicted: silent for %u s and every slot taken", k->id,
 		 a->dp->cfg.agent.idle_evict_s);
 	a->mw->st->ctr[STATS_agent_evicted]++;
 	k->dead = true;
 	return true;
 }
 
-static void accept_some(struct agent *a)
+/* Accepts from one listener: the Unix socket's lfd, or the TCP tfd. */
+static void accept_some(struct agent *a, int lfd, bool tcp)
 {
 	for (unsigned k = 0; k < AGENT_ACCEPT_BURST; k++) {
-		int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
+				agent_conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
 			return;
 		}
 		if ((live_conns(a) >= a->dp->cfg.agent.max_clients && !evict_idle(a)) ||
 		    a->n_conn >= AGENT_CONN_MAX)
-			refuse(a, fd);
+			refuse(a, fd, tcp);
 		else
-			conn_add(a, fd);
+			conn_add(a, fd, tcp);
 	}
 }
 
@@ -698,7 +734,7 @@ static void reap(struct agent *a)
 			i++;
 			continue;
 		}
-		conn_log(a, "connection %u closed", c->id);
+		agent_conn_log(a, "connection %u closed", c->id);
 		conn_free(a, c);
 		a->conn[i] = a->conn[--a->n_conn];
 	}
@@ -707,10 +743,12 @@ static void reap(struct agent *a)
 /* ---- the module's API ---- */
 
 /* agent_poll - see agent.h. Connections are freed only at the end of the
- * turn, so the pointers in this turn's epoll events stay valid. */
+ * turn, so the pointers in this turn's epoll events stay valid. An event's
+ * pointer is NULL for the Unix listener, a->tls for the TCP one, else the
+ * connection's. */
 bool agent_poll(struct agent *a)
 {
-	struct epoll_event ev[AGENT_CONN_MAX + 1];
+	struct epoll_event ev[AGENT_CONN_MAX + 2];
 	int n = epoll_wait(a->ep, ev, (int)RTE_DIM(ev), 0);
 	bool busy = n > 0;
 
@@ -721,10 +759,25 @@ bool agent_poll(struct agent *a)
 		struct agent_conn *c = ev[i].data.ptr;
 
 		if (c == NULL)
-			accept_some(a);
-		else if (!c->dead && (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-			conn_read(a, c);
+			accept_some(a, a->lfd, false);
+		else if (ev[i].data.ptr == (void *)a->tls)
+			accept_some(a, a->tfd, true);
+		else if (!c->dead && c->handshaking)
+			c->readable = agent_tls_step(a, c);
+		else if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
+			 (c->xp.ssl != NULL && (ev[i].events & EPOLLOUT)))
+			c->readable = true; /* TLS may need to write to read */
 	}
+	/* TLS may hold bytes it decrypted past a read's room or budget: no
+	 * event will tell of them */
+	for (unsigned k = 0; k < a->n_conn; k++) {
+		struct agent_conn *c = a->conn[k];
+
+		if (!c->dead && !c->handshaking && (c->readable || ctl_xp_pending(&c->xp)))
+			conn_read(a, c);
+		c->readable = false;
+	}
+	agent_tls_expire(a);
 	/* The turn's answering budget is shared: the main lcore also serves
 	 * ARP/ND, exceptions and probes, so clients that pipeline requests
 	 * (a snapshot of a large dataplane costs milliseconds) get at most
@@ -767,17 +820,26 @@ struct agent *agent_open(struct dp *dp)
 		errno = -rc;
 		return NULL;
 	}
-	if ((rc = agent_sock_open(a, &dp->cfg)) != 0)
+	a->tfd = -1;
+	if (dp->cfg.agent.unix_socket && (rc = agent_sock_open(a, &dp->cfg)) != 0)
 		goto fail;
-	if (epoll_ctl(a->ep, EPOLL_CTL_ADD, a->lfd, &ev) != 0) {
-		rc = -errno;
-		fprintf(stderr, "sipedge: agent: epoll_ctl: %s\n", strerror(-rc));
-		goto fail;
+	if (a->lfd >= 0 && epoll_ctl(a->ep, EPOLL_CTL_ADD, a->lfd, &ev) != 0)
+		goto fail_epoll;
+	if (dp->cfg.agent.listen.port != 0) {
+		if ((rc = agent_tls_open(a, &dp->cfg)) != 0)
+			goto fail;
+		ev.data.ptr = a->tls;
+		if (epoll_ctl(a->ep, EPOLL_CTL_ADD, a->tfd, &ev) != 0)
+			goto fail_epoll;
 	}
 	agent_state_init(a);
-	RTE_LOG(NOTICE, USER1, "agent: listening on %s (node %s, at most %u clients)\n",
-		a->path, dp->cfg.node.name, dp->cfg.agent.max_clients);
+	if (a->lfd >= 0)
+		RTE_LOG(NOTICE, USER1, "agent: listening on %s (node %s, at most %u clients)\n",
+			a->path, dp->cfg.node.name, dp->cfg.agent.max_clients);
 	return a;
+fail_epoll:
+	rc = -errno;
+	fprintf(stderr, "sipedge: agent: epoll_ctl: %s\n", strerror(-rc));
 fail:
 	agent_close(a);
 	errno = -rc;
@@ -793,6 +855,7 @@ void agent_close(struct agent *a)
 	a->n_conn = 0;
 	agent_state_fini(a);
 	agent_sock_close(a);
+	agent_tls_close(a);
 	if (a->ep >= 0)
 		close(a->ep);
 	free(a);

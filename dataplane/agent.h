@@ -3,7 +3,8 @@
  *
  * agent.h - the agent socket: the Unix stream socket through which
  * sipedge-control reads the dataplane's counters and pushes its state
- * (docs/agent.md). One JSON object per line each way.
+ * (docs/agent.md), and its TCP listener with TLS 1.3 and a pre-shared key
+ * for a control plane on another host. One JSON object per line each way.
  *
  * The main lcore serves it between its other jobs, without ever blocking:
  * one epoll_wait with a zero timeout per turn, non-blocking reads and
@@ -20,7 +21,10 @@ struct agent;
 
 /* agent_open - the socket of dp->cfg.agent (its directory made when
  * missing, a stale socket file replaced, one in use refused, mode 0660,
- * owned by agent.group) and the state, version 0 being the config's.
+ * owned by agent.group) unless agent.unix_socket is false; the TCP
+ * listener of agent.listen if set (its key file refused when its group or
+ * others may read it, or it holds under 32 bytes); and the state, version
+ * 0 being the config's.
  * Returns the agent, or NULL with errno and the reason on stderr. Main
  * lcore, after dp_init; the caller owns the agent (agent_close). */
 struct agent *agent_open(struct dp *dp);

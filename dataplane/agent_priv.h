@@ -8,6 +8,8 @@
  *                  command table and its dispatch; hello, ping
  *   agent_json.c   messages and reply building (Jansson helpers)
  *   agent_sock.c   making and removing the socket file
+ *   agent_tls.c    the TCP listener: TLS 1.3 with a pre-shared key, its
+ *                  handshakes and their failures
  *   agent_state.c  the versioned state: state.prepare, .commit, .rollback,
  *                  .get
  *   agent_snap.c   snapshot: the counters, ports and backends
@@ -26,6 +28,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "cp_tls.h"
 #include "backend.h"
 #include "ban.h"
 #include "cfg.h"
@@ -35,6 +38,7 @@
 #define AGENT_OUT_MAX	   (4u << 20)	/* replies a client may leave unread */
 #define AGENT_CONN_MAX	   64u		/* agent.max_clients' upper bound */
 #define AGENT_ERR_MAX	   512u		/* an error message */
+#define AGENT_PEER_MAX	   56u		/* "[v6 address]:port" */
 
 /* A byte buffer that grows on demand: its data is p[off..len). */
 struct agent_buf {
@@ -44,16 +48,25 @@ struct agent_buf {
 
 /* One client. Its input is read into in until a line is whole; its
  * replies wait in out until the socket takes them. Both are bounded: in by
- * AGENT_LINE_MAX + 1, out by AGENT_OUT_MAX. */
+ * AGENT_LINE_MAX + 1, out by AGENT_OUT_MAX. A client of the TCP listener
+ * speaks TLS: its handshake comes first, bounded by hs_deadline, and no
+ * line is read before it is done. */
 struct agent_conn {
-	int fd;
+	struct ctl_xp xp;	/* its socket, plain (Unix) or TLS (TCP) */
 	unsigned id;		/* the n-th connection since start, for logs */
+	bool tcp;		/* came through the TLS listener */
+	bool handshaking;	/* TLS, not finished yet */
+	bool peeked;		/* TLS: its first byte starts a handshake */
+	bool bad_identity;	/* TLS: it offered an identity we do not know */
+	uint64_t hs_deadline;	/* TSC by which the handshake must be done */
+	char peer[AGENT_PEER_MAX]; /* TCP: its address, for logs */
 	struct agent_buf in;	/* received, not yet answered */
 	size_t scanned;		/* in.p[in.off..scanned) holds no '\n' */
 	struct agent_buf out;	/* replies not yet sent */
 	uint32_t events;	/* the epoll events armed */
 	uint64_t last_req;	/* TSC of its last request (of its connect before one) */
 	struct agent_upload *up; /* its ruleset upload (agent_rules.c), or NULL */
+	bool readable;		/* an event this turn: to be read */
 	bool eof;		/* the client has closed its side */
 	bool dead;		/* to be closed at the end of this turn */
 };
@@ -70,8 +83,10 @@ struct agent_state {
 struct agent {
 	struct dp *dp;
 	struct worker *mw;	   /* the main lcore's: its counter block */
-	int lfd;		   /* the listening socket */
-	int ep;			   /* epoll over lfd and every connection */
+	int lfd;		   /* the Unix listening socket, -1 if none */
+	int tfd;		   /* the TCP listener (TLS), -1 if none */
+	struct agent_tls *tls;	   /* its context and key (agent_tls.c) */
+	int ep;			   /* epoll over both and every connection */
 	char path[CFG_PATH_MAX];   /* the socket file */
 	dev_t dev;		   /* and its identity, so that agent_close */
 	ino_t ino;		   /* removes only the file it made */
@@ -144,6 +159,26 @@ void agent_append(json_t *arr, json_t *v);
  * agent_append failed since. */
 void agent_oom_clear(void);
 bool agent_oom(void);
+
+/* agent_conn_log - a connection event (accept, refuse, close) on the log,
+ * at most AGENT_LOG_LINES per window (agent.c). */
+void __attribute__((format(printf, 2, 3))) agent_conn_log(struct agent *a, const char *fmt, ...);
+
+/* The TCP listener (agent_tls.c), when agent.listen is set:
+ * agent_tls_open reads the key file (refused: group/world readable, under
+ * 32 bytes), makes the TLS context and the listening socket, sets a->tfd
+ * and a->tls; 0 or -errno with the reason on stderr. agent_tls_close
+ * undoes it. agent_tls_start: a new connection's handshake is due by
+ * agent.handshake_timeout_ms. agent_tls_step: one step of its handshake
+ * (returns whether it is done; a failure is counted, logged and marks the
+ * connection dead). agent_tls_expire: connections past their deadline cut
+ * off. */
+struct agent_tls;
+int agent_tls_open(struct agent *a, const struct cfg *c);
+void agent_tls_close(struct agent *a);
+int agent_tls_start(struct agent *a, struct agent_conn *c);
+bool agent_tls_step(struct agent *a, struct agent_conn *c);
+void agent_tls_expire(struct agent *a);
 
 /* The socket file (agent_sock.c). agent_sock_open makes a->path's socket
  * and sets a->lfd, a->dev, a->ino; 0 or -errno with the reason on stderr.

@@ -49,6 +49,7 @@ static const struct {
 	[CFG_T_IP] = {"an IP address", "IP address"},
 	[CFG_T_MAC] = {"a MAC address", "MAC address"},
 	[CFG_T_ADDR] = {"an IP:port", "IP:port"},
+	[CFG_T_LISTEN] = {"an IP:port", "IP:port to bind"},
 	[CFG_T_HEX] = {"a hex string", "hex string"},
 	[CFG_T_MAP] = {"a mapping", "mapping"},
 	[CFG_T_ITEMS] = {"a list of mappings", "list of mappings"},
@@ -418,7 +419,8 @@ static int walk_value(struct ld *ld, const struct cfg_key *k, yaml_node_t *v,
 		return walk_list(ld, k, v, obj);
 	if (v->type != YAML_SCALAR_NODE)
 		return ld_wrong_type(ld, v, cfg_type_name[k->type].a,
-				     k->type == CFG_T_ADDR || k->type == CFG_T_IP6 ?
+				     k->type == CFG_T_ADDR || k->type == CFG_T_LISTEN ||
+				     k->type == CFG_T_IP6 ?
 				     " (quote an IPv6 address: \"[2001:db8::2]:5060\")" : "");
 	why = cfg_set_scalar(k, obj, 0, node_text(v), v->data.scalar.length,
 			     v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
@@ -641,7 +643,8 @@ static void doc_bounds(FILE *f, const struct cfg_key *k)
 	case CFG_T_VDEV: fprintf(f, "%s..%s characters", k->lo_doc, k->hi_doc); break;
 	case CFG_T_NET4:
 	case CFG_T_NET6: fprintf(f, "prefix %s..%s", k->lo_doc, k->hi_doc); break;
-	case CFG_T_ADDR: fprintf(f, "port %s..%s", k->lo_doc, k->hi_doc); break;
+	case CFG_T_ADDR:
+	case CFG_T_LISTEN: fprintf(f, "port %s..%s", k->lo_doc, k->hi_doc); break;
 	case CFG_T_HEX: fprintf(f, "%s hex digits", k->hi_doc); break;
 	default: break;
 	}

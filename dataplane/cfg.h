@@ -129,6 +129,13 @@ struct cfg {
 		uint8_t max_clients;	   /* agent.max_clients, default 4 */
 		uint16_t idle_evict_s;	   /* agent.idle_evict_s, default 30 */
 		char group[CFG_NAME_MAX];  /* agent.group; "" : root's */
+		bool unix_socket;	   /* agent.unix_socket, default true */
+		struct dp_addr listen;	   /* agent.listen; port 0: none */
+		char psk_file[CFG_PATH_MAX]; /* agent.psk_file */
+		char psk_identity[64];	   /* agent.psk_identity; absent:
+					    * node.name (cfg_check) */
+		uint32_t handshake_timeout_ms; /* agent.handshake_timeout_ms,
+						* default 5000 */
 	} agent;
 };
 

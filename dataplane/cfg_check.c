@@ -205,6 +205,35 @@ static void default_node_name(struct cfg *c)
 		snprintf(c->node.name, sizeof(c->node.name), "sipedge");
 }
 
+/* The agent's transports: the TCP listener and its key go together, and
+ * without the Unix socket there must be the listener. The key file itself
+ * is read at start-up (agent_tls.c): a config check reads no secrets. */
+static int check_agent(struct ld *ld)
+{
+	struct cfg *c = ld->c;
+	bool listen = has_key(ld, c, CFG_KEY_agent_listen);
+	bool psk = has_key(ld, c, CFG_KEY_agent_psk_file);
+	char a[INET6_ADDRSTRLEN + 8];
+
+	if (listen && !psk)
+		return cfg_ld_fail(ld, line_of(ld, c, CFG_KEY_agent_listen), "agent.listen",
+				   "\"%s\" needs agent.psk_file (the TLS listener's shared key)",
+				   cfg_fmt_addr(&c->agent.listen.ip, c->agent.listen.port, a,
+						sizeof(a)));
+	if (psk && !listen)
+		return cfg_ld_fail(ld, line_of(ld, c, CFG_KEY_agent_psk_file), "agent.psk_file",
+				   "\"%s\" is given but agent.listen is not (the key is the TCP "
+				   "listener's)", c->agent.psk_file);
+	if (!c->agent.unix_socket && !listen)
+		return cfg_ld_fail(ld, line_of(ld, c, CFG_KEY_agent_unix_socket),
+				   "agent.unix_socket", "\"false\" and no agent.listen: the "
+				   "control plane could not connect");
+	if (!has_key(ld, c, CFG_KEY_agent_psk_identity))
+		snprintf(c->agent.psk_identity, sizeof(c->agent.psk_identity), "%s",
+			 c->node.name);
+	return 0;
+}
+
 /* cfg_check - the rules between keys, in the order of the file, on ld->c as
  * the walk left it; also sets what follows from them (ports[].is_vdev,
  * eal.no_pci, proxy.has_secret, eal.memory_mb without hugepages). Returns 0
@@ -264,6 +293,8 @@ int cfg_check(struct ld *ld)
 	if (!has_key(ld, c, CFG_KEY_agent_socket))
 		snprintf(c->agent.socket, sizeof(c->agent.socket), "/run/sipedge/%s.agent",
 			 c->node.name);
+	if ((rc = check_agent(ld)) != 0)
+		return rc;
 	c->proxy.has_secret = has_key(ld, c, CFG_KEY_proxy_secret);
 	if (!c->eal.huge && c->eal.memory_mb == 0)
 		c->eal.memory_mb = CFG_NO_HUGE_MB;

@@ -44,6 +44,7 @@ enum cfg_type {
 	CFG_T_IP,	/* either family */
 	CFG_T_MAC,
 	CFG_T_ADDR,	/* IPv4:port, [IPv6]:port */
+	CFG_T_LISTEN,	/* the same, to bind: loopback and unspecified too */
 	CFG_T_HEX,	/* hi hex digits into size bytes */
 	CFG_T_MAP,	/* a section: a mapping */
 	CFG_T_ITEMS,	/* a section: a list of mappings */

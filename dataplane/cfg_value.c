@@ -128,8 +128,21 @@ static bool cstr(char *dst, size_t len, const char *s, size_t n)
 	return true;
 }
 
-/* One IP address of family af (4, 6, or 0 for either). */
-static const char *parse_ip(const char *s, size_t n, unsigned af, struct dp_ip *ip)
+/* Whether a host socket may bind ip although ip_unusable refuses it: the
+ * loopback and the unspecified (any) addresses. */
+static bool ip_bindable(const struct dp_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	if (ip->af == 4)
+		return ip->a[0] == 127 || memcmp(ip->a, zero, 4) == 0;
+	return memcmp(ip->a, zero, 15) == 0 && ip->a[15] <= 1;
+}
+
+/* One IP address of family af (4, 6, or 0 for either); bind: an address
+ * for a host socket (ip_bindable's too). */
+static const char *parse_ip_for(const char *s, size_t n, unsigned af, bool bind,
+				struct dp_ip *ip)
 {
 	char b[INET6_ADDRSTRLEN + 1];
 
@@ -138,7 +151,12 @@ static const char *parse_ip(const char *s, size_t n, unsigned af, struct dp_ip *
 		       af == 6 ? "is not an IPv6 address" : "is not an IP address";
 	if (af != 0 && ip->af != af)
 		return af == 4 ? "is not an IPv4 address" : "is not an IPv6 address";
-	return ip_unusable(ip);
+	return bind && ip_bindable(ip) ? NULL : ip_unusable(ip);
+}
+
+static const char *parse_ip(const char *s, size_t n, unsigned af, struct dp_ip *ip)
+{
+	return parse_ip_for(s, n, af, false, ip);
 }
 
 static const char *parse_net(const char *s, size_t n, unsigned af,
@@ -245,6 +263,7 @@ static const char *parse_addr(const char *s, size_t n, const struct cfg_key *k,
 {
 	static char why[64];
 	const char *colon, *ip = s, *e;
+	bool bind = k->type == CFG_T_LISTEN;
 	size_t iplen;
 	uint64_t port;
 
@@ -256,7 +275,7 @@ static const char *parse_addr(const char *s, size_t n, const struct cfg_key *k,
 		ip = s + 1;
 		iplen = (size_t)(rb - ip);
 		colon = rb + 1;
-		if ((e = parse_ip(ip, iplen, 6, &a->ip)) != NULL)
+		if ((e = parse_ip_for(ip, iplen, 6, bind, &a->ip)) != NULL)
 			return e;
 	} else {
 		colon = memchr(s, ':', n);
@@ -265,7 +284,7 @@ static const char *parse_addr(const char *s, size_t n, const struct cfg_key *k,
 		if (memchr(colon + 1, ':', n - (size_t)(colon + 1 - s)) != NULL)
 			return "is not IPv4:port; an IPv6 address goes in brackets: [2001:db8::2]:5060";
 		iplen = (size_t)(colon - s);
-		if ((e = parse_ip(ip, iplen, 4, &a->ip)) != NULL)
+		if ((e = parse_ip_for(ip, iplen, 4, bind, &a->ip)) != NULL)
 			return e;
 	}
 	if (parse_uint(colon + 1, n - (size_t)(colon + 1 - s), &port, &e) != 0)
@@ -420,6 +439,7 @@ const char *cfg_set_scalar(const struct cfg_key *k, void *obj, unsigned idx,
 	case CFG_T_MAC:
 		return parse_mac(s, n, dst);
 	case CFG_T_ADDR:
+	case CFG_T_LISTEN:
 		return parse_addr(s, n, k, (struct dp_addr *)dst);
 	case CFG_T_HEX:
 		if (n != k->hi || parse_hex(s, n, dst) != 0) {

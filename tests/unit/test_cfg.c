@@ -669,6 +669,25 @@ static void test_defaults(const char *root)
 	CHECK_OK(load_ents());
 	CHECK_STREQ(cfg.agent.socket, "/tmp/a b/x.agent");
 
+	/* the TLS listener: off by default; its identity is the node's name
+	 * unless given */
+	check_ctx = "agent TLS listener";
+	base_reset();
+	CHECK_OK(load_ents());
+	CHECK_INT(cfg.agent.listen.port, 0);
+	CHECK_INT(cfg.agent.unix_socket, true);
+	CHECK_INT(cfg.agent.handshake_timeout_ms, 5000);
+	set("agent.listen=\"[::1]:7443\"");
+	set("agent.psk_file=/etc/sipedge/agent.psk");
+	CHECK_OK(load_ents());
+	CHECK_INT(cfg.agent.listen.port, 7443);
+	CHECK_INT(cfg.agent.listen.ip.af, 6);
+	CHECK_STREQ(cfg.agent.psk_file, "/etc/sipedge/agent.psk");
+	CHECK_STREQ(cfg.agent.psk_identity, "edge-t1");
+	set("agent.psk_identity=\"ops key 1\"");
+	CHECK_OK(load_ents());
+	CHECK_STREQ(cfg.agent.psk_identity, "ops key 1");
+
 	/* hugepages: false without memory_mb gets 512 MB, not the EAL's 64 */
 	check_ctx = "no-huge memory";
 	base_reset();
@@ -809,6 +828,11 @@ static void companions(const char *path, uint64_t v)
 		set("eal.hugepages=true"); /* else 0 reads back as 512 */
 	if (strcmp(path, "eal.main_lcore") == 0)
 		set("workers=[3]");
+	/* the TLS listener and its key go together */
+	if (strcmp(path, "agent.listen") == 0)
+		set("agent.psk_file=/etc/sipedge/agent.psk");
+	if (strcmp(path, "agent.psk_file") == 0)
+		set("agent.listen=127.0.0.1:7443");
 	if (strcmp(path, "ports[0].ipv4") == 0 && v == 32) {
 		set("ports[0].gateway4!");
 		set("ports[0].neighbours!");
@@ -1019,13 +1043,17 @@ static void test_bounds(void)
 			snprintf(val, sizeof(val), "%s/%" PRIu64, ip, k->hi + 1);
 			bound_bad(path, val, 0, NULL, "%s: \"%s\" prefix length out of range [%"
 				  PRIu64 ", %" PRIu64 "]", path, val, k->lo, k->hi);
-		} else if (k->kind == 'K' && strcmp(k->type, "ADDR") == 0) {
+		} else if (k->kind == 'K' && (strcmp(k->type, "ADDR") == 0 ||
+						     strcmp(k->type, "LISTEN") == 0)) {
+			const struct dp_addr *a = (const struct dp_addr *)
+				((const uint8_t *)tobj(k->sec) + k->off);
+
 			snprintf(val, sizeof(val), "10.77.2.2:%" PRIu64, k->lo);
 			bound_ok(k, path, val, 0);
-			CHECK_INT(cfg.backends[0].addr.port, k->lo);
+			CHECK_INT(a->port, k->lo);
 			snprintf(val, sizeof(val), "10.77.2.2:%" PRIu64, k->hi);
 			bound_ok(k, path, val, 0);
-			CHECK_INT(cfg.backends[0].addr.port, k->hi);
+			CHECK_INT(a->port, k->hi);
 			snprintf(val, sizeof(val), "10.77.2.2:%" PRIu64, k->lo - 1);
 			bound_bad(path, val, 0, NULL, "%s: \"%s\" port out of range [%" PRIu64
 				  ", %" PRIu64 "]", path, val, k->lo, k->hi);
@@ -1091,6 +1119,17 @@ static const struct row cross_rows[] = {
 	 "ports[1].gateway6: \"10.77.2.254\" is not an IPv6 address", NULL},
 	{"gateway on a /31", {"ports[0].ipv4=10.77.1.0/31", "ports[0].gateway4=10.77.1.1",
 			      "ports[0].neighbours!"}, NULL, NULL},
+	{"listen without a key", {"agent.listen=127.0.0.1:7443"},
+	 "agent.listen: \"127.0.0.1:7443\" needs agent.psk_file (the TLS listener's shared key)",
+	 NULL},
+	{"key without listen", {"agent.psk_file=/etc/sipedge/agent.psk"},
+	 "agent.psk_file: \"/etc/sipedge/agent.psk\" is given but agent.listen is not (the key "
+	 "is the TCP listener's)", NULL},
+	{"no Unix socket, no listener", {"agent.unix_socket=false"},
+	 "agent.unix_socket: \"false\" and no agent.listen: the control plane could not connect",
+	 NULL},
+	{"TLS listener only", {"agent.unix_socket=false", "agent.listen=\"[::1]:7443\"",
+			       "agent.psk_file=/etc/sipedge/agent.psk"}, NULL, NULL},
 	{"mtu 1279 with ipv6", {"ports[1].mtu=1279"},
 	 "ports[1].mtu: \"1279\" is below 1280, the IPv6 minimum (the port has ipv6)", NULL},
 	{"mtu 1280 with ipv6", {"ports[1].mtu=1280"}, NULL, NULL},
@@ -1354,6 +1393,39 @@ static const struct row value_rows[] = {
 	 "agent.group: \"a:b\" may hold only letters, digits, '_' and '-'", NULL},
 	{"group empty", {"agent.group=\"\""},
 	 "agent.group: \"\" has 0 characters, not 1 to 31", NULL},
+	/* the TLS listener: any address a host socket binds, loopback and
+	 * unspecified too; nothing a socket cannot bind */
+	{"listen on loopback", {"agent.listen=127.0.0.1:7443",
+				"agent.psk_file=/etc/sipedge/agent.psk"}, NULL, NULL},
+	{"listen on any IPv4", {"agent.listen=0.0.0.0:7443",
+				"agent.psk_file=/etc/sipedge/agent.psk"}, NULL, NULL},
+	{"listen on any IPv6", {"agent.listen=\"[::]:7443\"",
+				"agent.psk_file=/etc/sipedge/agent.psk"}, NULL, NULL},
+	{"listen on IPv6 loopback", {"agent.listen=\"[::1]:7443\"",
+				     "agent.psk_file=/etc/sipedge/agent.psk"}, NULL, NULL},
+	{"listen on multicast", {"agent.listen=224.0.0.1:7443",
+				 "agent.psk_file=/etc/sipedge/agent.psk"},
+	 "agent.listen: \"224.0.0.1:7443\" is a multicast address", NULL},
+	{"listen on 0.1.2.3", {"agent.listen=0.1.2.3:7443",
+			       "agent.psk_file=/etc/sipedge/agent.psk"},
+	 "agent.listen: \"0.1.2.3:7443\" is in 0.0.0.0/8, not a host address", NULL},
+	{"listen without a port", {"agent.listen=127.0.0.1",
+				   "agent.psk_file=/etc/sipedge/agent.psk"},
+	 "agent.listen: \"127.0.0.1\" needs a port: IPv4:port or [IPv6]:port", NULL},
+	{"listen port 0", {"agent.listen=127.0.0.1:0", "agent.psk_file=/etc/sipedge/agent.psk"},
+	 "agent.listen: \"127.0.0.1:0\" port out of range [1, 65535]", NULL},
+	{"listen on a host name", {"agent.listen=gw1.example:7443",
+				   "agent.psk_file=/etc/sipedge/agent.psk"},
+	 "agent.listen: \"gw1.example:7443\" is not an IPv4 address", NULL},
+	{"psk_file relative", {"agent.listen=127.0.0.1:7443", "agent.psk_file=agent.psk"},
+	 "agent.psk_file: \"agent.psk\" is not an absolute path (it starts with '/')", NULL},
+	{"unix_socket quoted", {"agent.unix_socket=\"false\""},
+	 "agent.unix_socket: \"false\" is quoted: a boolean is true or false, without quotes",
+	 NULL},
+	{"handshake timeout 99", {"agent.handshake_timeout_ms=99"},
+	 "agent.handshake_timeout_ms: \"99\" out of range [100, 60000]", NULL},
+	{"psk_identity with a tab", {"agent.psk_identity=\"a\tb\""},
+	 "agent.psk_identity: \"a\\x09b\" holds a character that is not printable ASCII", NULL},
 	{"agent key misspelt", {"agent.max_client=4"},
 	 "agent: unknown key \"max_client\" (did you mean \"max_clients\"?)", "agent.max_client"},
 	{"agent key in node", {"node.socket=/a"},
