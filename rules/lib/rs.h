@@ -20,6 +20,7 @@
  *   - a STR condition tests every value of its field (every Contact, every
  *     occurrence of hdr[X]); it holds when any value matches; an absent
  *     field has no value, so only a negated condition (or !exists) holds;
+ *     len(FIELD) compares each value's length in bytes the same way;
  *   - rules are ranked by priority (lower first; default RS_PRIO_DEFAULT),
  *     then by their order in the files (include order);
  *   - the first holding live rule whose action decides (allow, drop,
@@ -139,6 +140,9 @@ struct rs_cond {
 	uint16_t field;		/* enum rs_field */
 	uint8_t op;		/* enum rs_op */
 	bool neg;		/* "not": holds when the test does not */
+	bool len;		/* len(FIELD): a STR field, a number op (LT ..
+				 * NUM_NE) against the byte length of each value,
+				 * num the bound; no scan */
 	const char *hdr;	/* RS_F_hdr: the header name, NUL-terminated */
 	uint32_t hdr_len;
 	const char *pat;	/* STR ops: regex source or literal bytes (a

@@ -6,9 +6,11 @@
  * Every condition becomes a reference to an atom, the distinct test it
  * makes: the same "ua ~ /sipvicious/i" in ten rules is one atom, scanned
  * once. Atoms on a string field are patterns in that field's Hyperscan
- * database (literals escaped and anchored), except the few that need no
- * scan (exists, == ""); numbers, CIDR lists and exists are tested after the
- * scan. Each rule names one trigger: a positive scanned or CIDR atom that
+ * database (literals escaped and anchored), except those that need no
+ * scan: exists, == "", len(FIELD), and == "literal", which the evaluator
+ * finds by a hash of the value; numbers, CIDR lists and exists are tested
+ * after the scan. Each database keeps the fewest bytes any of its patterns
+ * matches, so that a shorter value is not scanned at all. Each rule names one trigger: a positive scanned or CIDR atom that
  * must hold for the rule to hold, so that the evaluator only looks at the
  * rules whose trigger fired (plus the few that have none).
  *
@@ -40,6 +42,7 @@ struct c_slot {
 	uint32_t hdr_len;
 	uint32_t hash;
 	uint32_t n_scan;
+	uint32_t min_width; /* of the patterns in the database */
 	char *ser; /* serialized database */
 	size_t ser_len;
 };
@@ -54,6 +57,8 @@ struct c_atom {
 	const struct rs_cidr *cidr;
 	uint32_t n_cidr;
 	uint32_t hash;
+	uint32_t min_width; /* SCAN: the fewest bytes a match takes */
+	uint32_t lit_off;   /* LIT: where its bytes went in the strings */
 	char *bad; /* Hyperscan's message when it refused the pattern alone */
 	const struct rs_cond *first; /* the first condition using it */
 };
@@ -208,10 +213,17 @@ static int check_cond(struct cc *c, const struct rs_rule *r, const struct rs_con
 		diag_add(d, loc, "rule %u: unknown field number %u", r->id, cd->field);
 		return -EINVAL;
 	}
-	if (!op_fits(k, cd->op)) {
+	if (cd->len && k != RS_KIND_STR) {
+		diag_add(d, loc, "rule %u: len() of field \"%s\": only a text field has a length",
+			 r->id, rs_field_name((enum rs_field)cd->field));
+		return -EINVAL;
+	}
+	/* len(FIELD) is a number: the number operators */
+	if (!op_fits(cd->len ? RS_KIND_NUM : k, cd->op) || (cd->len && cd->op == RS_OP_EXISTS)) {
 		const char *on = rs_op_name((enum rs_op)cd->op);
-		diag_add(d, loc, "rule %u: operator \"%s\" does not apply to field \"%s\"", r->id,
-			 on ? on : "?", rs_field_name((enum rs_field)cd->field));
+		diag_add(d, loc, cd->len ? "rule %u: operator \"%s\" does not apply to len(%s)"
+					 : "rule %u: operator \"%s\" does not apply to field \"%s\"",
+			 r->id, on ? on : "?", rs_field_name((enum rs_field)cd->field));
 		return -EINVAL;
 	}
 	if (cd->field == RS_F_hdr) {
@@ -225,7 +237,7 @@ static int check_cond(struct cc *c, const struct rs_rule *r, const struct rs_con
 			return -EINVAL;
 		}
 	}
-	if (k == RS_KIND_STR && cd->op != RS_OP_EXISTS) {
+	if (k == RS_KIND_STR && cd->op != RS_OP_EXISTS && !cd->len) {
 		const struct rs_loc *pl = cd->pat_loc.line ? &cd->pat_loc : loc;
 		if (cd->pat == NULL && cd->pat_len > 0) {
 			diag_add(d, pl, "rule %u: pattern missing", r->id);
@@ -425,17 +437,22 @@ static int atom_of(struct cc *c, const struct rs_cond *cd, uint32_t *out)
 	k.slot = (uint16_t)slot;
 	switch (rs_field_kind((enum rs_field)cd->field)) {
 	case RS_KIND_STR:
-		if (cd->op == RS_OP_EXISTS) {
+		if (cd->len) {
+			k.type = RS_AT_LEN;
+			k.num = cd->num;
+		} else if (cd->op == RS_OP_EXISTS) {
 			k.type = RS_AT_EXISTS;
 		} else if (cd->pat_len == 0 && cd->op != RS_OP_REGEX) {
 			/* "" is a prefix, suffix and part of every value; only
 			 * == "" says something more than exists. */
 			k.type = cd->op == RS_OP_EQ ? RS_AT_EMPTY : RS_AT_EXISTS;
 		} else {
-			k.type = RS_AT_SCAN;
+			/* a whole value is found by its hash, not scanned */
+			k.type = cd->op == RS_OP_EQ ? RS_AT_LIT : RS_AT_SCAN;
 			k.flags = cd->hs_flags & ~(unsigned)(HS_FLAG_SOM_LEFTMOST | HS_FLAG_SINGLEMATCH);
 			k.pat = cd->pat;
 			k.pat_len = cd->pat_len;
+			k.min_width = cd->op == RS_OP_REGEX ? 0 : cd->pat_len; /* regex: check_regexes */
 		}
 		break;
 	case RS_KIND_NUM:
@@ -450,7 +467,7 @@ static int atom_of(struct cc *c, const struct rs_cond *cd, uint32_t *out)
 		}
 		break;
 	}
-	if (k.type != RS_AT_SCAN && k.type != RS_AT_NUM)
+	if (k.type != RS_AT_SCAN && k.type != RS_AT_NUM && k.type != RS_AT_LEN && k.type != RS_AT_LIT)
 		k.op = k.type == RS_AT_CIDR ? RS_OP_CIDR : RS_OP_EXISTS;
 	if (k.type == RS_AT_EMPTY)
 		k.op = RS_OP_EQ;
@@ -501,6 +518,7 @@ static unsigned atom_score(const struct c_atom *a, uint16_t field)
 		return 50 + best;
 	}
 	case RS_AT_NUM:
+	case RS_AT_LEN:
 		return by_op[a->op];
 	case RS_AT_EMPTY:
 		return 45;
@@ -543,14 +561,15 @@ static int cmp_rank(const void *a, const void *b, void *ctx)
 /* ---- Hyperscan ---- */
 
 /* A literal as a Hyperscan expression: every byte that is not a letter or a
- * digit as \xHH (NUL included), anchored for ==, ^= and $=. malloc'd. */
+ * digit as \xHH (NUL included), anchored for ^= and $= (== is not scanned:
+ * a LIT atom). malloc'd. */
 static char *literal_expr(const struct c_atom *a)
 {
 	char *e = malloc((size_t)a->pat_len * 4 + 8), *p = e;
 
 	if (e == NULL)
 		return NULL;
-	if (a->op == RS_OP_EQ || a->op == RS_OP_PREFIX)
+	if (a->op == RS_OP_PREFIX)
 		p += sprintf(p, "\\A");
 	for (uint32_t i = 0; i < a->pat_len; i++) {
 		unsigned char ch = (unsigned char)a->pat[i];
@@ -559,7 +578,7 @@ static char *literal_expr(const struct c_atom *a)
 		else
 			p += sprintf(p, "\\x%02x", ch);
 	}
-	if (a->op == RS_OP_EQ || a->op == RS_OP_SUFFIX)
+	if (a->op == RS_OP_SUFFIX)
 		p += sprintf(p, "\\z");
 	*p = '\0';
 	return e;
@@ -599,9 +618,9 @@ static void diag_pattern(struct cc *c, const struct c_atom *a, const char *what)
 }
 
 /* Every regex alone first, so that every bad one is reported, not only the
- * first of its field (hs_compile_multi names one at most); then every
- * condition that uses one, in source order: the same bad pattern in ten
- * rules is ten errors. */
+ * first of its field (hs_compile_multi names one at most), and its width
+ * is known; then every condition that uses a bad one, in source order: the
+ * same bad pattern in ten rules is ten errors. */
 static int check_regexes(struct cc *c)
 {
 	int rc = 0;
@@ -619,6 +638,8 @@ static int check_regexes(struct cc *c)
 		if (hs_expression_info(e, a->flags | HS_FLAG_SINGLEMATCH, &info, &err) != HS_SUCCESS) {
 			a->bad = strdup(err ? err->message : "unknown error");
 			rc = a->bad ? -EINVAL : -ENOMEM;
+		} else {
+			a->min_width = info->min_width;
 		}
 		hs_free_compile_error(err);
 		free(info);
@@ -656,6 +677,7 @@ static int compile_slot(struct cc *c, uint32_t s)
 			goto out;
 		/* One match per scan is all a yes/no needs. */
 		fl[n] = a->flags | HS_FLAG_SINGLEMATCH;
+		sl->min_width = n == 0 || a->min_width < sl->min_width ? a->min_width : sl->min_width;
 		ids[n++] = i;
 	}
 	rc = 0;
@@ -792,6 +814,11 @@ static void write_atoms(struct cc *c, unsigned char *b, const struct rs_blob_hdr
 		ba[i].op = a->op;
 		ba[i].slot = a->slot;
 		ba[i].num = a->num;
+		if (a->type == RS_AT_LIT) {
+			ba[i].flags = a->flags;
+			ba[i].lit = a->lit_off;
+			ba[i].lit_len = a->pat_len;
+		}
 		for (uint32_t k = 0; k < a->n_cidr; k++, np++) {
 			bp[np].atom = i;
 			bp[np].af = a->cidr[k].af;
@@ -823,6 +850,10 @@ static int write_blob(struct cc *c, void **blob, size_t *len)
 		return -ENOMEM;
 	for (uint32_t s = 0; s < c->n_slots; s++)
 		if ((rc = str_add(c, c->slots[s].hdr, c->slots[s].hdr_len, &hdr_off[s])) < 0)
+			goto out;
+	for (uint32_t i = 0; i < c->n_atoms; i++)
+		if (c->atoms[i].type == RS_AT_LIT &&
+		    (rc = str_add(c, c->atoms[i].pat, c->atoms[i].pat_len, &c->atoms[i].lit_off)) < 0)
 			goto out;
 	for (uint32_t s = 0; s < c->n_slots; s++)
 		sizes[RS_SEC_DBS] += align8(c->slots[s].ser_len);
@@ -859,6 +890,7 @@ static int write_blob(struct cc *c, void **blob, size_t *len)
 		bs[s].hdr = hdr_off[s];
 		bs[s].db_off = doff;
 		bs[s].db_len = c->slots[s].ser_len;
+		bs[s].min_width = c->slots[s].ser_len ? c->slots[s].min_width : 0;
 		if (c->slots[s].ser_len)
 			memcpy(b + h.sec[RS_SEC_DBS].off + doff, c->slots[s].ser, c->slots[s].ser_len);
 		doff += align8(c->slots[s].ser_len);

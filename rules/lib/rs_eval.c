@@ -6,8 +6,11 @@
  * Three steps, none of which walks the rules:
  *   1. every field the set names is taken from the message, value by value,
  *      and each value of a scanned field goes through its Hyperscan
- *      database; the match callback marks the atom that matched (an epoch
- *      stamp, so that nothing is cleared between messages) and lists it;
+ *      database, unless it is shorter than any of its patterns can match;
+ *      the match callback marks the atom that matched (an epoch stamp, so
+ *      that nothing is cleared between messages) and lists it; a value
+ *      marks the == literals it is (a hash probe, when a literal has its
+ *      length) and the len() bounds its length passes the same way;
  *      the source and destination addresses go through the CIDR tables,
  *      one hash probe per prefix length, marking their atoms the same way,
  *      and so do the number atoms that hold (a binary search per operator)
@@ -62,24 +65,119 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	return 0;
 }
 
+/* First entry of e[0..n) with k >= v (strict: k > v). */
+static uint32_t bound(const struct rs_num_ent *e, uint32_t n, int64_t v, bool strict)
+{
+	uint32_t lo = 0;
+
+	while (n > 0) {
+		uint32_t half = n / 2;
+		if (strict ? e[lo + half].k <= v : e[lo + half].k < v) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return lo;
+}
+
+static void mark_range(struct ev *e, const struct rs_num_ent *x, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++)
+		mark(e, x[i].atom);
+}
+
+/* The atoms of index x that hold for value v: per operator, the range of
+ * bounds v satisfies. */
+static void mark_bounds(struct ev *e, const struct rs_num_idx *x, int64_t v)
+{
+	const struct rs_num_ent *lt = x->ent + x->off[RS_NUM_LT], *le = x->ent + x->off[RS_NUM_LE];
+	const struct rs_num_ent *gt = x->ent + x->off[RS_NUM_GT], *ge = x->ent + x->off[RS_NUM_GE];
+	const struct rs_num_ent *eq = x->ent + x->off[RS_NUM_EQ];
+	uint32_t nlt = x->off[RS_NUM_LT + 1] - x->off[RS_NUM_LT];
+	uint32_t nle = x->off[RS_NUM_LE + 1] - x->off[RS_NUM_LE];
+	uint32_t ngt = x->off[RS_NUM_GT + 1] - x->off[RS_NUM_GT];
+	uint32_t nge = x->off[RS_NUM_GE + 1] - x->off[RS_NUM_GE];
+	uint32_t neq = x->off[RS_NUM_EQ + 1] - x->off[RS_NUM_EQ];
+
+	/* the ends first: mostly no bound holds, and then no search */
+	if (nlt && v < lt[nlt - 1].k) /* v < k */
+		mark_range(e, lt, bound(lt, nlt, v, true), nlt);
+	if (nle && v <= le[nle - 1].k) /* v <= k */
+		mark_range(e, le, bound(le, nle, v, false), nle);
+	if (ngt && v > gt[0].k) /* v > k */
+		mark_range(e, gt, 0, bound(gt, ngt, v, false));
+	if (nge && v >= ge[0].k) /* v >= k */
+		mark_range(e, ge, 0, bound(ge, nge, v, true));
+	if (neq && v >= eq[0].k && v <= eq[neq - 1].k)
+		mark_range(e, eq, bound(eq, neq, v, false), bound(eq, neq, v, true));
+}
+
+/* a[0..n) and b[0..n) alike but for the case of ASCII letters: what
+ * Hyperscan's CASELESS does outside UTF-8 mode. */
+static bool same_caseless(const char *a, const char *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z'))
+			return false;
+	}
+	return true;
+}
+
+/* The == literals of t that value p[0..len) is: one hash, and only when a
+ * literal has its length. */
+static void mark_lits(struct ev *e, const struct rs_lit_tab *t, const char *p, uint32_t len)
+{
+	if (len < 256 ? !((t->lens[len >> 6] >> (len & 63)) & 1) : !t->long_lit)
+		return;
+	uint32_t h = rs_lit_hash(p, len);
+	for (uint32_t k = h & t->mask; t->ent[k].used; k = (k + 1) & t->mask) {
+		const struct rs_lit_ent *x = &t->ent[k];
+		if (x->h == h && x->len == len &&
+		    (x->caseless ? same_caseless(x->p, p, len) : memcmp(x->p, p, len) == 0))
+			mark(e, x->atom);
+	}
+}
+
+/* What a value tells without a scan: counted, its length, its literals. */
+static inline void count(struct ev *e, const struct rs_rt_slot *sl, struct rs_slot_state *st,
+			 const char *p, uint32_t len)
+{
+	if (st->n_val++ == 0) {
+		st->len_min = st->len_max = len;
+	} else {
+		st->len_min = len < st->len_min ? len : st->len_min;
+		st->len_max = len > st->len_max ? len : st->len_max;
+	}
+	st->empty |= len == 0;
+	if (sl->lens != NULL)
+		mark_bounds(e, sl->lens, len);
+	if (sl->lits != NULL)
+		mark_lits(e, sl->lits, p, len);
+}
+
 /* One value of slot i (nothing when i < 0): counted, and scanned when the
- * slot has a database. */
+ * slot has a database and the value is not too short for all of it. */
 static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 {
 	if (i < 0)
 		return 0;
 	struct rs_slot_state *st = &e->sc->st[i];
-	hs_database_t *db = e->s->slots[i].db;
+	const struct rs_rt_slot *sl = &e->s->slots[i];
+	hs_database_t *db = sl->db;
 
 	if (__builtin_expect(e->only >= 0, 0)) { /* the lazy pass: counted before */
 		if (i != e->only)
 			return 0;
 	} else {
-		st->n_val++;
-		st->empty |= len == 0;
-		if (db == NULL || (e->s->slots[i].lazy && e->rec == NULL))
+		count(e, sl, st, p ? p : "", len);
+		if (db == NULL || (sl->lazy && e->rec == NULL))
 			return 0;
 	}
+	if (len < sl->min_width) /* no pattern of db matches so few bytes */
+		return 0;
 	if (__builtin_expect(e->rec != NULL, 0)) {
 		if (e->n_rec < e->max_rec)
 			e->rec[e->n_rec] = (struct rs_scan_rec){db, p ? p : "", len};
@@ -292,59 +390,14 @@ static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
 	}
 }
 
-/* First entry of e[0..n) with k >= v (strict: k > v). */
-static uint32_t bound(const struct rs_num_ent *e, uint32_t n, int64_t v, bool strict)
-{
-	uint32_t lo = 0;
-
-	while (n > 0) {
-		uint32_t half = n / 2;
-		if (strict ? e[lo + half].k <= v : e[lo + half].k < v) {
-			lo += half + 1;
-			n -= half + 1;
-		} else {
-			n = half;
-		}
-	}
-	return lo;
-}
-
-static void mark_range(struct ev *e, const struct rs_num_ent *x, uint32_t from, uint32_t to)
-{
-	for (uint32_t i = from; i < to; i++)
-		mark(e, x[i].atom);
-}
-
-/* Number atoms that trigger and hold for the message's values: per
- * operator, the range of thresholds the value satisfies. */
+/* Number atoms that trigger and hold for the message's values. */
 static void mark_numbers(struct ev *e)
 {
 	for (uint32_t i = 0; i < e->s->n_num; i++) {
 		const struct rs_num_idx *x = &e->s->num[i];
 		const struct rs_slot_state *st = &e->sc->st[e->s->fslot[x->field]];
-		if (st->n_val == 0)
-			continue;
-		int64_t v = st->num;
-		const struct rs_num_ent *lt = x->ent + x->off[RS_NUM_LT], *le = x->ent + x->off[RS_NUM_LE];
-		const struct rs_num_ent *gt = x->ent + x->off[RS_NUM_GT], *ge = x->ent + x->off[RS_NUM_GE];
-		const struct rs_num_ent *eq = x->ent + x->off[RS_NUM_EQ];
-		uint32_t nlt = x->off[RS_NUM_LT + 1] - x->off[RS_NUM_LT];
-		uint32_t nle = x->off[RS_NUM_LE + 1] - x->off[RS_NUM_LE];
-		uint32_t ngt = x->off[RS_NUM_GT + 1] - x->off[RS_NUM_GT];
-		uint32_t nge = x->off[RS_NUM_GE + 1] - x->off[RS_NUM_GE];
-		uint32_t neq = x->off[RS_NUM_EQ + 1] - x->off[RS_NUM_EQ];
-
-		/* the ends first: mostly no threshold holds, and then no search */
-		if (nlt && v < lt[nlt - 1].k) /* v < k */
-			mark_range(e, lt, bound(lt, nlt, v, true), nlt);
-		if (nle && v <= le[nle - 1].k) /* v <= k */
-			mark_range(e, le, bound(le, nle, v, false), nle);
-		if (ngt && v > gt[0].k) /* v > k */
-			mark_range(e, gt, 0, bound(gt, ngt, v, false));
-		if (nge && v >= ge[0].k) /* v >= k */
-			mark_range(e, ge, 0, bound(ge, nge, v, true));
-		if (neq && v >= eq[0].k && v <= eq[neq - 1].k)
-			mark_range(e, eq, bound(eq, neq, v, false), bound(eq, neq, v, true));
+		if (st->n_val > 0)
+			mark_bounds(e, x, st->num);
 	}
 }
 
@@ -447,7 +500,12 @@ static inline bool atom_holds(struct ev *e, uint32_t a)
 		if (__builtin_expect(e->s->slots[at->slot].lazy && !st->scanned && st->n_val, 0))
 			scan_lazy(e, at->slot);
 		return e->sc->atom_mark[a] == e->epoch;
+	case RS_AT_LEN: /* != from the extremes; the others marked value by value */
+		if (at->op == RS_OP_NUM_NE)
+			return st->n_val > 0 && (st->len_min != at->num || st->len_max != at->num);
+		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_CIDR:
+	case RS_AT_LIT:
 		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_EXISTS:
 		return st->n_val > 0;

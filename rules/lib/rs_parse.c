@@ -5,7 +5,8 @@
  * and conditions (rules/README.md; the values are rs_parse_value.c's).
  *
  *   rule  = ACTION [args] { option | cond | "and" | "&&" }    one a line
- *   cond  = ["not" | "!"] ( "exists" FIELD | FIELD "exists" | FIELD OP VALUE )
+ *   cond  = ["not" | "!"] ( "exists" FIELD | FIELD "exists" | FIELD OP VALUE
+ *           | "len(" FIELD ")" NUMOP NUMBER )
  *
  * Hand-written recursive descent over the lexer of rs_lex.c: each function
  * parses one thing at lx->pos, reports what it expected and found at the
@@ -239,14 +240,46 @@ static int value_parse(struct ps *ps, struct lx *lx, int sop, enum rs_kind k, st
 	return 0;
 }
 
+/* len_parse - len(FIELD) at pos (past "len"): a text field's length, a
+ * number. Refuses a field of another kind and a missing parenthesis. */
+static int len_parse(struct ps *ps, struct lx *lx, struct rs_cond *c)
+{
+	struct rs_loc at;
+	char fb[48];
+	enum rs_kind k;
+
+	lx->pos++; /* ( */
+	lx_blank(lx);
+	at = lx_here(lx);
+	if (field_parse(ps, lx, c) < 0)
+		return -1;
+	k = rs_field_kind(c->field);
+	if (k != RS_KIND_STR) {
+		ps_err(ps, at, "len() takes a text field: field \"%s\" is %s", rs_field_name(c->field),
+		       k == RS_KIND_NUM ? "a number" : "an address");
+		return -1;
+	}
+	lx_blank(lx);
+	if (lx_peek(lx, 0) != ')') {
+		ps_err(ps, lx_here(lx), "expected \")\" after len(%s%s%s, found %s",
+		       c->field == RS_F_hdr ? "hdr[" : rs_field_name(c->field),
+		       c->field == RS_F_hdr ? c->hdr : "", c->field == RS_F_hdr ? "]" : "", FOUND(lx));
+		return -1;
+	}
+	lx->pos++;
+	c->len = true;
+	return 0;
+}
+
 /* cond_parse - one condition at pos into *c: [not|!] exists FIELD (or
- * FIELD exists), or [not|!] FIELD OP VALUE with an operator that fits the field's kind.
+ * FIELD exists), [not|!] FIELD OP VALUE with an operator that fits the
+ * field's kind, or [not|!] len(FIELD) OP NUMBER on a text field.
  * Returns 0 or -1. */
 static int cond_parse(struct ps *ps, struct lx *lx, struct rs_cond *c)
 {
 	struct lx save;
 	const char *w;
-	char fname[300];
+	char fname[300], fb[48];
 	struct rs_loc op_at;
 	size_t n;
 	int sop;
@@ -274,20 +307,43 @@ static int cond_parse(struct ps *ps, struct lx *lx, struct rs_cond *c)
 		lx_blank(lx);
 		c->op = RS_OP_EXISTS;
 		c->pat_loc = lx_here(lx);
+		save = *lx;
+		if (n = lx_word(lx, &w), lx_is(w, n, "len") && lx_peek(lx, 0) == '(') {
+			ps_err(ps, lx_here(&save), "exists takes a field, not its length: write exists "
+						   "FIELD, or len(FIELD) > 0");
+			return -1;
+		}
+		*lx = save;
 		return field_parse(ps, lx, c);
 	}
-	*lx = save;
-	if (field_parse(ps, lx, c) < 0)
-		return -1;
+	if (lx_is(w, n, "len")) {
+		if (lx_peek(lx, 0) != '(') {
+			lx_blank(lx);
+			ps_err(ps, lx_here(&save), "len needs its field in parentheses: len(ua) > 255, "
+						   "found %s after it", FOUND(lx));
+			return -1;
+		}
+		if (len_parse(ps, lx, c) < 0)
+			return -1;
+	} else {
+		*lx = save;
+		if (field_parse(ps, lx, c) < 0)
+			return -1;
+	}
 	if (c->field == RS_F_hdr)
-		snprintf(fname, sizeof(fname), "hdr[%s]", c->hdr);
+		snprintf(fname, sizeof(fname), c->len ? "len(hdr[%s])" : "hdr[%s]", c->hdr);
 	else
-		snprintf(fname, sizeof(fname), "%s", rs_field_name(c->field));
+		snprintf(fname, sizeof(fname), c->len ? "len(%s)" : "%s", rs_field_name(c->field));
 	lx_blank(lx);
 	op_at = lx_here(lx);
 	save = *lx;
 	n = lx_word(lx, &w);
 	if (lx_is(w, n, "exists")) { /* FIELD exists reads as well as exists FIELD */
+		if (c->len) {
+			ps_err(ps, op_at, "%s is a number, present when the field is: write exists %.*s",
+			       fname, (int)strlen(fname) - 5, fname + 4);
+			return -1;
+		}
 		c->op = RS_OP_EXISTS;
 		c->pat_loc = op_at;
 		return 0;
@@ -296,12 +352,19 @@ static int cond_parse(struct ps *ps, struct lx *lx, struct rs_cond *c)
 	sop = op_parse(ps, lx, fname);
 	if (sop < 0)
 		return -1;
-	k = rs_field_kind(c->field);
+	k = c->len ? RS_KIND_NUM : rs_field_kind(c->field);
 	if (!(sops[sop].kinds & 1u << k)) {
-		ps_err(ps, op_at, "field \"%s\" is %s: \"%s\" needs %s%s", fname, kind_is[k],
-		       sops[sop].text, op_needs(sops[sop].kinds),
+		ps_err(ps, op_at, "%s%s%s is %s: \"%s\" needs %s%s", c->len ? "" : "field \"", fname,
+		       c->len ? "" : "\"", kind_is[k], sops[sop].text, op_needs(sops[sop].kinds),
 		       k == RS_KIND_ADDR ? "; write src in 192.0.2.0/24" : "");
 		return -1;
+	}
+	if (c->len) {
+		c->op = sops[sop].num_op;
+		lx_blank(lx);
+		c->pat_loc = lx_here(lx);
+		snprintf(fb, sizeof(fb), "\"%s\"", sops[sop].text);
+		return ps_num(ps, lx, "length", fb, 0, UINT32_MAX, &c->num);
 	}
 	c->op = k == RS_KIND_STR ? sops[sop].str_op : k == RS_KIND_NUM ? sops[sop].num_op
 								      : RS_OP_CIDR;

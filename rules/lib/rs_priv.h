@@ -9,8 +9,9 @@
  * Hyperscan's own serialized databases, so records are copied out with
  * memcpy). It holds the source of truth only: rules in rank order, their
  * conditions, the atoms (distinct condition tests), the slots (distinct
- * fields), CIDR prefixes, strings and one serialized Hyperscan database per
- * scanned slot. Every index the evaluator needs (trigger lists, CIDR hash
+ * fields), CIDR prefixes, strings (== literals among them) and one
+ * serialized Hyperscan database per scanned slot, with the fewest bytes a
+ * pattern of it can match. Every index the evaluator needs (trigger lists, CIDR hash
  * tables, the id index) is rebuilt by the loader from those, so a blob has
  * nothing derived in it that could disagree with the rest.
  */
@@ -26,7 +27,7 @@
 #endif
 
 #define RS_BLOB_MAGIC "SPDGRULE"
-#define RS_BLOB_VERSION 1u
+#define RS_BLOB_VERSION 2u /* 2: min_width, == literals and len() atoms */
 #define RS_NOSTR UINT32_MAX /* a string offset meaning "none" */
 #define RS_NONE UINT32_MAX  /* an index meaning "none" */
 
@@ -81,8 +82,9 @@ struct rs_blob_rule {
 	uint32_t n_cond;
 	uint32_t trigger; /* index of the condition (0 .. n_cond-1) whose atom
 			   * makes the rule a candidate (positive; a scan,
-			   * CIDR, exists, == "" or number atom other than
-			   * !=), or RS_NONE: always a candidate */
+			   * literal, CIDR, exists, == "", number or length
+			   * atom other than !=), or RS_NONE: always a
+			   * candidate */
 	uint32_t reserved;
 };
 
@@ -99,15 +101,20 @@ enum rs_atom_type {
 	RS_AT_EMPTY,	/* some value of the slot is empty (== "") */
 	RS_AT_NUM,	/* op (LT .. NUM_NE) against num */
 	RS_AT_CIDR,	/* the address is in one of the atom's prefixes */
+	RS_AT_LIT,	/* some value is the literal (==), found by hash: no scan */
+	RS_AT_LEN,	/* some value's length, op (LT .. NUM_NE) against num */
 	RS_AT__COUNT
 };
 
 struct rs_blob_atom {
-	uint8_t type; /* enum rs_atom_type */
-	uint8_t op;   /* enum rs_op: SCAN (informative) and NUM */
+	uint8_t type;  /* enum rs_atom_type */
+	uint8_t op;    /* enum rs_op: SCAN (informative), LIT (EQ), NUM, LEN */
 	uint16_t slot;
-	uint32_t reserved;
-	int64_t num;
+	uint32_t flags; /* LIT: HS_FLAG_CASELESS or 0 */
+	int64_t num;   /* NUM, LEN: the bound */
+	uint32_t lit;  /* LIT: offset of the bytes in STRS (a NUL follows
+			* them; they may hold NULs of their own) */
+	uint32_t lit_len; /* LIT: 1 .. */
 };
 
 struct rs_blob_slot {
@@ -116,6 +123,10 @@ struct rs_blob_slot {
 	uint32_t hdr;	 /* RS_F_hdr: the name's offset in STRS, else RS_NOSTR */
 	uint64_t db_off; /* in DBS; db_len 0: no database */
 	uint64_t db_len;
+	uint32_t min_width; /* the fewest bytes any pattern of the database
+			     * matches (hs_expression_info): a shorter value
+			     * cannot match and is not scanned; 0 without one */
+	uint32_t reserved2;
 };
 
 struct rs_blob_cidr {
@@ -128,8 +139,8 @@ struct rs_blob_cidr {
 _Static_assert(sizeof(struct rs_blob_hdr) == 224, "blob header layout");
 _Static_assert(sizeof(struct rs_blob_rule) == 40, "blob rule layout");
 _Static_assert(sizeof(struct rs_blob_cond) == 8, "blob cond layout");
-_Static_assert(sizeof(struct rs_blob_atom) == 16, "blob atom layout");
-_Static_assert(sizeof(struct rs_blob_slot) == 24, "blob slot layout");
+_Static_assert(sizeof(struct rs_blob_atom) == 24, "blob atom layout");
+_Static_assert(sizeof(struct rs_blob_slot) == 32, "blob slot layout");
 _Static_assert(sizeof(struct rs_blob_cidr) == 24, "blob cidr layout");
 
 uint64_t rs_fnv64(const void *p, size_t len);
@@ -162,12 +173,18 @@ struct rs_rt_atom {
 	int64_t num;
 };
 
+struct rs_num_idx;
+struct rs_lit_tab;
+
 struct rs_rt_slot {
 	uint16_t field;
 	int16_t hdr_id;	  /* RS_F_hdr: enum sip_hdr_id (OTHER: by name) */
 	const char *hdr;  /* RS_F_hdr: the name, NUL-terminated */
 	uint32_t hdr_len;
+	uint32_t min_width; /* a value shorter than this is not scanned */
 	hs_database_t *db;
+	const struct rs_num_idx *lens; /* its length atoms but !=, or NULL */
+	const struct rs_lit_tab *lits; /* its == literals, or NULL */
 	bool lazy; /* no pattern of db triggers a rule: scanned only when a
 		    * candidate rule needs one of its atoms */
 };
@@ -199,8 +216,9 @@ struct rs_pres {
 	bool empty;
 };
 
-/* Number atoms that trigger, of one field: sorted by threshold within each
- * operator, so that the ones that hold for a value are one range each. */
+/* Number atoms that trigger, of one field, or the length atoms of one
+ * slot (!= apart): sorted by threshold within each operator, so that the
+ * ones that hold for a value are one range each. */
 enum { RS_NUM_LT, RS_NUM_LE, RS_NUM_GT, RS_NUM_GE, RS_NUM_EQ, RS_NUM__COUNT };
 
 struct rs_num_ent {
@@ -209,9 +227,25 @@ struct rs_num_ent {
 };
 
 struct rs_num_idx {
-	uint16_t field;
+	uint16_t field; /* numbers: the field; lengths: the slot */
 	uint32_t off[RS_NUM__COUNT + 1]; /* ent[off[op] .. off[op + 1]) */
 	struct rs_num_ent *ent;
+};
+
+/* The == literals of one slot, hashed folded to lower case (rs_lit_hash),
+ * so that a value is hashed once for its exact and its caseless literals
+ * alike; a hit is then compared byte by byte. */
+struct rs_lit_ent {
+	const char *p; /* in the set's strings */
+	uint32_t len, atom, h;
+	bool caseless, used;
+};
+
+struct rs_lit_tab {
+	uint64_t lens[4]; /* bit n: a literal of n bytes (n < 256) */
+	bool long_lit;	  /* and one of 256 bytes or more */
+	uint32_t mask;
+	struct rs_lit_ent *ent;
 };
 
 /* OTHER header names, hashed case-insensitively. */
@@ -233,6 +267,10 @@ struct rs_set {
 	uint32_t n_pres;
 	struct rs_num_idx num[RS_F__COUNT]; /* number atoms that trigger */
 	uint32_t n_num;
+	struct rs_num_idx *lens; /* per slot with length atoms */
+	uint32_t n_lens;
+	struct rs_lit_tab *lits; /* per slot with == literals */
+	uint32_t n_lits;
 	uint32_t *by_id;       /* rank indices sorted by rule id */
 	uint32_t *cidr_atoms;
 	struct rs_cidr_tab cidr[2][2]; /* [src, dst][v4, v6] */
@@ -254,7 +292,12 @@ struct rs_slot_state {
 	uint32_t n_val;
 	bool empty;
 	bool scanned; /* a lazy slot's values went through its database */
-	int64_t num;
+	union {
+		int64_t num; /* NUM */
+		struct {
+			uint32_t len_min, len_max; /* STR: of its values */
+		};
+	};
 };
 
 struct rs_scratch {
@@ -291,6 +334,31 @@ struct rs_scan_rec {
  * -EINVAL for a scratch too small. */
 int rs_eval_scans(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
 		  struct rs_scan_rec *rec, uint32_t max);
+
+/* The hash of a value or a literal, folded to lower case: ASCII letters
+ * hash as their lower case (and a few other bytes with them: x | 0x20 is
+ * enough for a hash, the comparison after it is exact). Eight bytes a
+ * step: a value is hashed whole on every message its length is one of a
+ * literal's. */
+static inline uint32_t rs_lit_hash(const char *p, uint32_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	uint32_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		__builtin_memcpy(&w, p + i, 8);
+		h = (h ^ (w | 0x2020202020202020ULL)) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	if (i < len) {
+		w = 0;
+		__builtin_memcpy(&w, p + i, len - i);
+		h = (h ^ (w | 0x2020202020202020ULL)) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebULL;
+	return (uint32_t)(h >> 32);
+}
 
 /* RFC 3261 token characters (header names, display-name words). */
 static inline bool rs_is_tchar(unsigned char ch)

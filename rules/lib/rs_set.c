@@ -11,7 +11,8 @@
  * string table), then the databases through Hyperscan's own checks (its
  * version, platform and CRC). Only then are the evaluator's indexes built:
  * the rules each atom triggers, the rules with no trigger, the CIDR hash
- * tables, the header names and the id index.
+ * tables, the literals and lengths of each slot, the header names and the
+ * id index.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
@@ -266,6 +267,11 @@ static int load_slots(struct ld *l)
 		if (bs.db_len && rs_field_kind((enum rs_field)bs.field) != RS_KIND_STR)
 			return fail(l->err, l->errlen, -EINVAL, "rules blob: a database for field %s",
 				    rs_field_name((enum rs_field)bs.field));
+		if ((bs.db_len == 0 && bs.min_width != 0) || bs.reserved || bs.reserved2)
+			return fail(l->err, l->errlen, -EINVAL,
+				    "rules blob: slot %u: min_width %u without a database, or reserved bits set",
+				    i, bs.min_width);
+		sl->min_width = bs.min_width;
 		int rc = bs.db_len ? load_db(l, i, &bs) : 0;
 		if (rc < 0)
 			return rc;
@@ -330,11 +336,19 @@ static int load_atoms(struct ld *l)
 	for (uint32_t i = 0; i < s->n_atoms; i++) {
 		struct rs_blob_atom ba;
 		memcpy(&ba, sec_at(l, RS_SEC_ATOMS, sizeof(ba), i), sizeof(ba));
-		bool ok = ba.slot < s->n_slots;
+		bool ok = ba.slot < s->n_slots && (ba.type == RS_AT_LIT || (ba.flags | ba.lit | ba.lit_len) == 0);
 		enum rs_kind k = ok ? rs_field_kind((enum rs_field)s->slots[ba.slot].field) : 0;
 		switch (ba.type) {
 		case RS_AT_SCAN:
 			ok = ok && k == RS_KIND_STR && s->slots[ba.slot].db != NULL;
+			break;
+		case RS_AT_LIT: /* bytes inside the strings, a NUL after them */
+			ok = ok && k == RS_KIND_STR && ba.op == RS_OP_EQ && ba.lit_len > 0 &&
+			     !(ba.flags & ~(uint32_t)HS_FLAG_CASELESS) && ba.lit < s->strs_len &&
+			     ba.lit_len < s->strs_len - ba.lit && s->strs[ba.lit + ba.lit_len] == '\0';
+			break;
+		case RS_AT_LEN:
+			ok = ok && k == RS_KIND_STR && ba.op >= RS_OP_LT && ba.op <= RS_OP_NUM_NE;
 			break;
 		case RS_AT_EMPTY:
 			ok = ok && k == RS_KIND_STR;
@@ -400,7 +414,8 @@ static int check_rule(struct ld *l, uint32_t i, const struct rs_blob_rule *br)
 	if (br->trigger != RS_NONE) {
 		const struct rs_rt_cond *c = br->trigger < br->n_cond ? &s->conds[br->cond + br->trigger] : NULL;
 		const struct rs_rt_atom *a = c ? &s->atoms[c->atom] : NULL;
-		if (c == NULL || c->neg || (a->type == RS_AT_NUM && a->op == RS_OP_NUM_NE))
+		if (c == NULL || c->neg ||
+		    ((a->type == RS_AT_NUM || a->type == RS_AT_LEN) && a->op == RS_OP_NUM_NE))
 			return fail(l->err, l->errlen, -EINVAL, "rules blob: rule %u: bad trigger %u", br->id,
 				    br->trigger);
 	}
@@ -458,39 +473,116 @@ static int num_class(uint8_t op)
 	}
 }
 
+/* The atoms of one slot of this type (those that trigger a rule only, with
+ * trig_only), per operator, sorted by bound into x. Returns how many (0: x
+ * left empty), or -ENOMEM. */
+static int64_t fill_idx(struct rs_set *s, struct rs_num_idx *x, uint32_t slot, uint8_t type,
+			bool trig_only)
+{
+	uint32_t cnt[RS_NUM__COUNT] = {0}, fill[RS_NUM__COUNT] = {0}, n = 0;
+
+	for (uint32_t a = 0; a < s->n_atoms; a++) {
+		const struct rs_rt_atom *at = &s->atoms[a];
+		int k = num_class(at->op);
+		if ((at->n_trig || !trig_only) && at->type == type && at->slot == slot && k >= 0)
+			cnt[k]++, n++;
+	}
+	if (n == 0)
+		return 0;
+	x->ent = calloc(n, sizeof(*x->ent));
+	if (x->ent == NULL)
+		return -ENOMEM;
+	for (int k = 0; k < RS_NUM__COUNT; k++)
+		x->off[k + 1] = x->off[k] + cnt[k];
+	for (uint32_t a = 0; a < s->n_atoms; a++) {
+		const struct rs_rt_atom *at = &s->atoms[a];
+		int k = num_class(at->op);
+		if ((at->n_trig || !trig_only) && at->type == type && at->slot == slot && k >= 0)
+			x->ent[x->off[k] + fill[k]++] = (struct rs_num_ent){at->num, a};
+	}
+	for (int k = 0; k < RS_NUM__COUNT; k++)
+		qsort(x->ent + x->off[k], cnt[k], sizeof(*x->ent), cmp_num);
+	return n;
+}
+
 /* Number atoms that trigger rules, per field and operator, sorted: the ones
- * a value makes hold are found by binary search, not by trying each. */
+ * a value makes hold are found by binary search, not by trying each.
+ * Length atoms, all of them but != (which min and max answer), per slot:
+ * each value of the slot marks those it makes hold. */
 static int index_numbers(struct rs_set *s)
 {
+	int64_t n;
+
 	for (unsigned f = RS_F__NONE + 1; f < RS_F__COUNT; f++) {
-		uint32_t cnt[RS_NUM__COUNT] = {0}, n = 0;
 		if (rs_field_kind((enum rs_field)f) != RS_KIND_NUM || s->fslot[f] < 0)
 			continue;
-		for (uint32_t a = 0; a < s->n_atoms; a++) {
-			const struct rs_rt_atom *at = &s->atoms[a];
-			int k = num_class(at->op);
-			if (at->n_trig && at->type == RS_AT_NUM && at->slot == (uint32_t)s->fslot[f] && k >= 0)
-				cnt[k]++, n++;
-		}
-		if (n == 0)
-			continue;
-		struct rs_num_idx *x = &s->num[s->n_num++];
-		x->field = (uint16_t)f;
-		x->ent = calloc(n, sizeof(*x->ent));
-		if (x->ent == NULL)
-			return -ENOMEM;
-		for (int k = 0; k < RS_NUM__COUNT; k++)
-			x->off[k + 1] = x->off[k] + cnt[k];
-		uint32_t fill[RS_NUM__COUNT] = {0};
-		for (uint32_t a = 0; a < s->n_atoms; a++) {
-			const struct rs_rt_atom *at = &s->atoms[a];
-			int k = num_class(at->op);
-			if (at->n_trig && at->type == RS_AT_NUM && at->slot == (uint32_t)s->fslot[f] && k >= 0)
-				x->ent[x->off[k] + fill[k]++] = (struct rs_num_ent){at->num, a};
-		}
-		for (int k = 0; k < RS_NUM__COUNT; k++)
-			qsort(x->ent + x->off[k], cnt[k], sizeof(*x->ent), cmp_num);
+		if ((n = fill_idx(s, &s->num[s->n_num], (uint32_t)s->fslot[f], RS_AT_NUM, true)) < 0)
+			return (int)n;
+		if (n > 0)
+			s->num[s->n_num++].field = (uint16_t)f;
 	}
+	s->lens = calloc(s->n_slots + 1, sizeof(*s->lens));
+	if (s->lens == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->n_slots; i++) {
+		if ((n = fill_idx(s, &s->lens[s->n_lens], i, RS_AT_LEN, false)) < 0)
+			return (int)n;
+		if (n > 0) {
+			s->lens[s->n_lens].field = (uint16_t)i;
+			s->slots[i].lens = &s->lens[s->n_lens++];
+		}
+	}
+	return 0;
+}
+
+/* The == literals of each slot in a hash table: a value is hashed once
+ * (when a literal of its length exists) and compared with what is there. */
+static int index_lits(struct ld *l)
+{
+	struct rs_set *s = l->s;
+	uint32_t *cnt = calloc(s->n_slots + 1, sizeof(*cnt));
+
+	s->lits = calloc(s->n_slots + 1, sizeof(*s->lits));
+	if (cnt == NULL || s->lits == NULL) {
+		free(cnt);
+		return -ENOMEM;
+	}
+	for (uint32_t a = 0; a < s->n_atoms; a++)
+		cnt[s->atoms[a].slot] += s->atoms[a].type == RS_AT_LIT;
+	for (uint32_t i = 0; i < s->n_slots; i++) {
+		struct rs_lit_tab *t = &s->lits[s->n_lits];
+		uint32_t sz = 8;
+		if (cnt[i] == 0)
+			continue;
+		while (sz < cnt[i] * 2)
+			sz <<= 1;
+		if ((t->ent = calloc(sz, sizeof(*t->ent))) == NULL) {
+			free(cnt);
+			return -ENOMEM;
+		}
+		t->mask = sz - 1;
+		s->slots[i].lits = t;
+		cnt[i] = s->n_lits++; /* from now on: the slot's table */
+	}
+	for (uint32_t a = 0; a < s->n_atoms; a++) {
+		struct rs_blob_atom ba;
+		if (s->atoms[a].type != RS_AT_LIT)
+			continue;
+		memcpy(&ba, sec_at(l, RS_SEC_ATOMS, sizeof(ba), a), sizeof(ba));
+		struct rs_lit_tab *t = &s->lits[cnt[ba.slot]];
+		const char *p = s->strs + ba.lit;
+		uint32_t h = rs_lit_hash(p, ba.lit_len), k = h & t->mask;
+		while (t->ent[k].used)
+			k = (k + 1) & t->mask;
+		t->ent[k] = (struct rs_lit_ent){.p = p, .len = ba.lit_len, .atom = a, .h = h,
+						.caseless = (ba.flags & HS_FLAG_CASELESS) != 0,
+						.used = true};
+		if (ba.lit_len < 256)
+			t->lens[ba.lit_len >> 6] |= 1ULL << (ba.lit_len & 63);
+		else
+			t->long_lit = true;
+	}
+	free(cnt);
 	return 0;
 }
 
@@ -546,7 +638,7 @@ static int load_rules(struct ld *l)
 			s->trig_rules[a->trig + a->n_trig++] = i;
 		}
 	/* A database none of whose patterns triggers a rule waits until a
-	 * candidate needs it (method == "INVITE" beside a number prefix). */
+	 * candidate needs it (method ~ /^INV/ beside a number prefix). */
 	for (uint32_t i = 0; i < s->n_slots; i++)
 		s->slots[i].lazy = s->slots[i].db != NULL;
 	for (uint32_t a = 0; a < s->n_atoms; a++)
@@ -728,7 +820,7 @@ int rs_set_load_as(const void *blob, size_t len, uint64_t host_features, struct 
 	l.s->tune = h.tune;
 	if ((rc = alloc_set(&l, (uint32_t)nr, (uint32_t)nc)) < 0 || (rc = load_slots(&l)) < 0 ||
 	    (rc = load_atoms(&l)) < 0 || (rc = load_rules(&l)) < 0 ||
-	    (rc = load_cidrs(&l, (uint32_t)np)) < 0)
+	    (rc = load_cidrs(&l, (uint32_t)np)) < 0 || (rc = index_lits(&l)) < 0)
 		goto fail;
 	if ((rc = index_other(l.s)) < 0) {
 		fail(err, errlen, rc, "rules blob: a header name in two slots");
@@ -768,6 +860,12 @@ void rs_set_free(struct rs_set *s)
 	free(s->pres);
 	for (uint32_t i = 0; i < s->n_num; i++)
 		free(s->num[i].ent);
+	for (uint32_t i = 0; s->lens && i < s->n_lens; i++)
+		free(s->lens[i].ent);
+	free(s->lens);
+	for (uint32_t i = 0; s->lits && i < s->n_lits; i++)
+		free(s->lits[i].ent);
+	free(s->lits);
 	free(s->trig_rules);
 	free(s->conds);
 	free(s->atoms);

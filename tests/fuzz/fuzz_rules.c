@@ -19,7 +19,8 @@
  *   - every error has a file, a line and column from 1 (0 only for an error
  *     about a whole file), a message, and renders with rs_diag_str;
  *   - every rule has an id, an action, a condition; ids are unique; every
- *     condition has an operator that fits its field's kind, a pattern
+ *     condition has an operator that fits its field's kind (len(FIELD): a
+ *     text field, a number operator, a length), a pattern
  *     NUL-terminated at pat_len, CIDRs with host bits clear.
  *
  * Built with -fsanitize=fuzzer under -Dfuzz=true (docs/build.md); in a
@@ -57,6 +58,11 @@ static void check_cond(const struct rs_cond *c)
 	if (c->hdr != NULL)
 		REQUIRE(c->hdr_len > 0 && strlen(c->hdr) == c->hdr_len);
 	REQUIRE(c->loc.line > 0 && c->loc.col > 0 && c->pat_loc.line > 0);
+	if (c->len) { /* len(FIELD): a text field's length, a number op */
+		REQUIRE(k == RS_KIND_STR && c->op >= RS_OP_LT && c->op <= RS_OP_NUM_NE);
+		REQUIRE(c->num >= 0 && c->num <= UINT32_MAX);
+		return;
+	}
 	if (c->op == RS_OP_EXISTS)
 		return;
 	switch (k) {

@@ -68,6 +68,13 @@ static inline struct rs_cond tnum(enum rs_field f, enum rs_op op, int64_t k)
 	return c;
 }
 
+/* len(f) OP k on a text field. */
+static inline struct rs_cond tlen(enum rs_field f, enum rs_op op, int64_t k)
+{
+	struct rs_cond c = {.field = f, .op = op, .num = k, .len = true};
+	return c;
+}
+
 static inline struct rs_cond tcidr(enum rs_field f, const struct rs_cidr *p, uint32_t n)
 {
 	struct rs_cond c = {.field = f, .op = RS_OP_CIDR, .cidr = p, .n_cidr = n};

@@ -186,9 +186,12 @@ static void test_foreign(const unsigned char *blob, size_t len)
 
 	check_ctx = "blob: other format version";
 	memcpy(b, blob, len);
-	b[offsetof(struct rs_blob_hdr, version)] = 2;
+	b[offsetof(struct rs_blob_hdr, version)] = RS_BLOB_VERSION + 1;
 	CHECK_INT(load_err(b, len, host.cpu_features, err, sizeof(err)), -ENOTSUP);
-	CHECK(strstr(err, "format version 2") != NULL);
+	CHECK(strstr(err, "format version 3, this dataplane reads 2") != NULL);
+	b[offsetof(struct rs_blob_hdr, version)] = 1; /* before min_width and literals */
+	CHECK_INT(load_err(b, len, host.cpu_features, err, sizeof(err)), -ENOTSUP);
+	CHECK(strstr(err, "format version 1, this dataplane reads 2") != NULL);
 
 	check_ctx = "blob: unknown CPU feature";
 	memcpy(b, blob, len);

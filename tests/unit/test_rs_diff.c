@@ -3,12 +3,14 @@
  *
  * test_rs_diff.c - rs_eval against a naive reference evaluator.
  *
- * Random rulesets (every field, every operator, negations, caseless,
- * empty literals, several conditions, priorities, shadow, every action) and
+ * Random rulesets (every field, every operator, len() of every text field,
+ * negations, caseless, empty literals, several conditions, priorities,
+ * shadow, every action) and
  * random messages (repeated and absent headers, Contact lists and *, tel:
  * URIs, display names, IPv4 and IPv6 sources, no destination) built as text
  * and parsed by sip_parse, and the requests of tests/corpus. The reference walks every rule in rank order and
- * tests every condition directly: literals with memcmp/memmem, regexes with
+ * tests every condition directly: literals with memcmp/strncasecmp (where
+ * rs_eval hashes == literals), lengths compared, regexes with
  * a single-pattern Hyperscan database each, CIDRs bit by bit, fields taken
  * from the message by its own code. Verdict, deciding rule, hits[] and the
  * set of rules that hold (rs_eval_match) must agree exactly.
@@ -150,6 +152,12 @@ static struct rs_cond random_cond(unsigned k)
 	}
 	switch (rs_field_kind(f)) {
 	case RS_KIND_STR:
+		if (rnd(5) == 0) { /* len(FIELD): the lengths of the pools' strings and around */
+			c.len = true;
+			c.op = (uint8_t)num_ops[rnd(NELEM(num_ops) - 1)];
+			c.num = rnd(3) ? (int64_t)strlen(random_literal(k)) : (int64_t)rnd(60) - 1;
+			break;
+		}
 		c.op = (uint8_t)PICK(str_ops);
 		if (c.op == RS_OP_REGEX) {
 			c.pat = PICK(regexes);
@@ -318,10 +326,24 @@ static bool ieq(const char *a, const char *b, size_t n, bool caseless)
 	return caseless ? strncasecmp(a, b, n) == 0 : memcmp(a, b, n) == 0;
 }
 
+/* A comparison as the set of orders it admits: bit 0 v < k, bit 1 v == k,
+ * bit 2 v > k (another way than rs_eval's, on purpose). */
+static bool ref_num(uint8_t op, int64_t v, int64_t k)
+{
+	static const uint8_t admits[RS_OP__COUNT] = {
+		[RS_OP_LT] = 1, [RS_OP_LE] = 3, [RS_OP_GT] = 4, [RS_OP_GE] = 6,
+		[RS_OP_NUM_EQ] = 2, [RS_OP_NUM_NE] = 5,
+	};
+
+	return (admits[op] >> ((v > k) - (v < k) + 1)) & 1;
+}
+
 static bool ref_str(const struct rs_cond *c, struct sip_str v)
 {
 	bool cl = c->hs_flags & HS_FLAG_CASELESS;
 
+	if (c->len)
+		return ref_num(c->op, v.len, c->num);
 	switch (c->op) {
 	case RS_OP_REGEX:
 		return ref_regex(c->pat, c->hs_flags, v);
@@ -382,26 +404,11 @@ static bool ref_test(const struct sip_msg *m, const struct rs_cond *c, const str
 		default:
 			v = m->cseq;
 		}
-		switch (c->op) {
-		case RS_OP_EXISTS:
-			return has;
-		case RS_OP_LT:
-			return has && v < c->num;
-		case RS_OP_LE:
-			return has && v <= c->num;
-		case RS_OP_GT:
-			return has && v > c->num;
-		case RS_OP_GE:
-			return has && v >= c->num;
-		case RS_OP_NUM_EQ:
-			return has && v == c->num;
-		default:
-			return has && v != c->num;
-		}
+		return c->op == RS_OP_EXISTS ? has : has && ref_num(c->op, v, c->num);
 	}
 	struct vals vs;
 	ref_values(m, c, &vs);
-	if (c->op == RS_OP_EXISTS)
+	if (c->op == RS_OP_EXISTS && !c->len)
 		return vs.n > 0;
 	for (uint32_t i = 0; i < vs.n; i++)
 		if (ref_str(c, vs.v[i]))

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #define CHECK_MAIN
+#include "rs_priv.h"
 #include "test_rs.h"
 
 /* ---- shared helpers ---- */
@@ -284,6 +285,49 @@ static void field_rows(struct frow *r, unsigned *n)
 	ROW("cseq > 2^40", MI, tnum(RS_F_cseq, RS_OP_GT, (int64_t)1 << 40), false);
 	ROW("cseq > -2^62", MO, tnum(RS_F_cseq, RS_OP_GT, -((int64_t)1 << 62)), true);
 	ROW("cseq exists", MO, tnum(RS_F_cseq, RS_OP_EXISTS, 0), true);
+	/* == literals, found by a hash folded to lower case: the fold must
+	 * not make other bytes equal ('@' | 0x20 is '`'), nor a NUL end one */
+	ROW("call-id == caseless", MO, tstr(RS_F_call_id, RS_OP_EQ, "OPT-1@HOST", CL), true);
+	ROW("call-id == ` for @ caseless", MO, tstr(RS_F_call_id, RS_OP_EQ, "opt-1`host", CL), false);
+	ROW("call-id == ` for @", MO, tstr(RS_F_call_id, RS_OP_EQ, "opt-1`host", 0), false);
+	ROW("call-id == with a NUL", MO, ((struct rs_cond){.field = RS_F_call_id, .op = RS_OP_EQ,
+						      .pat = "opt-1\0host", .pat_len = 10}), false);
+	ROW("ua == A of two", MO, tstr(RS_F_ua, RS_OP_EQ, "a", CL), true);
+	ROW("ua == C of two", MO, tstr(RS_F_ua, RS_OP_EQ, "C", 0), false);
+	/* len(FIELD): every value's length in bytes, no scan */
+	ROW("len(ua) == 20", MI, tlen(RS_F_ua, RS_OP_NUM_EQ, 20), true);
+	ROW("len(ua) > 19", MI, tlen(RS_F_ua, RS_OP_GT, 19), true);
+	ROW("len(ua) > 20", MI, tlen(RS_F_ua, RS_OP_GT, 20), false);
+	ROW("len(ua) >= 20", MI, tlen(RS_F_ua, RS_OP_GE, 20), true);
+	ROW("len(ua) >= 21", MI, tlen(RS_F_ua, RS_OP_GE, 21), false);
+	ROW("len(ua) < 21", MI, tlen(RS_F_ua, RS_OP_LT, 21), true);
+	ROW("len(ua) < 20", MI, tlen(RS_F_ua, RS_OP_LT, 20), false);
+	ROW("len(ua) <= 20", MI, tlen(RS_F_ua, RS_OP_LE, 20), true);
+	ROW("len(ua) <= 19", MI, tlen(RS_F_ua, RS_OP_LE, 19), false);
+	ROW("len(ua) != 20", MI, tlen(RS_F_ua, RS_OP_NUM_NE, 20), false);
+	ROW("len(ua) > -1", MI, tlen(RS_F_ua, RS_OP_GT, -1), true);
+	ROW("len(ua) absent >= 0", MR, tlen(RS_F_ua, RS_OP_GE, 0), false);
+	ROW("len(ua) absent != 5", MR, tlen(RS_F_ua, RS_OP_NUM_NE, 5), false);
+	ROW("len(ua) two of 1 == 1", MO, tlen(RS_F_ua, RS_OP_NUM_EQ, 1), true);
+	ROW("len(ua) two of 1 != 1", MO, tlen(RS_F_ua, RS_OP_NUM_NE, 1), false);
+	/* two Contacts of 23 and 20 bytes: a length between them is neither */
+	ROW("len(contact) == 20", MI, tlen(RS_F_contact, RS_OP_NUM_EQ, 20), true);
+	ROW("len(contact) == 23", MI, tlen(RS_F_contact, RS_OP_NUM_EQ, 23), true);
+	ROW("len(contact) == 21", MI, tlen(RS_F_contact, RS_OP_NUM_EQ, 21), false);
+	ROW("len(contact) != 20", MI, tlen(RS_F_contact, RS_OP_NUM_NE, 20), true);
+	ROW("len(contact) > 22", MI, tlen(RS_F_contact, RS_OP_GT, 22), true);
+	ROW("len(contact) < 21", MI, tlen(RS_F_contact, RS_OP_LT, 21), true);
+	ROW("len(contact) >= 24", MI, tlen(RS_F_contact, RS_OP_GE, 24), false);
+	ROW("len(contact) <= 19", MI, tlen(RS_F_contact, RS_OP_LE, 19), false);
+	ROW("len(contact.user) of *", MR, tlen(RS_F_contact_user, RS_OP_GE, 0), false);
+	ROW("len(from.display) \"\" == 0", MO, tlen(RS_F_from_display, RS_OP_NUM_EQ, 0), true);
+	struct rs_cond subj = tlen(RS_F_hdr, RS_OP_LT, 1);
+	subj.hdr = "Subject";
+	subj.hdr_len = 7;
+	ROW("len(hdr[Subject]) < 1", MI, subj, true);
+	/* a pattern that matches the empty value: a database of width 0 is
+	 * scanned even on an empty value */
+	ROW("hdr[Subject] ~ /^a*$/ allowempty", MI, thdr("Subject", RS_OP_REGEX, "^a*$", HS_FLAG_ALLOWEMPTY), true);
 #undef ROW
 	*n = k;
 }
@@ -292,9 +336,9 @@ static void field_rows(struct frow *r, unsigned *n)
  * count rule; rs_eval_match says which hold. */
 static void test_fields(void)
 {
-	static struct frow rows[160];
-	static struct rs_rule rules[320];
-	static struct rs_cond conds[320];
+	static struct frow rows[200];
+	static struct rs_rule rules[400];
+	static struct rs_cond conds[400];
 	unsigned n;
 
 	field_rows(rows, &n);
@@ -315,10 +359,10 @@ static void test_fields(void)
 		if (s == NULL)
 			continue;
 		CHECK_INT(rs_scratch_alloc(s, &sc), 0);
-		uint32_t ranks[320];
-		uint64_t hits[320] = {0};
+		uint32_t ranks[400];
+		uint64_t hits[400] = {0};
 		struct rs_verdict v;
-		int h = rs_eval_match(s, sc, &msgs[mi].m, &srcs[mi], dstp[mi], ranks, 320, &v);
+		int h = rs_eval_match(s, sc, &msgs[mi].m, &srcs[mi], dstp[mi], ranks, 400, &v);
 		CHECK_INT(v.action, RS_ACT_NONE);
 		CHECK_INT(v.rule, RS_RULE_NONE);
 		CHECK(h >= 0);
@@ -531,6 +575,11 @@ static void test_compile_errors(void)
 	struct rs_cond bad_field = {.field = RS_F__COUNT, .op = RS_OP_EXISTS};
 	struct rs_cond bad_op = {.field = RS_F_ua, .op = 0};
 	struct rs_cond no_pat = {.field = RS_F_ua, .op = RS_OP_EQ, .pat = NULL, .pat_len = 4};
+	struct rs_cond len_num = tlen(RS_F_cseq, RS_OP_GT, 3);
+	struct rs_cond len_addr = tlen(RS_F_src, RS_OP_GT, 3);
+	struct rs_cond len_re = tlen(RS_F_ua, RS_OP_REGEX, 3);
+	struct rs_cond len_exists = tlen(RS_F_ua, RS_OP_EXISTS, 0);
+	struct rs_cond len_cidr = tlen(RS_F_ua, RS_OP_CIDR, 0);
 	bad_re.pat_loc = (struct rs_loc){"t.rules", 7, 12};
 	struct erow rows[] = {
 		{"bad regex", trule(5, 0, RS_ACT_DROP, &bad_re, 1), "t.rules:7:12: rule 5: regex /abc(/ refused by Hyperscan"},
@@ -549,6 +598,11 @@ static void test_compile_errors(void)
 		{"unknown field", trule(6, 0, RS_ACT_DROP, &bad_field, 1), "unknown field"},
 		{"no operator", trule(6, 0, RS_ACT_DROP, &bad_op, 1), "does not apply"},
 		{"pattern NULL", trule(6, 0, RS_ACT_DROP, &no_pat, 1), "pattern missing"},
+		{"len of a number", trule(6, 0, RS_ACT_DROP, &len_num, 1), "rule 6: len() of field \"cseq\": only a text field has a length"},
+		{"len of an address", trule(6, 0, RS_ACT_DROP, &len_addr, 1), "len() of field \"src\""},
+		{"len ~", trule(6, 0, RS_ACT_DROP, &len_re, 1), "operator \"~\" does not apply to len(ua)"},
+		{"len exists", trule(6, 0, RS_ACT_DROP, &len_exists, 1), "operator \"exists\" does not apply to len(ua)"},
+		{"len in", trule(6, 0, RS_ACT_DROP, &len_cidr, 1), "operator \"in\" does not apply to len(ua)"},
 		{"id 0", trule(0, 0, RS_ACT_DROP, &ok, 1), "rule id 0"},
 		{"action none", trule(6, 0, RS_ACT_NONE, &ok, 1), "not an action"},
 		{"action 99", trule(6, 0, (enum rs_action)99, &ok, 1), "not an action"},
@@ -633,6 +687,65 @@ static void test_compile_errors(void)
 	CHECK_INT(rs_compile(NULL, NULL, &blob, &len, &d, NULL), -EINVAL);
 	struct rs_ast bad = {.rules = NULL, .n_rules = 3};
 	CHECK_INT(rs_compile(&bad, NULL, &blob, &len, &d, NULL), -EINVAL);
+}
+
+/* ---- what is not scanned ---- */
+
+/* A value shorter than every pattern of its field's database is not
+ * scanned (the blob keeps the width), nor is an absent field; an ==
+ * literal and len() never are; a 300-byte literal is found by its hash. */
+static void test_widths(void)
+{
+	static char big[301], other[301];
+	struct rs_cond c[] = {
+		tstr(RS_F_ua, RS_OP_REGEX, "scanner-[0-9]{4}", 0), /* 12 bytes at least */
+		tstr(RS_F_ua, RS_OP_CONTAINS, "friendly-sc", 0),   /* 11 */
+		tstr(RS_F_call_id, RS_OP_EQ, "opt-1@host", 0),
+		tlen(RS_F_call_id, RS_OP_GT, 5),
+		{0}, {0}, /* X-Big == 300 bytes, and == the same but one */
+	};
+	struct rs_rule r[NELEM(c)];
+	struct rs_scan_rec rec[8];
+	struct tmsg t;
+
+	memset(big, 'b', 300);
+	memset(other, 'b', 300);
+	other[150] = 'c';
+	c[4] = thdr("X-Big", RS_OP_EQ, big, 0);
+	c[5] = thdr("X-Big", RS_OP_EQ, other, 0);
+	for (unsigned i = 0; i < NELEM(c); i++)
+		r[i] = trule(i + 1, 1000, RS_ACT_COUNT, &c[i], 1);
+	check_ctx = "widths";
+	struct rs_set *s = tset(r, NELEM(r));
+	struct rs_scratch *sc = NULL;
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	int ua = s->fslot[RS_F_ua], cid = s->fslot[RS_F_call_id];
+	CHECK(ua >= 0 && cid >= 0);
+	CHECK_INT(s->slots[ua].min_width, 11);
+	CHECK(s->slots[cid].db == NULL); /* == and len() only: nothing to scan */
+	CHECK_INT(s->slots[cid].min_width, 0);
+	/* MO: User-Agent A and B, 1 byte each: no scan at all */
+	CHECK_INT(rs_eval_scans(s, sc, &msgs[MO].m, rec, NELEM(rec)), 0);
+	/* MI: friendly-scanner 1.0, 20 bytes: one */
+	CHECK_INT(rs_eval_scans(s, sc, &msgs[MI].m, rec, NELEM(rec)), 1);
+	CHECK_INT(rec[0].len, 20);
+	uint32_t ranks[8];
+	struct rs_verdict v;
+	CHECK_INT(rs_eval_match(s, sc, &msgs[MI].m, &srcs[MI], NULL, ranks, 8, &v), 2); /* 2, 4 */
+	CHECK_INT(rs_eval_match(s, sc, &msgs[MO].m, &srcs[MO], NULL, ranks, 8, &v), 2); /* 3, 4 */
+	CHECK_INT(ranks[0], 2);
+	CHECK_INT(ranks[1], 3);
+
+	char head[600];
+	snprintf(head, sizeof(head), "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+		 "From: <sip:a@b>;tag=1\nTo: <sip:a@b>\nCall-ID: x\nCSeq: 1 OPTIONS\nX-Big: %s\n", big);
+	CHECK(tmsg_make(&t, head, NULL) > 0);
+	CHECK_INT(rs_eval_match(s, sc, &t.m, &srcs[MI], NULL, ranks, 8, &v), 1);
+	CHECK_INT(ranks[0], 4);
+	rs_scratch_free(sc);
+	rs_set_free(s);
 }
 
 /* ---- scratch ---- */
@@ -772,8 +885,8 @@ static void test_10k(void)
 		return;
 	CHECK_INT(st.n_rules, N);
 	CHECK_INT(st.n_conds, N + N / 4);
-	CHECK_INT(st.n_dbs, 3);
-	CHECK_INT(st.n_patterns, N / 4 * 3);
+	CHECK_INT(st.n_dbs, 2); /* X-Tag's == literals are found by hash, not scanned */
+	CHECK_INT(st.n_patterns, N / 4 * 2);
 	CHECK(st.db_bytes > 0 && st.scratch_bytes > 0 && st.blob_bytes == len);
 	printf("10k rules: compile %.2f s, blob %zu B, dbs %llu B, scratch %llu B\n",
 	       st.compile_ns / 1e9, len, (unsigned long long)st.db_bytes,
@@ -825,6 +938,7 @@ int main(int argc, char **argv)
 	test_fields();
 	test_ranking();
 	test_untriggered();
+	test_widths();
 	test_compile_errors();
 	test_scratch();
 	test_empty();

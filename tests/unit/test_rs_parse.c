@@ -88,13 +88,15 @@ static void dump_cond(struct sb *s, const struct rs_cond *c)
 		  {HS_FLAG_UTF8, 'u'},	   {HS_FLAG_UCP, 'p'}};
 	char a[64];
 
-	sb_add(s, "%s", c->neg ? "!" : "");
+	sb_add(s, "%s%s", c->neg ? "!" : "", c->len ? "len(" : "");
 	if (c->op == RS_OP_EXISTS)
 		sb_add(s, "exists ");
 	if (c->field == RS_F_hdr)
 		sb_add(s, "hdr[%s]", c->hdr);
 	else
 		sb_add(s, "%s", rs_field_name(c->field));
+	if (c->len)
+		sb_add(s, ")");
 	switch (c->op) {
 	case RS_OP_EXISTS:
 		break;
@@ -184,6 +186,12 @@ static bool ast_ok(const struct rs_ast *a)
 				return false;
 			if ((c->field == RS_F_hdr) != (c->hdr != NULL && c->hdr_len > 0))
 				return false;
+			if (c->len) { /* len(FIELD): a text field, a number op, a length */
+				if (k != RS_KIND_STR || c->op < RS_OP_LT || c->op > RS_OP_NUM_NE ||
+				    c->num < 0 || c->num > UINT32_MAX)
+					return false;
+				continue;
+			}
 			if (c->op == RS_OP_EXISTS)
 				continue;
 			if ((k == RS_KIND_STR) != (c->op >= RS_OP_REGEX && c->op <= RS_OP_CONTAINS))
@@ -306,6 +314,18 @@ static const struct {
 	{"a UTF-8 byte order mark", "\xef\xbb\xbf" "drop id:1 ua exists", "drop id=1 prio=1000 | exists ua"},
 	{"msg is a field and an option", "drop id:1 msg ~ /x/ msg:\"y\"",
 	 "drop id=1 prio=1000 msg=\"y\" | msg ~ /x/"},
+	{"len() of text fields",
+	 "drop id:1 len(ua) > 255 and len( hdr[Subject] ) >= 512 and not len(ruri.user) == 0 "
+	 "and LEN(call-id)<=3",
+	 "drop id=1 prio=1000 | len(ua) > 255 & len(hdr[Subject]) >= 512 & !len(ruri.user) == 0 & "
+	 "len(call-id) <= 3"},
+	{"len() with every number operator and its bounds",
+	 "count id:1 len(ua) < 1 and len(ua) <= 2 and len(ua) > 3 and len(ua) >= 0 and "
+	 "len(ua) == 4294967295 and len(ua) != 6",
+	 "count id=1 prio=1000 | len(ua) < 1 & len(ua) <= 2 & len(ua) > 3 & len(ua) >= 0 & "
+	 "len(ua) == 4294967295 & len(ua) != 6"},
+	{"len is no field of its own", "drop id:1 hdr[len] == \"x\"",
+	 "drop id=1 prio=1000 | hdr[len] == \"x\""},
 };
 
 static void test_good(void)
@@ -557,6 +577,35 @@ static const struct {
 	{"misspelt exists", "drop id:1 exsits ua",
 	 "t.rules:1:11: unknown field \"exsits\"; did you mean \"exists\"?"},
 	{"hdr without a name", "drop id:1 hdr ~ /x/", "t.rules:1:11: hdr needs a header name: hdr[X-Foo]"},
+	/* len(FIELD) */
+	{"len without parentheses", "drop id:1 len ua > 5",
+	 "t.rules:1:11: len needs its field in parentheses: len(ua) > 255, found \"ua\" after it"},
+	{"len of a number field", "drop id:1 len(cseq) > 5",
+	 "t.rules:1:15: len() takes a text field: field \"cseq\" is a number"},
+	{"len of an address field", "drop id:1 len( src ) > 5",
+	 "t.rules:1:16: len() takes a text field: field \"src\" is an address"},
+	{"len of nothing", "drop id:1 len() > 1",
+	 "t.rules:1:15: expected a field (ua, ruri.user, src, hdr[Name], ...), found \")\""},
+	{"len without its )", "drop id:1 len(ua > 5",
+	 "t.rules:1:18: expected \")\" after len(ua, found \">\""},
+	{"len of a header without its )", "drop id:1 len(hdr[X-A] 5",
+	 "t.rules:1:24: expected \")\" after len(hdr[X-A], found \"5\""},
+	{"len with a text operator", "drop id:1 len(ua) ~ /x/",
+	 "t.rules:1:19: len(ua) is a number: \"~\" needs a text field"},
+	{"len with in", "drop id:1 len(ua) in 10.0.0.0/8",
+	 "t.rules:1:19: len(ua) is a number: \"in\" needs an address field (src, dst)"},
+	{"len with a negative bound", "drop id:1 len(ua) > -1",
+	 "t.rules:1:21: length \"-1\" out of range [0, 4294967295]"},
+	{"len with a bound over 2^32-1", "drop id:1 len(ua) > 4294967296",
+	 "t.rules:1:21: length \"4294967296\" out of range [0, 4294967295]"},
+	{"len with a string", "drop id:1 len(ua) > \"5\"",
+	 "t.rules:1:21: expected a number after \">\", found \"\"5\"\""},
+	{"len without a bound", "drop id:1 len(hdr[Subject]) >=",
+	 "t.rules:1:31: expected a number after \">=\", found end of file"},
+	{"len exists", "drop id:1 len(ua) exists",
+	 "t.rules:1:19: len(ua) is a number, present when the field is: write exists ua"},
+	{"exists len()", "drop id:1 exists len(hdr[X])",
+	 "t.rules:1:18: exists takes a field, not its length: write exists FIELD, or len(FIELD) > 0"},
 	{"hdr with an empty name", "drop id:1 hdr[] ~ /x/",
 	 "t.rules:1:15: expected a header name (1 to 255 token characters) and ] after hdr[, found "
 	 "\"]\""},
