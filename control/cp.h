@@ -22,6 +22,7 @@
  *   cp_explain.c  explain: a message through the parser and the live ruleset
  *   cp_bans.c     manual bans (in the versioned state) and dynamic ones
  *   cp_codec.c    SHA-256 and base64 (the blobs' digests and chunks)
+ *   cp_tls.c      the agent link's transport: TLS 1.3 with a pre-shared key
  *
  * Everything runs on the event loop's one thread, but for the body of a
  * rules job (cp_rules_job.c): parsing and compiling a ruleset of 10 000
@@ -114,7 +115,8 @@ struct ctl_buf {
 struct ctl_node {
 	struct ctl_cp *cp;
 	char name[CTL_CFG_NAME_MAX];
-	char socket[CTL_CFG_PATH_MAX];
+	char socket[CTL_CFG_PATH_MAX];	/* its agent socket, "" when TCP */
+	struct ctl_cfg_node where;	/* its config: socket, or address and key */
 	struct ctl_node *next;
 
 	/* What control wants in force there (persisted, cp_state.c): the
@@ -126,9 +128,14 @@ struct ctl_node {
 	bool snap_pending; /* a snapshot request is in flight */
 	struct ctl_waiter *w_cur, *w_next; /* callers of ctl_push (cp_push.c) */
 
-	/* The link (cp_agent.c). */
+	/* The link (cp_agent.c): io.fd is xp.fd, the byte transport (plain,
+	 * or TLS with tls_ctx); over TCP, the connect and the handshake come
+	 * before the hello is written. */
 	enum ctl_link link;
 	struct ctl_io io;
+	struct ctl_xp xp;
+	struct ssl_ctx_st *tls_ctx;
+	bool connecting, handshaking;
 	struct ctl_buf in, out;
 	struct ctl_pending *pend_head, *pend_tail;
 	uint64_t link_gen; /* +1 on every close: a reader sees its link go */

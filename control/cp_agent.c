@@ -11,14 +11,24 @@
  * are out of step, and the only safe answer is to drop the link and start
  * again from hello. The dataplane never waits for us: a request it does not
  * answer within agent.request_timeout_ms drops the link too.
+ *
+ * The bytes go over a Unix socket, or TCP with TLS 1.3 and a pre-shared
+ * key (a dataplane on another host; cp_tls.c): then the connect and the
+ * handshake run in the loop, non-blocking, before the hello (already
+ * queued) is written, and the hello's timeout bounds them too. Nothing
+ * above the transport (flush_out, on_readable) knows which it is.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include "cp.h"
 
@@ -103,22 +113,44 @@ static void arm_request_timer(struct ctl_node *n)
 	ctl_timer_arm(n->cp->loop, &n->t_request, due > now ? due - now : 0);
 }
 
+/* A transport error as the link's last error says it. */
+static const char *xp_error(const struct ctl_node *n, ssize_t rc, char *buf, size_t len)
+{
+	char why[120];
+
+	if (rc == -EPROTO && n->xp.ssl != NULL)
+		snprintf(buf, len, "TLS: %s", ctl_xp_why(&n->xp, why, sizeof(why)));
+	else
+		snprintf(buf, len, "%s", strerror((int)-rc));
+	return buf;
+}
+
+/* Writes what the transport takes. Before it is ready (TCP connecting, TLS
+ * handshaking) only waits for it. */
 static void flush_out(struct ctl_node *n)
 {
-	while (n->out.len > 0) {
-		ssize_t w = send(n->io.fd, n->out.p, n->out.len, MSG_NOSIGNAL);
+	char why[160];
 
+	if (n->connecting || n->handshaking) {
+		ctl_loop_mod(n->cp->loop, &n->io, n->connecting || n->xp.want_write ? EPOLLOUT
+										 : EPOLLIN);
+		return;
+	}
+	while (n->out.len > 0) {
+		ssize_t w = ctl_xp_write(&n->xp, n->out.p, n->out.len);
+
+		if (w == -EINTR)
+			continue;
+		if (w == -EAGAIN)
+			break;
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			ctl_agent_fail(n, strerror(errno));
+			ctl_agent_fail(n, xp_error(n, w, why, sizeof(why)));
 			return;
 		}
 		ctl_buf_consume(&n->out, (size_t)w);
 	}
-	ctl_loop_mod(n->cp->loop, &n->io, EPOLLIN | (n->out.len > 0 ? EPOLLOUT : 0u));
+	ctl_loop_mod(n->cp->loop, &n->io,
+		     EPOLLIN | (n->out.len > 0 || n->xp.want_write ? EPOLLOUT : 0u));
 }
 
 int ctl_agent_send(struct ctl_node *n, json_t *req, ctl_agent_cb cb, void *arg)
@@ -202,13 +234,14 @@ static void link_close(struct ctl_node *n, const char *why)
 
 	if (strcmp(why, "stopped") != 0 && (was_up || strcmp(n->last_error, why) != 0))
 		ctl_log(was_up ? CTL_LOG_WARNING : CTL_LOG_NOTICE, "node %s: %s: %s", n->name,
-			n->socket, why);
+			n->socket[0] != '\0' ? n->socket : n->where.address, why);
 	snprintf(n->last_error, sizeof(n->last_error), "%s", why);
 	if (n->io.fd >= 0) {
 		ctl_loop_del(n->cp->loop, &n->io);
-		close(n->io.fd);
+		ctl_xp_close(&n->xp);
 		n->io.fd = -1;
 	}
+	n->connecting = n->handshaking = false;
 	if (was_up)
 		n->disconnects++;
 	set_link(n, CTL_LINK_DOWN);
@@ -245,6 +278,13 @@ static void on_request_timeout(struct ctl_timer *t)
 {
 	struct ctl_node *n = t->ctx;
 
+	/* over TCP the hello's time covers the connect and the handshake */
+	if (n->connecting || n->handshaking) {
+		n->connect_failures++;
+		ctl_agent_fail(n, n->connecting ? "connect timed out (agent.request_timeout_ms)"
+				  : "TLS handshake timed out (agent.request_timeout_ms)");
+		return;
+	}
 	n->agent_errors++;
 	ctl_agent_fail(n, "request timed out (agent.request_timeout_ms)");
 }
@@ -317,21 +357,26 @@ static void read_lines(struct ctl_node *n)
 		ctl_buf_consume(&n->in, start);
 }
 
+/* Reads until the transport has no more (TLS included: what it holds
+ * decrypted is read too, no event would tell of it). */
 static void on_readable(struct ctl_node *n)
 {
 	uint64_t gen = n->link_gen;
-	char buf[65536];
+	char buf[65536], why[160];
 	ssize_t r;
 
 	for (;;) {
-		r = recv(n->io.fd, buf, sizeof(buf), 0);
-		if (r < 0 && errno == EINTR)
+		r = ctl_xp_read(&n->xp, buf, sizeof(buf));
+		if (r == -EINTR)
 			continue;
-		if (r < 0 && errno == EAGAIN)
+		if (r == -EAGAIN) {
+			if (n->xp.want_write)
+				flush_out(n);
 			return;
+		}
 		if (r <= 0) {
 			ctl_agent_fail(n, r == 0 ? "connection closed by the dataplane"
-						 : strerror(errno));
+						 : xp_error(n, r, why, sizeof(why)));
 			return;
 		}
 		if (n->in.len + (size_t)r > CTL_AGENT_LINE_MAX ||
@@ -346,14 +391,26 @@ static void on_readable(struct ctl_node *n)
 	}
 }
 
+static void tcp_connected(struct ctl_node *n);
+static void tls_step(struct ctl_node *n);
+
 static void on_io(struct ctl_io *io, uint32_t ev)
 {
 	struct ctl_node *n = io->ctx;
 	uint64_t gen = n->link_gen;
 
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+	if (n->connecting) {
+		tcp_connected(n);
+		return;
+	}
+	if (n->handshaking) {
+		tls_step(n);
+		return;
+	}
+	/* TLS may need the socket writable to read, or readable to write */
+	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) || (n->xp.ssl != NULL && (ev & EPOLLOUT)))
 		on_readable(n);
-	if (n->link_gen == gen && (ev & EPOLLOUT))
+	if (n->link_gen == gen && (ev & (EPOLLOUT | EPOLLIN)))
 		flush_out(n);
 }
 
@@ -452,23 +509,126 @@ static int open_unix(const char *path)
 	return fd;
 }
 
+/* A non-blocking TCP connect to addr (checked by the config loader): the
+ * fd, connected or in progress, or -errno. */
+static int open_tcp(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd, e;
+
+	if (ctl_addr_parse(addr, &ss, &sl) != 0)
+		return -EINVAL;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* requests are small lines, each waited for: no Nagle delay */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0 || errno == EINPROGRESS)
+		return fd;
+	e = errno;
+	close(fd);
+	return -e;
+}
+
+/* The client's PSK: the node's key under its identity, for a suite that
+ * hashes as the key's session does (else none: the handshake fails). */
+static int use_psk(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
+		   SSL_SESSION **sess)
+{
+	const struct ctl_node *n = SSL_get_app_data(ssl);
+
+	*id = NULL;
+	*idlen = 0;
+	*sess = NULL;
+	if (!ctl_tls_psk_hash_ok(ssl, md))
+		return 1;
+	*sess = ctl_tls_session(ssl, &n->where.psk);
+	if (*sess == NULL)
+		return 0;
+	*id = (const unsigned char *)n->where.psk.identity;
+	*idlen = strlen(n->where.psk.identity);
+	return 1;
+}
+
+/* A connect attempt that failed before any request: counted, retried. */
+static void connect_failed(struct ctl_node *n, const char *why)
+{
+	n->connect_failures++;
+	ctl_agent_fail(n, why);
+}
+
+/* The TCP connect is over (the socket is writable or in error): the TLS
+ * handshake starts. */
+static void tcp_connected(struct ctl_node *n)
+{
+	int e = 0;
+	socklen_t el = sizeof(e);
+	char why[160];
+
+	if (getsockopt(n->io.fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+		e = errno;
+	if (e != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(e));
+		connect_failed(n, why);
+		return;
+	}
+	n->connecting = false;
+	if (ctl_xp_tls(&n->xp, n->tls_ctx, false, n) != 0) {
+		connect_failed(n, "TLS: out of memory");
+		return;
+	}
+	n->handshaking = true;
+	tls_step(n);
+}
+
+/* The handshake's next step; done, the queued hello goes out. A refusal
+ * says what the operator can do about it. */
+static void tls_step(struct ctl_node *n)
+{
+	int rc = ctl_xp_handshake(&n->xp);
+	char why[200], r[120];
+
+	if (rc == 0) {
+		n->handshaking = false;
+		flush_out(n);
+		return;
+	}
+	if (rc == -EAGAIN || rc == -EINTR) {
+		flush_out(n); /* waits for what the step asked */
+		return;
+	}
+	if (rc == -ECONNRESET)
+		snprintf(why, sizeof(why), "TLS handshake: closed by the peer (not a TLS "
+			 "listener of sipedge? its agent.max_clients all connected?)");
+	else if (rc == -EPROTO && ctl_xp_fail_kind(&n->xp) != CTL_TLS_FAIL_OTHER)
+		snprintf(why, sizeof(why), "TLS handshake: bad PSK or identity (identity \"%s\"; "
+			 "the dataplane said: %s)", n->where.psk.identity,
+			 ctl_xp_why(&n->xp, r, sizeof(r)));
+	else
+		snprintf(why, sizeof(why), "TLS handshake: %s", xp_error(n, rc, r, sizeof(r)));
+	connect_failed(n, why);
+}
+
 static void agent_connect(struct ctl_node *n)
 {
-	int fd = open_unix(n->socket);
+	bool tcp = n->where.address[0] != '\0';
+	int fd = tcp ? open_tcp(n->where.address) : open_unix(n->socket);
 	char why[200];
 
 	if (fd < 0) {
-		n->connect_failures++;
 		snprintf(why, sizeof(why), "connect: %s", strerror(-fd));
-		ctl_agent_fail(n, why);
+		connect_failed(n, why);
 		return;
 	}
-	n->io.fd = fd;
+	n->io.fd = n->xp.fd = fd;
 	n->io.cb = on_io;
 	n->io.ctx = n;
-	if (ctl_loop_add(n->cp->loop, &n->io, EPOLLIN) < 0) {
-		close(fd);
+	n->connecting = tcp;
+	if (ctl_loop_add(n->cp->loop, &n->io, tcp ? EPOLLOUT : EPOLLIN) < 0) {
+		ctl_xp_close(&n->xp);
 		n->io.fd = -1;
+		n->connecting = false;
 		ctl_agent_fail(n, "epoll");
 		return;
 	}
@@ -477,9 +637,19 @@ static void agent_connect(struct ctl_node *n)
 		       NULL);
 }
 
+/* ctl_agent_start - see cp.h. A TLS node gets its context here: a
+ * context that cannot be made is a link that fails, and is retried, like
+ * any other. */
 void ctl_agent_start(struct ctl_node *n)
 {
-	n->io.fd = -1;
+	char err[200] = "";
+
+	n->io.fd = n->xp.fd = -1;
+	if (n->where.address[0] != '\0' && n->tls_ctx == NULL) {
+		n->tls_ctx = ctl_tls_ctx_new(false, err, sizeof(err));
+		if (n->tls_ctx != NULL)
+			SSL_CTX_set_psk_use_session_callback(n->tls_ctx, use_psk);
+	}
 	n->t_reconnect.cb = on_reconnect;
 	n->t_reconnect.ctx = n;
 	n->t_request.cb = on_request_timeout;
@@ -487,6 +657,10 @@ void ctl_agent_start(struct ctl_node *n)
 	n->t_collect.cb = on_collect;
 	n->t_collect.ctx = n;
 	set_link(n, CTL_LINK_DOWN);
+	if (n->where.address[0] != '\0' && n->tls_ctx == NULL) {
+		ctl_agent_fail(n, err);
+		return;
+	}
 	agent_connect(n);
 }
 
@@ -498,4 +672,6 @@ void ctl_agent_stop(struct ctl_node *n)
 	ctl_timer_cancel(n->cp->loop, &n->t_reconnect);
 	ctl_timer_cancel(n->cp->loop, &n->t_request);
 	ctl_timer_cancel(n->cp->loop, &n->t_collect);
+	SSL_CTX_free(n->tls_ctx);
+	n->tls_ctx = NULL;
 }

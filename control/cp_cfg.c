@@ -64,8 +64,14 @@ static const struct ctl_cfg_key keys[] = {
 	 "operator state changes kept in state.json, for `state` and `state rollback`"},
 	{"nodes[]", "name", CTL_CFG_STR, N(name), 1, CTL_CFG_NAME_MAX - 1, NULL, 1,
 	 "the dataplane's name: letters, digits, '.', '_', '-'; unique"},
-	{"nodes[]", "socket", CTL_CFG_STR, N(socket), 1, CTL_CFG_PATH_MAX - 1, NULL, 1,
-	 "path of its agent socket (its agent.socket)"},
+	{"nodes[]", "socket", CTL_CFG_STR, N(socket), 0, CTL_CFG_PATH_MAX - 1, "", 1,
+	 "path of its agent socket (its agent.socket); this or address is required"},
+	{"nodes[]", "address", CTL_CFG_LISTEN, N(address), 0, CTL_CFG_NAME_MAX - 1, "", 1,
+	 "IP:port or [IPv6]:port of its TLS listener (its agent.listen), instead of socket"},
+	{"nodes[]", "psk_file", CTL_CFG_STR, N(psk_file), 0, CTL_CFG_PATH_MAX - 1, "", 1,
+	 "with address: absolute path of the pre-shared key (hex, 32 to 256 bytes, mode 0600)"},
+	{"nodes[]", "psk_identity", CTL_CFG_STR, N(psk_identity), 0, CTL_PSK_ID_MAX - 1, "", 1,
+	 "with address: the identity the dataplane knows the key by; \"\": the node's name"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -369,6 +375,50 @@ static int check_required(struct pctx *p, const yaml_node_t *map, const char *pr
 	return 0;
 }
 
+/* The value of key in mapping map, or map itself when it has none: where
+ * a message points. */
+static const yaml_node_t *map_at(struct pctx *p, const yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pr;
+
+	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++)
+		if (strcmp(sval(yaml_document_get_node(p->doc, pr->key)), key) == 0)
+			return yaml_document_get_node(p->doc, pr->value);
+	return map;
+}
+
+/* A node's link: a Unix socket, or an address (an IP: the loop never
+ * waits for DNS) with the key's file (absolute) and identity. */
+static int check_link(struct pctx *p, const yaml_node_t *m, const char *prefix,
+		      const struct ctl_cfg_node *nd)
+{
+	bool sock = nd->socket[0] != '\0', addr = nd->address[0] != '\0';
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (sock && addr)
+		return fail(p, map_at(p, m, "address"), "%s: \"socket\" and \"address\" both "
+			    "given: a node's agent is one or the other", prefix);
+	if (!sock && !addr)
+		return fail(p, m, "%s: \"socket\" (a Unix socket) or \"address\" (TCP with "
+			    "TLS) is required", prefix);
+	if (sock && (nd->psk_file[0] != '\0' || nd->psk_identity[0] != '\0'))
+		return fail(p, map_at(p, m, nd->psk_file[0] ? "psk_file" : "psk_identity"),
+			    "%s: \"psk_file\" and \"psk_identity\" go with \"address\" (TLS), "
+			    "not with a Unix socket", prefix);
+	if (sock)
+		return 0;
+	if (ctl_addr_parse(nd->address, &ss, &sl) != 0)
+		return fail(p, map_at(p, m, "address"), "%s.address: \"%s\" is not IPv4:port or "
+			    "[IPv6]:port (a host name is not resolved: sipedge-control never "
+			    "waits for DNS)", prefix, nd->address);
+	if (nd->psk_file[0] != '/')
+		return fail(p, map_at(p, m, "psk_file"), nd->psk_file[0] == '\0' ?
+			    "%s: \"address\" needs \"psk_file\" (the TLS link's shared key)%.0s" :
+			    "%s.psk_file: \"%s\" is not an absolute path", prefix, nd->psk_file);
+	return 0;
+}
+
 static int walk_nodes(struct pctx *p, const yaml_node_t *seq, struct ctl_cfg *cfg)
 {
 	yaml_node_item_t *it;
@@ -376,7 +426,8 @@ static int walk_nodes(struct pctx *p, const yaml_node_t *seq, struct ctl_cfg *cf
 	int rc;
 
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail(p, seq, "nodes: expected a list of {name, socket}");
+		return fail(p, seq, "nodes: expected a list of {name, socket} or {name, address, "
+			    "psk_file}");
 	cfg->nnodes = 0;
 	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *m = yaml_document_get_node(p->doc, *it);
@@ -390,6 +441,8 @@ static int walk_nodes(struct pctx *p, const yaml_node_t *seq, struct ctl_cfg *cf
 		rc = walk_map(p, m, "nodes[]", prefix, &cfg->nodes[i]);
 		if (rc == 0)
 			rc = check_required(p, m, prefix);
+		if (rc == 0)
+			rc = check_link(p, m, prefix, &cfg->nodes[i]);
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < i; j++)
@@ -510,6 +563,31 @@ out_parser:
 	return rc;
 }
 
+/* Every TLS node's key, from its psk_file; its identity. On error cfg is
+ * left with keys read, for the caller to drop. */
+static int load_keys(const char *path, struct ctl_cfg *cfg, char *err, size_t errlen)
+{
+	char what[64], why[CTL_CFG_ERR_MAX];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < cfg->nnodes; i++) {
+		struct ctl_cfg_node *nd = &cfg->nodes[i];
+
+		if (nd->address[0] == '\0')
+			continue;
+		snprintf(what, sizeof(what), "nodes[%u].psk_file", i);
+		rc = ctl_psk_load(what, nd->psk_file, &nd->psk, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			return rc;
+		}
+		snprintf(nd->psk.identity, sizeof(nd->psk.identity), "%s",
+			 nd->psk_identity[0] != '\0' ? nd->psk_identity : nd->name);
+	}
+	return 0;
+}
+
 int ctl_cfg_load(const char *path, struct ctl_cfg *cfg, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
@@ -538,7 +616,7 @@ int ctl_cfg_load(const char *path, struct ctl_cfg *cfg, char *err, size_t errlen
 	}
 	free(buf);
 	fclose(f);
-	return rc;
+	return rc < 0 ? rc : load_keys(path, cfg, err, errlen);
 }
 
 void ctl_cfg_restart_keys(const struct ctl_cfg *a, const struct ctl_cfg *b, char *out,

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cp_tls.h"
+
 #define CTL_CFG_PATH_MAX 108 /* sun_path */
 #define CTL_CFG_NAME_MAX 64
 #define CTL_CFG_NODES_MAX 64
@@ -20,9 +22,15 @@
 #define CTL_CFG_FILES_MAX 32	 /* rules.files, rules.shadow_files */
 #define CTL_CFG_FILE_MAX 1024	 /* one path in them */
 
+/* A dataplane: its agent is a Unix socket, or a TCP address with TLS and
+ * a pre-shared key (read from psk_file by ctl_cfg_load). */
 struct ctl_cfg_node {
 	char name[CTL_CFG_NAME_MAX];
-	char socket[CTL_CFG_PATH_MAX];
+	char socket[CTL_CFG_PATH_MAX];	 /* "" when address is given */
+	char address[CTL_CFG_NAME_MAX];	 /* "IP:port", "[IPv6]:port", or "" */
+	char psk_file[CTL_CFG_PATH_MAX]; /* with address */
+	char psk_identity[CTL_PSK_ID_MAX]; /* "" : name */
+	struct ctl_psk psk;		 /* key and identity, with address */
 };
 
 /* A list of paths (rules.files): n of them, in order. */
@@ -88,7 +96,10 @@ int ctl_cfg_parse(const char *buf, size_t len, const char *name, struct ctl_cfg 
 		  size_t errlen);
 
 /* Read and parse the file at path; a file over 1 MiB or unreadable is an
- * error naming the path. Same returns as ctl_cfg_parse. */
+ * error naming the path. Then each node's key file is read (ctl_psk_load:
+ * a file its group or others may read, or a key under 32 bytes, is an
+ * error naming the node, the file and its mode or length). Same returns as
+ * ctl_cfg_parse. */
 int ctl_cfg_load(const char *path, struct ctl_cfg *cfg, char *err, size_t errlen);
 
 /* Writes into out (outlen) the dotted names of the keys that differ between

@@ -100,8 +100,9 @@ static enum ctl_result cmd_status(struct ctl_req *r)
 
 static json_t *node_json(const struct ctl_node *n)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", n->name, "socket", n->socket,
-			      "link", ctl_link_name(n->link), "link_for_ms",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "name", n->name, "socket",
+			      n->socket, "address", n->where.address, "link", ctl_link_name(n->link),
+			      "link_for_ms",
 			      (json_int_t)(ctl_now_ms() - n->link_since_ms), "last_error",
 			      n->last_error);
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cp.h"
 
 /* journald reads "<N>" as the line's priority; a terminal gets a name. */
@@ -54,6 +56,7 @@ static struct ctl_node *node_new(struct ctl_cp *cp, const struct ctl_cfg_node *c
 	n->cp = cp;
 	snprintf(n->name, sizeof(n->name), "%s", c->name);
 	snprintf(n->socket, sizeof(n->socket), "%s", c->socket);
+	n->where = *c;
 	n->backends = json_object();
 	n->io.fd = -1;
 	return n;
@@ -62,6 +65,7 @@ static struct ctl_node *node_new(struct ctl_cp *cp, const struct ctl_cfg_node *c
 void ctl_node_free(struct ctl_node *n)
 {
 	ctl_agent_stop(n);
+	OPENSSL_cleanse(&n->where.psk, sizeof(n->where.psk));
 	json_decref(n->backends);
 	json_decref(n->hello);
 	ctl_stats_clear(n);
@@ -131,9 +135,18 @@ static const struct ctl_cfg_node *cfg_node(const struct ctl_cfg *cfg, const char
 	return NULL;
 }
 
+/* Whether a node's agent is elsewhere, or its key or identity changed. */
+static bool link_changed(const struct ctl_cfg_node *a, const struct ctl_cfg_node *b)
+{
+	return strcmp(a->socket, b->socket) != 0 || strcmp(a->address, b->address) != 0 ||
+	       !ctl_psk_equal(&a->psk, &b->psk);
+}
+
 /* Nodes gone from the config are unlinked (their wanted state stays in the
  * state file) and retired, not freed: a caller up the stack may hold one;
- * nodes whose socket changed are relinked; new ones start. */
+ * nodes whose agent moved (socket, address) or whose key changed (the key
+ * file is read again on every reload: a new key takes a reload) are
+ * relinked; new ones start. */
 static void nodes_apply(struct ctl_cp *cp, const struct ctl_cfg *ncfg)
 {
 	struct ctl_node **pp = &cp->nodes, *n;
@@ -149,9 +162,10 @@ static void nodes_apply(struct ctl_cp *cp, const struct ctl_cfg *ncfg)
 			ctl_node_retire(n);
 			continue;
 		}
-		if (strcmp(c->socket, n->socket) != 0) {
+		if (link_changed(c, &n->where)) {
 			ctl_agent_stop(n);
 			snprintf(n->socket, sizeof(n->socket), "%s", c->socket);
+			n->where = *c;
 			ctl_agent_start(n);
 		}
 		pp = &n->next;

@@ -5,12 +5,17 @@
  * defaults, every key at and past its bounds, bad YAML and bad values with
  * the message asserted (file:line:col, key, quoted value), the example
  * file deploy/sipedge-control.yaml, and the key table of
- * docs/sipedge-control.md against the loader's table.
+ * docs/sipedge-control.md against the loader's table. A TLS node's key
+ * file (cp_tls.c, shared with the dataplane): a good one read, and the bad
+ * ones refused with the file named (mode 0644, 0640, too short, too long,
+ * not hex, odd digits, missing, a directory, empty).
  *
  *   test_cp_cfg SOURCE_ROOT
  */
 #define CHECK_MAIN
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cp_cfg.h"
@@ -66,14 +71,43 @@ static const struct bad bads[] = {
 	{"listen port 0", "metrics:\n  listen: 127.0.0.1:0\n", "\"127.0.0.1:0\" is not ADDRESS:PORT"},
 	{"listen port big", "metrics:\n  listen: 127.0.0.1:65536\n", "\"127.0.0.1:65536\""},
 	{"listen port word", "metrics:\n  listen: \"127.0.0.1:http\"\n", "\"127.0.0.1:http\""},
-	{"nodes not list", "nodes: gw1\n", "nodes: expected a list of {name, socket}"},
+	{"nodes not list", "nodes: gw1\n", "nodes: expected a list of {name, socket} or {name, "
+	 "address, psk_file}"},
 	{"node not map", "nodes:\n  - gw1\n", "nodes[0]: expected a mapping of keys"},
-	{"node no socket", "nodes:\n  - {name: gw1}\n", "t.yaml:2:5: nodes[0]: \"socket\" is required"},
+	{"node no socket", "nodes:\n  - {name: gw1}\n",
+	 "t.yaml:2:5: nodes[0]: \"socket\" (a Unix socket) or \"address\" (TCP with TLS) is required"},
+	{"node socket and address", "nodes:\n  - {name: gw1, socket: /x, address: \"127.0.0.1:7443\"}\n",
+	 "t.yaml:2:38: nodes[0]: \"socket\" and \"address\" both given: a node's agent is one or "
+	 "the other"},
+	{"node address, no key", "nodes:\n  - {name: gw1, address: \"127.0.0.1:7443\"}\n",
+	 "t.yaml:2:5: nodes[0]: \"address\" needs \"psk_file\" (the TLS link's shared key)"},
+	{"node address a name",
+	 "nodes:\n  - {name: gw1, address: \"gw1.example:7443\", psk_file: /k}\n",
+	 "t.yaml:2:26: nodes[0].address: \"gw1.example:7443\" is not IPv4:port or [IPv6]:port (a "
+	 "host name is not resolved: sipedge-control never waits for DNS)"},
+	{"node address, no port", "nodes:\n  - {name: gw1, address: \"10.0.0.1\", psk_file: /k}\n",
+	 "nodes[0].address: \"10.0.0.1\" is not ADDRESS:PORT (port 1..65535) or \"\""},
+	{"node address, IPv6 unbracketed",
+	 "nodes:\n  - {name: gw1, address: \"fd00::1:7443\", psk_file: /k}\n",
+	 "nodes[0].address: \"fd00::1:7443\" is not IPv4:port or [IPv6]:port"},
+	{"node key relative",
+	 "nodes:\n  - {name: gw1, address: \"10.0.0.1:7443\", psk_file: gw1.psk}\n",
+	 "t.yaml:2:53: nodes[0].psk_file: \"gw1.psk\" is not an absolute path"},
+	{"node key with a socket", "nodes:\n  - {name: gw1, socket: /x, psk_file: /k}\n",
+	 "t.yaml:2:39: nodes[0]: \"psk_file\" and \"psk_identity\" go with \"address\" (TLS), not "
+	 "with a Unix socket"},
+	{"node identity with a socket", "nodes:\n  - {name: gw1, socket: /x, psk_identity: a}\n",
+	 "nodes[0]: \"psk_file\" and \"psk_identity\" go with \"address\""},
+	{"node identity too long",
+	 "nodes:\n  - {name: gw1, address: \"10.0.0.1:7443\", psk_file: /k, psk_identity: "
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}\n",
+	 "nodes[0].psk_identity: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 65 "
+	 "bytes long, not 0..63"},
 	{"node no name", "nodes:\n  - {socket: /x}\n", "nodes[0]: \"name\" is required"},
 	{"node bad name", "nodes:\n  - {name: \"g w\", socket: /x}\n",
 	 "nodes[0].name: \"g w\": only letters, digits, '.', '_' and '-' are allowed"},
 	{"node unknown key", "nodes:\n  - {name: a, socket: /x, port: 5}\n",
-	 "nodes[]: unknown key \"port\" (known: name, socket)"},
+	 "nodes[]: unknown key \"port\" (known: name, socket, address, psk_file, psk_identity)"},
 	{"node twice", "nodes:\n  - {name: a, socket: /x}\n  - {name: a, socket: /y}\n",
 	 "nodes[1].name: \"a\" is already nodes[0]'s name"},
 	{"duplicate key", "state_dir: /a\nstate_dir: /b\n", "t.yaml:2:1: key \"state_dir\" is given twice"},
@@ -207,6 +241,12 @@ static void test_good(void)
 	CHECK_INT(cfg.nnodes, 1);
 	CHECK(strcmp(cfg.nodes[0].name, "gw-1.a_b") == 0);
 	CHECK(parse("nodes: []\n", &cfg, err) == 0);
+	CHECK(parse("nodes:\n  - {name: gw1, address: \"[fd00::1]:7443\", psk_file: /k, "
+		    "psk_identity: \"ops key\"}\n  - {name: gw2, socket: /s}\n", &cfg, err) == 0);
+	CHECK(strcmp(cfg.nodes[0].address, "[fd00::1]:7443") == 0);
+	CHECK(strcmp(cfg.nodes[0].psk_identity, "ops key") == 0);
+	CHECK(cfg.nodes[0].socket[0] == '\0');
+	CHECK(strcmp(cfg.nodes[1].socket, "/s") == 0);
 
 	check_ctx = "rules";
 	CHECK_INT(def.rules_files.n, 0);
@@ -232,6 +272,108 @@ static void test_good(void)
 	check_ctx = "missing file";
 	CHECK(ctl_cfg_load("/nonexistent/x.yaml", &cfg, err, sizeof(err)) < 0);
 	CHECK(strcmp(err, "/nonexistent/x.yaml: No such file or directory") == 0);
+}
+
+/* A config of one TLS node whose key file holds key (written with mode),
+ * loaded: 0 or the error in err. */
+static int load_key(const char *dir, const char *key, size_t len, mode_t mode, char *err)
+{
+	char kpath[256], cpath[256];
+	struct ctl_cfg *cfg = malloc(sizeof(*cfg));
+	FILE *f;
+	int rc;
+
+	snprintf(kpath, sizeof(kpath), "%s/gw1.psk", dir);
+	snprintf(cpath, sizeof(cpath), "%s/c.yaml", dir);
+	unlink(kpath);
+	if (key != NULL) {
+		f = fopen(kpath, "w");
+		fwrite(key, 1, len, f);
+		fclose(f);
+		chmod(kpath, mode);
+	}
+	f = fopen(cpath, "w");
+	fprintf(f, "nodes:\n  - {name: gw1, address: \"127.0.0.1:7443\", psk_file: %s}\n", kpath);
+	fclose(f);
+	err[0] = '\0';
+	rc = ctl_cfg_load(cpath, cfg, err, CTL_CFG_ERR_MAX);
+	if (rc == 0) {
+		CHECK_INT(cfg->nodes[0].psk.len, 32);
+		CHECK(cfg->nodes[0].psk.key[0] == 0x01 && cfg->nodes[0].psk.key[31] == 0xef);
+		CHECK(strcmp(cfg->nodes[0].psk.identity, "gw1") == 0);
+	}
+	free(cfg);
+	return rc;
+}
+
+/* err holds every one of the parts. */
+static void check_err(const char *err, const char *a, const char *b)
+{
+	bool ok = strstr(err, a) != NULL && strstr(err, b) != NULL;
+
+	if (!ok)
+		fprintf(stderr, "  got:  %s\n  want: ...%s...%s...\n", err, a, b);
+	CHECK(ok);
+}
+
+/* Key files: the bytes written (NULL: no file), their mode, and what
+ * loading a config that names them gives. */
+#define GOOD_KEY "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef"
+static const struct key_row {
+	const char *name, *text;
+	size_t len;
+	mode_t mode;
+	int rc;
+	const char *want, *want2; /* parts of the message */
+} key_rows[] = {
+	{"good, mode 0600", GOOD_KEY "\n", 65, 0600, 0, NULL, NULL},
+	{"good, mode 0400, no newline, spaces around", "  " GOOD_KEY " ", 67, 0400, 0, NULL, NULL},
+	{"mode 0644", GOOD_KEY "\n", 65, 0644, -22, "c.yaml: nodes[0].psk_file \"/tmp/test_cp_cfg.",
+	 "/gw1.psk\": mode 0644 lets its group or others read the key; refused (chmod 600 it)"},
+	{"mode 0640", GOOD_KEY, 64, 0640, -22, "mode 0640 lets its group or others read the key",
+	 "gw1.psk"},
+	{"16 bytes", GOOD_KEY, 32, 0600, -22,
+	 "gw1.psk\": the key is 16 bytes; 32 to 256 are needed (64 to 512 hex digits",
+	 "openssl rand -hex 32"},
+	{"257 bytes", NULL, 514, 0600, -22, "the key is 257 bytes; 32 to 256 are needed", "gw1.psk"},
+	{"not hex", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg", 64, 0600,
+	 -22, "gw1.psk\": byte 64 (0x67) is not a hex digit", "openssl rand -hex 32"},
+	{"binary", "\x00\x01\x02", 3, 0600, -22, "byte 1 (0x00) is not a hex digit", "gw1.psk"},
+	{"odd digits", GOOD_KEY, 63, 0600, -22, "gw1.psk\": 63 hex digits, an odd number",
+	 "nodes[0].psk_file"},
+	{"empty", "", 0, 0600, -22, "the key is 0 bytes", "gw1.psk"},
+};
+
+static void test_keys(void)
+{
+	char dir[] = "/tmp/test_cp_cfg.XXXXXX", err[CTL_CFG_ERR_MAX], big[600], path[300];
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	memset(big, 'a', sizeof(big));
+	for (unsigned i = 0; i < sizeof(key_rows) / sizeof(key_rows[0]); i++) {
+		const struct key_row *k = &key_rows[i];
+		int rc = load_key(dir, k->text ? k->text : big, k->len, k->mode, err);
+
+		check_ctx = k->name;
+		CHECK_INT(rc, k->rc);
+		if (k->want != NULL)
+			check_err(err, k->want, k->want2);
+	}
+	check_ctx = "key file missing";
+	CHECK(load_key(dir, NULL, 0, 0600, err) == -2);
+	check_err(err, "gw1.psk\": No such file or directory", "nodes[0].psk_file");
+	check_ctx = "key file a directory";
+	snprintf(path, sizeof(path), "%s/gw1.psk", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK(load_key(dir, NULL, 0, 0600, err) < 0); /* unlink fails: stays a directory */
+	check_err(err, "gw1.psk\": not a regular file", "nodes[0].psk_file");
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_example(const char *root)
@@ -314,6 +456,7 @@ int main(int argc, char **argv)
 	test_too_many_nodes();
 	test_too_many_files();
 	test_good();
+	test_keys();
 	test_example(root);
 	test_doc(root);
 	printf("%u passed, %u failed\n", check_pass, check_fail);
