@@ -74,6 +74,12 @@ def wait_for(fn, timeout, what=None):
     return None
 
 
+def tcp_accepts(addr):
+    """Whether (host, port) accepts a TCP connection (closed at once)."""
+    with socket.create_connection(addr, timeout=1):
+        return True
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -172,7 +178,7 @@ backends:
   - {{name: kam2, address: "10.77.2.3:5060", weight: 50}}
 @MORE@probe: {{interval_ms: @PROBE_MS@, timeout_ms: 100, down_after: 100, up_after: 1}}
 limits: {{mbufs: 4096, frag_flows: 16}}
-agent: {{socket: "@SOCK@"}}
+agent: {{socket: "@SOCK@"@AGENT@}}
 """
 
 
@@ -184,18 +190,33 @@ class Dataplane:
     tx_pkts, core0's tx_pkts, each backend's probes_sent; its agent
     socket's own work moves the main lcore's agent_requests."""
 
-    def __init__(self, binary, workdir, name, probe_ms=1000, kam3=False):
+    def __init__(self, binary, workdir, name, probe_ms=1000, kam3=False, agent="",
+                 tcp=None):
+        """agent: more keys of its agent mapping (", listen: ..."); tcp:
+        (host, port) of its TLS listener, waited for instead of the
+        socket when it has none (agent.unix_socket false)."""
         self.binary, self.workdir, self.name = binary, workdir, name
         self.sock = os.path.join(workdir, name + ".agent")
+        self.tcp = tcp
         more = '  - {{name: kam3, address: "10.77.2.4:5060", weight: 50}}\n' if kam3 else ""
         self.config = (DP_CONFIG.replace("@NAME@", name).replace("@SOCK@", self.sock)
-                       .replace("@PROBE_MS@", str(probe_ms)).replace("@MORE@", more))
+                       .replace("@PROBE_MS@", str(probe_ms)).replace("@MORE@", more)
+                       .replace("@AGENT@", agent.replace("{", "{{").replace("}", "}}")))
         self.sp = None
 
     def start(self, timeout=60):
-        """Starts it; returns True once its agent socket accepts."""
+        """Starts it; returns True once its agent socket (or its TLS
+        listener, without a socket) accepts."""
         self.sp = agentlib.Sipedge(self.binary, self.workdir, self.name, self.config)
-        return self.sp.wait_socket(self.sock, timeout * SLOW)
+        if self.tcp is None or "unix_socket: false" not in self.config:
+            return self.sp.wait_socket(self.sock, timeout * SLOW)
+        end = time.monotonic() + timeout * SLOW
+        while time.monotonic() < end and self.sp.alive():
+            try:
+                return tcp_accepts(self.tcp)
+            except OSError:
+                time.sleep(0.1)
+        return False
 
     @property
     def pid(self):
@@ -279,8 +300,9 @@ class Control:
 
     def write_cfg(self, nodes, metrics=True, collect_ms=200, idle_ms=1000,
                   request_timeout_ms=3000, extra=""):
-        """nodes: [(name, agent socket)], in order; extra: more top-level
-        YAML (a rules: section)."""
+        """nodes: [(name, agent socket)] or, for a TLS node, [(name,
+        {"address": ..., "psk_file": ...})], in order; extra: more
+        top-level YAML (a rules: section)."""
         with open(self.cfg, "w") as f:
             f.write("control:\n  socket: %s\n  readonly_socket: %s\n"
                     "  readonly_socket_mode: \"0666\"\n"
@@ -295,7 +317,11 @@ class Control:
             f.write(extra)
             f.write("nodes:\n")
             for name, sock in nodes:
-                f.write("  - {name: %s, socket: %s}\n" % (name, sock))
+                if isinstance(sock, dict):
+                    f.write("  - {name: %s, %s}\n" % (name, ", ".join(
+                        "%s: %s" % (k, json.dumps(v)) for k, v in sock.items())))
+                else:
+                    f.write("  - {name: %s, socket: %s}\n" % (name, sock))
 
     def dataplane(self, sipedge, name, **kw):
         dp = Dataplane(sipedge, self.dir, name, **kw)
@@ -373,6 +399,17 @@ class Control:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def stop_all(env):
+    """Every process env started stopped by PID (the daemon killed, the
+    dataplanes stopped), and its directory removed."""
+    if env.p is not None:
+        env.stop(signal.SIGKILL)
+    for dp in env.dataplanes:
+        if dp.alive():
+            dp.stop()
+    env.cleanup()
+
+
 def run_test(binary, prefix, body):
     """A test's main: a Control in a fresh directory, body(env), then every
     process it started stopped by PID and the directory removed; returns
@@ -381,10 +418,5 @@ def run_test(binary, prefix, body):
     try:
         body(env)
     finally:
-        if env.p is not None:
-            env.stop(signal.SIGKILL)
-        for dp in env.dataplanes:
-            if dp.alive():
-                dp.stop()
-        env.cleanup()
+        stop_all(env)
     return summary()

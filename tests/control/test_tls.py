@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The agent link over TCP with TLS 1.3 and a pre-shared key
+(dataplane/agent_tls.c, control/cp_tls.c, docs/agent.md "TCP with TLS"):
+the real dataplane listening on 127.0.0.1 with no Unix socket at all, the
+real sipedge-control linked to it with the right key, and the bad input
+either end must refuse.
+
+    test_tls.py SIPEDGE_CONTROL SIPEDGECTL SIPEDGE
+
+Asserts, in order:
+- start-up refusals, both daemons: a key file of mode 0644 and one holding
+  a 16-byte key, each refused with a message naming the file and its mode
+  or the key's length (sipedge exits non-zero; sipedge-control and its
+  --check-config exit 1);
+- the good link: hello answered over TLS (node up, the dataplane's pid), a
+  backend disable pushed and in force (the dataplane's own snapshot says
+  so), counters flowing (agent_tls_handshakes among them, summed by
+  control), no socket file made;
+- bad input tried on the TLS port, each refused and counted by the
+  dataplane (read through control's stats): a node with the wrong key
+  (agent_tls_bad_key) and one with an identity the dataplane does not know
+  (agent_tls_bad_identity), each shown in `sipedgectl nodes` with "TLS
+  handshake: bad PSK or identity" and retried with backoff while the daemon
+  keeps answering and the good node stays up; a node whose address has no
+  listener ("connect: Connection refused"); a client speaking JSON in clear
+  (no reply, cut off: agent_tls_not_tls); a client that connects and sends
+  nothing (cut off after agent.handshake_timeout_ms, 1 s:
+  agent_tls_timeout); a client that sends the first two bytes of a TLS
+  record and stops (the same);
+- `openssl s_client -psk` as a foreign TLS peer: with the key and identity
+  it gets an answer to hello, with another key it is refused
+  (agent_tls_bad_key once more) and gets none;
+- a new key for a node put in force by a config reload (the key file is
+  read again): the wrong-key node comes up once its file holds the key;
+- both stop cleanly: sipedge on SIGINT with exit 0, control on SIGTERM.
+
+Processes are started and stopped by PID; sipedge gets --no-huge, --no-pci,
+its own file prefix; traffic only on 127.0.0.1. Needs root (the EAL's
+runtime directory) and the openssl tool.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import cplib
+from cplib import check, wait_for
+
+CONTROL, CTL, SIPEDGE = (os.path.abspath(a) for a in sys.argv[1:4])
+cplib.CTL = CTL
+
+HS_MS = 1000  # the dataplane's agent.handshake_timeout_ms here
+
+
+def main():
+    return cplib.run_test(CONTROL, "cpt-tls-", run)
+
+
+def key_file(env, name, hexkey, mode=0o600):
+    path = os.path.join(env.dir, name)
+    with open(path, "w") as f:
+        f.write(hexkey + "\n")
+    os.chmod(path, mode)
+    return path
+
+
+def tls_agent(port, key, unix=False):
+    """The dataplane's agent keys for a TLS listener on 127.0.0.1:port."""
+    return (', listen: "127.0.0.1:%d", psk_file: "%s", handshake_timeout_ms: %d%s'
+            % (port, key, HS_MS, "" if unix else ", unix_socket: false"))
+
+
+def ctr(env, node, name):
+    """A counter of node's dataplane as control summed it (None: not yet)."""
+    _, r, _ = env.ctl_json("stats", "--node", node)
+    try:
+        return r["nodes"][0]["counters"]["total"]["ctr"][name]
+    except (TypeError, KeyError, IndexError):
+        return None
+
+
+def ctr_rises(env, name, above, what):
+    """Waits until gw1's counter name is over above; checks it."""
+    v = wait_for(lambda: (ctr(env, "gw1", name) or 0) > above, 10)
+    check(v is not None, what, "%s = %s" % (name, ctr(env, "gw1", name)))
+
+
+def startup_refusals(env, good_hex):
+    """A key its group or others may read, and one of 16 bytes: neither
+    daemon starts."""
+    port = cplib.free_port()
+    for label, name, text, mode, want in (
+            ("mode 0644", "open.psk", good_hex, 0o644,
+             "mode 0644 lets its group or others read the key; refused (chmod 600 it)"),
+            ("a 16-byte key", "short.psk", good_hex[:32], 0o600,
+             "the key is 16 bytes; 32 to 256 are needed")):
+        path = key_file(env, name, text, mode)
+        dp = env.dataplane(SIPEDGE, "bad" + name.split(".")[0], agent=tls_agent(port, path),
+                           tcp=("127.0.0.1", port))
+        started = dp.start()
+        rc = dp.sp.wait_exit(30 * cplib.SLOW)
+        log = dp.log()
+        check(not started and rc not in (None, 0) and
+              ('agent.psk_file "%s": %s' % (path, want)) in log,
+              "sipedge refuses to start with %s, naming the file (exit %s)" % (label, rc),
+              log[-1500:])
+        env.write_cfg([("gw1", {"address": "127.0.0.1:%d" % port, "psk_file": path})],
+                      metrics=False)
+        p = subprocess.run([CONTROL, "-c", env.cfg], capture_output=True, text=True,
+                           timeout=30)
+        msg = 'nodes[0].psk_file "%s": %s' % (path, want)
+        check(p.returncode == 1 and msg in p.stderr,
+              "sipedge-control refuses to start with %s, naming the file" % label,
+              (p.returncode, p.stderr))
+        p = subprocess.run([CONTROL, "--check-config", env.cfg], capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 1 and msg in p.stderr,
+              "sipedge-control --check-config says so too (%s)" % label,
+              (p.returncode, p.stderr))
+
+
+def raw_client(port, data, timeout):
+    """Connects, sends data (maybe nothing), reads until the dataplane
+    closes: (bytes received, seconds until the close, closed?)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t0 = time.monotonic()
+    got, closed = b"", False
+    s.settimeout(timeout)
+    try:
+        if data:
+            s.sendall(data)
+        while True:
+            d = s.recv(4096)
+            if not d:
+                closed = True
+                break
+            got += d
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return got, time.monotonic() - t0, closed
+
+
+def s_client(port, hexkey, identity, line):
+    """openssl s_client as a foreign TLS 1.3 PSK peer: sends line, keeps
+    the connection 1.5 s for the answer. (exit status, stdout+stderr)."""
+    cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_3", "-psk",
+           hexkey, "-psk_identity", identity, "-quiet", "-no_ign_eof"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    try:
+        p.stdin.write(line.encode())
+        p.stdin.flush()
+        time.sleep(1.5 * cplib.SLOW)
+        out, _ = p.communicate(timeout=10)  # closes stdin: s_client ends
+    except (subprocess.TimeoutExpired, BrokenPipeError):
+        p.kill()
+        out, _ = p.communicate()
+    return p.returncode, out.decode(errors="replace")
+
+
+def bad_clients(env, port):
+    """Clients that are not TLS, or say nothing: cut off and counted."""
+    base = ctr(env, "gw1", "agent_tls_not_tls") or 0
+    got, _, closed = raw_client(port, b'{"id":1,"cmd":"hello","proto":1}\n', 10)
+    check(closed and got == b"", "a client speaking JSON in clear gets no reply and is cut off",
+          (got, closed))
+    ctr_rises(env, "agent_tls_not_tls", base, "counted: agent_tls_not_tls")
+    for label, data in (("sends nothing", b""), ("sends 2 bytes of a TLS record", b"\x16\x03")):
+        base = ctr(env, "gw1", "agent_tls_timeout") or 0
+        got, secs, closed = raw_client(port, data, 10)
+        check(closed and got == b"" and 0.8 * HS_MS / 1000 <= secs <= 4 * cplib.SLOW,
+              "a client that %s is cut off after agent.handshake_timeout_ms (%.1f s)"
+              % (label, secs), (got, secs, closed))
+        ctr_rises(env, "agent_tls_timeout", base, "counted: agent_tls_timeout (%s)" % label)
+
+
+def foreign_peer(env, port, good_hex, wrong_hex):
+    if not check(shutil.which("openssl") is not None, "the openssl tool is installed"):
+        return
+    rc, out = s_client(port, good_hex, "gw1", '{"id":7,"cmd":"hello","proto":1}\n')
+    reply = next((json.loads(l) for l in out.splitlines() if l.startswith("{")), None)
+    check(reply is not None and reply.get("id") == 7 and reply.get("ok") is True and
+          reply.get("node") == "gw1",
+          "openssl s_client -psk with the key and identity: hello answered", out[-1500:])
+    base = ctr(env, "gw1", "agent_tls_bad_key") or 0
+    rc, out = s_client(port, wrong_hex, "gw1", '{"id":8,"cmd":"hello","proto":1}\n')
+    check('"id":8' not in out and "alert" in out,
+          "openssl s_client -psk with another key: refused, no answer", out[-1500:])
+    ctr_rises(env, "agent_tls_bad_key", base, "counted: agent_tls_bad_key (s_client)")
+
+
+def run(env):
+    if not check(os.access(SIPEDGE, os.X_OK), "sipedge is built (%s)" % SIPEDGE):
+        return
+    good_hex = os.urandom(32).hex()
+    wrong_hex = os.urandom(32).hex()
+    startup_refusals(env, good_hex)
+    good = key_file(env, "gw1.psk", good_hex)
+    wrong = key_file(env, "wrong.psk", wrong_hex)
+    port, dead = cplib.free_port(), cplib.free_port()
+    dp = env.dataplane(SIPEDGE, "gw1", probe_ms=600000, agent=tls_agent(port, good),
+                       tcp=("127.0.0.1", port))
+    if not check(dp.start(), "sipedge listens on 127.0.0.1 with TLS only", dp.log()[-2000:]):
+        return
+    check(not os.path.exists(dp.sock), "agent.unix_socket false: no socket file")
+    tls = {"address": "127.0.0.1:%d" % port, "psk_file": good}
+    env.write_cfg([("gw1", tls),
+                   ("gw1-wrongkey", {"address": "127.0.0.1:%d" % port, "psk_file": wrong,
+                                     "psk_identity": "gw1"}),
+                   ("gw1-who", {"address": "127.0.0.1:%d" % port, "psk_file": good,
+                                "psk_identity": "nobody"}),
+                   ("nolistener", {"address": "127.0.0.1:%d" % dead, "psk_file": good})],
+                  metrics=False, collect_ms=200)
+    env.start()
+    n = wait_for(lambda: env.node("gw1") if env.node_up("gw1") else None, 30)
+    if not check(n is not None, "hello over TLS: node gw1 up",
+                 (env.node("gw1"), env.log()[-1500:], dp.log()[-1500:])):
+        return
+    check(n["dataplane"]["pid"] == dp.pid and n["address"] == tls["address"] and
+          n["socket"] == "", "nodes: the dataplane's pid, its address, no socket", n)
+    _, r, _ = env.ctl_json("backends", "--node", "gw1", "disable", "kam2")
+    check(r is not None and r.get("ok") and r["results"][0].get("state_version") == 1,
+          "disable kam2 pushed over TLS: state version 1 in force", r)
+    check(wait_for(lambda: env.admin("gw1", "kam2") == "disabled", 10) is not None,
+          "the dataplane's own snapshot says kam2 disabled", env.ctl_json("backends"))
+    ctr_rises(env, "agent_tls_handshakes", 0, "stats flow over TLS: agent_tls_handshakes counted")
+    s1 = ctr(env, "gw1", "agent_requests")
+    time.sleep(1)
+    check((ctr(env, "gw1", "agent_requests") or 0) > (s1 or 0),
+          "snapshots keep coming: agent_requests grows", (s1, ctr(env, "gw1", "agent_requests")))
+
+    # the wrong key, an unknown identity, nobody listening: refused, said
+    # why, retried; the good node stays up
+    for node, counter in (("gw1-wrongkey", "agent_tls_bad_key"),
+                          ("gw1-who", "agent_tls_bad_identity")):
+        w = wait_for(lambda: env.node(node) if env.node(node)["counters"]["connect_failures"]
+                     >= 3 else None, 20)
+        check(w is not None and w["link"] != "up" and
+              w["last_error"].startswith("TLS handshake: bad PSK or identity"),
+              "%s: refused, retried with backoff (connect_failures >= 3), nodes says why"
+              % node, env.node(node))
+        ctr_rises(env, counter, 1, "counted by the dataplane: %s" % counter)
+    rc, out, _ = env.ctl("nodes")
+    check(rc == 0 and "TLS handshake: bad PSK or identity" in out,
+          "sipedgectl nodes shows the handshake's failure", out)
+    w = wait_for(lambda: env.node("nolistener") if "Connection refused" in
+                 env.node("nolistener")["last_error"] else None, 10)
+    check(w is not None and w["last_error"] == "connect: Connection refused",
+          "a node with no listener: connect: Connection refused", env.node("nolistener"))
+    check(env.node_up("gw1") and cplib.raw_ok(env.sock),
+          "the daemon keeps answering, gw1 stays up", env.node("gw1"))
+
+    bad_clients(env, port)
+    foreign_peer(env, port, good_hex, wrong_hex)
+
+    # a new key through a reload: the file is read again
+    shutil.copyfile(good, wrong)
+    rc, out, err = env.ctl("config", "reload")
+    check(rc == 0, "config reload with the wrong-key node's file now holding the key", err)
+    check(wait_for(lambda: env.node_up("gw1-wrongkey"), 20) is not None,
+          "the node comes up with the key the reload read", env.node("gw1-wrongkey"))
+    check(env.node_up("gw1") and dp.alive(), "gw1 still up, sipedge alive", env.node("gw1"))
+    check(env.stop() == 0, "sipedge-control exits 0 on SIGTERM", env.log()[-1500:])
+    check(dp.stop() == 0, "sipedge exits 0 on SIGINT", dp.log()[-1500:])
+    if cplib.CHECKS.failed:
+        print("---- control log\n" + env.log()[-3000:])
+        print("---- sipedge log\n" + dp.log()[-3000:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
