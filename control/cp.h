@@ -21,6 +21,7 @@
  *   cp_rules_cmds.c rules.* commands: list, show, diff, stats
  *   cp_explain.c  explain: a message through the parser and the live ruleset
  *   cp_bans.c     manual bans (in the versioned state) and dynamic ones
+ *   cp_history.c  the operator changes to that state, and rolling them back
  *   cp_codec.c    SHA-256 and base64 (the blobs' digests and chunks)
  *   cp_tls.c      the agent link's transport: TLS 1.3 with a pre-shared key
  *
@@ -126,6 +127,17 @@ struct ctl_node {
 	bool dirty;	  /* wanted state not yet confirmed by the dataplane */
 	bool pushing;	  /* a prepare/commit is in flight */
 	bool snap_pending; /* a snapshot request is in flight */
+	/* The highest version control ever pushed there (persisted): after a
+	 * state.rollback the wanted version is below it, and the next push
+	 * must pass it, so that a number never names two states. */
+	uint64_t highest;
+	/* What the dataplane holds, as control knows it (cp_push.c, persisted):
+	 * the SHA-256 of the canonical form of the state in force and of the
+	 * one it keeps for state.rollback (with its version), "" when not
+	 * known; true only while the dataplane still says sums_version in
+	 * force and sums_highest committed. */
+	char dp_cur_sum[65], dp_prev_sum[65];
+	uint64_t dp_prev_version, sums_version, sums_highest;
 	struct ctl_waiter *w_cur, *w_next; /* callers of ctl_push (cp_push.c) */
 
 	/* The link (cp_agent.c): io.fd is xp.fd, the byte transport (plain,
@@ -249,6 +261,26 @@ typedef void (*ctl_push_cb)(struct ctl_node *n, bool ok, const char *err, void *
  * prepare, then commit. cb is called once. If the node is not connected
  * the state stays wanted and is pushed on reconnect: cb(ok, "pending"). */
 void ctl_push(struct ctl_node *n, ctl_push_cb cb, void *arg);
+/* How ctl_push_restore ended. */
+enum ctl_restore {
+	CTL_RESTORE_ROLLED_BACK = 1, /* state.rollback: the kept state in force again */
+	CTL_RESTORE_PUSHED,	     /* pushed as a new version */
+	CTL_RESTORE_UNCHANGED,	     /* in force already: nothing sent */
+	CTL_RESTORE_PENDING,	     /* not connected: pushed when it reconnects */
+	CTL_RESTORE_FAILED,	     /* refused, or the link lost: err says why */
+};
+typedef void (*ctl_restore_cb)(struct ctl_node *n, enum ctl_restore how, const char *err,
+			       void *arg);
+/* Puts the node's wanted state, just set back by a rollback, in force:
+ * with state.rollback when the dataplane keeps exactly that state as the
+ * one before the one in force (one pointer swap, nothing validated again),
+ * else as a new version. cb is called once; err is a note when ok. */
+void ctl_push_restore(struct ctl_node *n, ctl_restore_cb cb, void *arg);
+/* The SHA-256 (hex) of the node's wanted state in canonical form. */
+void ctl_push_form_sum(const struct ctl_node *n, char out[65]);
+/* The version the dataplane keeps for state.rollback, as far as control
+ * knows: 0 when none is known. */
+uint64_t ctl_push_kept_version(const struct ctl_node *n);
 
 /* ---- cp_bans.c ---- */
 int ctl_bans_init(struct ctl_cp *cp);
@@ -264,6 +296,31 @@ int ctl_bans_load(struct ctl_cp *cp, json_t *j, char *err, size_t errlen);
 /* "192.0.2.0/24", "2001:db8::1": normalized into out, or -EINVAL (err
  * names and quotes s: not an address, a bad length, host bits set). */
 int ctl_ban_parse(const char *s, char *out, size_t outlen, char *err, size_t errlen);
+
+/* ---- cp_history.c ---- */
+struct ctl_req;
+/* The state file's "history" (new reference), and back at start-up, once
+ * the nodes and bans are loaded (0, or -EINVAL with err). */
+json_t *ctl_hist_save(const struct ctl_cp *cp);
+int ctl_hist_load(struct ctl_cp *cp, json_t *j, char *err, size_t errlen);
+/* Around each write of the state file (ctl_state_save): note records the
+ * operator's change since the last write, written keeps it or drops it. */
+void ctl_hist_note(struct ctl_cp *cp);
+void ctl_hist_written(struct ctl_cp *cp, bool ok);
+/* Around an admin command's handler (ctl_cmds_run): changes written
+ * meanwhile are its own. */
+void ctl_hist_begin(struct ctl_req *r);
+void ctl_hist_end(void);
+/* The entry the command being handled recorded, 0 if none. */
+uint64_t ctl_hist_request_seq(void);
+/* A change that some node refused, taken back on every node if it is
+ * still the newest one (done gets the per-node results), else -EBUSY. */
+int ctl_hist_take_back(struct ctl_cp *cp, uint64_t seq, const char *why,
+		       void (*done)(json_t *results, void *arg), void *arg);
+void ctl_hist_free(void);
+/* Whether a backend's wanted entry is valid: an object of admin
+ * (enabled|disabled|drain) and weight (1..65535), both optional. */
+bool ctl_backend_valid(json_t *be);
 
 /* ---- cp_rules*.c ---- */
 int ctl_rules_init(struct ctl_cp *cp);
@@ -304,6 +361,9 @@ unsigned ctl_sock_clients(const struct ctl_cp *cp);
  * caller is deep in an agent reply's callbacks, and a request (a reload)
  * may free what they still use. */
 void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply);
+/* Who is at the other end of a client: its uid and pid (SO_PEERCRED).
+ * Returns 0, or -ENOENT when that client is gone. */
+int ctl_sock_peer(const struct ctl_cp *cp, uint64_t client, long *uid, long *pid);
 
 /* ---- cp_cmds.c ---- */
 enum ctl_access {
@@ -360,6 +420,11 @@ enum ctl_result ctl_cmd_rules_rollback(struct ctl_req *r);
 enum ctl_result ctl_cmd_rules_unload(struct ctl_req *r);
 enum ctl_result ctl_cmd_rules_stats(struct ctl_req *r);
 enum ctl_result ctl_cmd_explain(struct ctl_req *r);
+enum ctl_result ctl_cmd_state(struct ctl_req *r);
+enum ctl_result ctl_cmd_state_rollback(struct ctl_req *r);
+/* The node named by the request's optional "node" argument (*out NULL
+ * when none is named). Returns 0, or -ENOENT with r->err naming it. */
+int ctl_req_node(struct ctl_req *r, struct ctl_node **out);
 
 /* ---- cp_metrics.c ---- */
 int ctl_metrics_open(struct ctl_cp *cp);

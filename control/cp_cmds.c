@@ -114,20 +114,21 @@ static json_t *node_json(const struct ctl_node *n)
 				      (json_int_t)n->dp_state_version, "in_step",
 				      !n->dirty && n->link == CTL_LINK_UP, "pushing", n->pushing));
 	json_object_set_new(o, "counters",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connects",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connects",
 				      (json_int_t)n->connects, "disconnects",
 				      (json_int_t)n->disconnects, "connect_failures",
 				      (json_int_t)n->connect_failures, "snapshots",
 				      (json_int_t)n->snapshots, "pushes_ok",
 				      (json_int_t)n->pushes_ok, "pushes_failed",
 				      (json_int_t)n->pushes_failed, "resyncs", (json_int_t)n->resyncs,
-				      "agent_errors", (json_int_t)n->agent_errors));
+				      "agent_errors", (json_int_t)n->agent_errors, "rollbacks",
+				      (json_int_t)n->rollbacks));
 	return o;
 }
 
 /* The node named by the optional "node" argument, or NULL for all; an
  * unknown name is an error. */
-static int pick_node(struct ctl_req *r, struct ctl_node **out)
+int ctl_req_node(struct ctl_req *r, struct ctl_node **out)
 {
 	const char *name = arg_str(r, "node");
 
@@ -148,7 +149,7 @@ static enum ctl_result cmd_nodes(struct ctl_req *r)
 	json_t *arr = json_array();
 	struct ctl_node *n, *only;
 
-	if (pick_node(r, &only) < 0) {
+	if (ctl_req_node(r, &only) < 0) {
 		json_decref(arr);
 		return CTL_R_ERR;
 	}
@@ -164,7 +165,7 @@ static enum ctl_result cmd_stats(struct ctl_req *r)
 	json_t *arr = json_array();
 	struct ctl_node *n, *only;
 
-	if (pick_node(r, &only) < 0) {
+	if (ctl_req_node(r, &only) < 0) {
 		json_decref(arr);
 		return CTL_R_ERR;
 	}
@@ -221,7 +222,7 @@ static enum ctl_result cmd_backends(struct ctl_req *r)
 	json_t *arr = json_array();
 	struct ctl_node *n, *only;
 
-	if (pick_node(r, &only) < 0) {
+	if (ctl_req_node(r, &only) < 0) {
 		json_decref(arr);
 		return CTL_R_ERR;
 	}
@@ -249,6 +250,11 @@ struct ctl_push_op {
 	char field[16];
 	char be[64];
 	unsigned remaining; /* nodes still pushing, +1 while starting them */
+	unsigned committed; /* nodes that have it in force */
+	uint64_t hist_seq;  /* its entry in the history (cp_history.c), 0 none */
+	struct ctl_timer t_back;
+	json_t *taken_back; /* the results of taking it back, or NULL */
+	const char *not_back; /* why it was not taken back, or NULL */
 	bool failed;
 	char first_err[300];
 	char what[160];
@@ -284,8 +290,20 @@ static json_t *op_reply(struct ctl_push_op *op)
 	json_t *reply = json_pack("{s:O, s:b, s:O}", "id", op->id, "ok", !op->failed, "results",
 				  op->results);
 
-	if (op->failed)
+	if (op->taken_back != NULL) {
+		json_object_set(reply, "taken_back", op->taken_back);
+		json_object_set_new(reply, "error",
+				    json_sprintf("%s; taken back on every node (history #%llu "
+						 "rolled back)", op->first_err,
+						 (unsigned long long)op->hist_seq));
+	} else if (op->not_back != NULL) {
+		json_object_set_new(reply, "diverged", json_true());
+		json_object_set_new(reply, "error",
+				    json_sprintf("%s; the nodes that have it in force keep it: %s",
+						 op->first_err, op->not_back));
+	} else if (op->failed) {
 		json_object_set_new(reply, "error", json_string(op->first_err));
+	}
 	return reply;
 }
 
@@ -295,7 +313,55 @@ static void op_free(struct ctl_push_op *op)
 	json_decref(op->results);
 	json_decref(op->undo);
 	json_decref(op->value);
+	json_decref(op->taken_back);
 	free(op);
+}
+
+static void op_answer(struct ctl_push_op *op)
+{
+	ctl_sock_reply(op->cp, op->client, op_reply(op));
+	op_free(op);
+}
+
+static void op_taken_back(json_t *results, void *arg)
+{
+	struct ctl_push_op *op = arg;
+
+	op->taken_back = json_incref(results);
+	op_answer(op);
+}
+
+static void op_take_back(struct ctl_timer *t)
+{
+	struct ctl_push_op *op = t->ctx;
+	int rc = ctl_hist_take_back(op->cp, op->hist_seq, op->first_err, op_taken_back, op);
+
+	if (rc == 0)
+		return; /* op_taken_back answers */
+	op->not_back = rc == -EBUSY ? "a later change or rollback came meanwhile, so it was not "
+				      "taken back (`sipedgectl state` shows it; `state rollback` "
+				      "undoes it)"
+				    : "it could not be taken back (see the log)";
+	ctl_log(CTL_LOG_WARNING, "%s: in force on %u node(s), refused by another: %s",
+		op->what, op->committed, op->not_back);
+	op_answer(op);
+}
+
+/* Every node's push is over. A change that some nodes refused and others
+ * put in force would leave them diverged: the ones that have it roll it
+ * back (cp_history.c: state.rollback where they keep the state before),
+ * so that an operator's change is in force on all of its nodes or on
+ * none. On the loop's next turn: this runs inside the last node's
+ * push_end, which goes on to start that node's next push. */
+static void op_over(struct ctl_push_op *op)
+{
+	if (op->failed && op->committed > 0 && op->hist_seq != 0) {
+		op->t_back.cb = op_take_back;
+		op->t_back.ctx = op;
+		ctl_timer_arm(op->cp->loop, &op->t_back, 0);
+		return;
+	}
+	op_answer(op);
 }
 
 /* The state file was not written: the node's entry and dirty flag as they
@@ -342,6 +408,7 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 		json_object_set_new(res, "pending", json_true());
 	} else if (ok) {
 		json_object_set_new(res, "state_version", json_integer((json_int_t)n->version));
+		op->committed++;
 	} else if (n->link == CTL_LINK_DOWN) {
 		json_object_set_new(res, "ok", json_true());
 		json_object_set_new(res, "pending", json_true());
@@ -356,10 +423,8 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 		op->failed = true;
 	}
 	json_array_append_new(op->results, res);
-	if (--op->remaining == 0) {
-		ctl_sock_reply(op->cp, op->client, op_reply(op));
-		op_free(op);
-	}
+	if (--op->remaining == 0)
+		op_over(op);
 }
 
 /* Sets field to value (borrowed: the entry takes a reference) in the
@@ -385,7 +450,7 @@ static int pick_targets(struct ctl_req *r, const char *be, struct ctl_node **onl
 {
 	struct ctl_node *n;
 
-	if (pick_node(r, only) < 0)
+	if (ctl_req_node(r, only) < 0)
 		return -ENOENT;
 	*count = 0;
 	for (n = r->cp->nodes; n != NULL; n = n->next)
@@ -437,6 +502,8 @@ enum ctl_result ctl_push_op_end(struct ctl_req *r, struct ctl_push_op *op)
 	json_t *res;
 	enum ctl_result rc = CTL_R_OK;
 
+	/* written by now (a change is saved before it is pushed) */
+	op->hist_seq = ctl_hist_request_seq();
 	if (--op->remaining > 0)
 		return CTL_R_LATER;
 	/* every node answered at once (none connected): the reply goes now */
@@ -611,6 +678,17 @@ static const struct ctl_arg args_bans_add[] = {
 	{"for_s", CTL_ARG_INT, false, 1, 31536000, "how long the ban lasts (default: until removed)"},
 	{NULL},
 };
+static const struct ctl_arg args_state[] = {
+	{"node", CTL_ARG_STR, false, 1, CTL_CFG_NAME_MAX - 1,
+	 "only this node, and the history entries about it"},
+	{"limit", CTL_ARG_INT, false, 1, 1000, "at most this many history entries, newest first"},
+	{NULL},
+};
+static const struct ctl_arg args_state_rollback[] = {
+	{"node", CTL_ARG_STR, false, 1, CTL_CFG_NAME_MAX - 1,
+	 "undo only this node's part of the newest change there (not a ban change)"},
+	{NULL},
+};
 static const struct ctl_arg args_bans_remove[] = {
 	{"prefix", CTL_ARG_STR, true, 1, 63, "a manual ban's prefix, or a dynamically banned address"},
 	{NULL},
@@ -660,6 +738,12 @@ static const struct ctl_cmd_def cmds[] = {
 	 "ban a source prefix on every node, for a time or until removed", ctl_cmd_bans_add},
 	{"bans.remove", CTL_ACCESS_ADMIN, args_bans_remove,
 	 "remove a manual ban, or lift a dynamic ban on every node", ctl_cmd_bans_remove},
+	{"state", CTL_ACCESS_READ, args_state,
+	 "state versions per node, and the history of state changes (who, when, what)",
+	 ctl_cmd_state},
+	{"state.rollback", CTL_ACCESS_ADMIN, args_state_rollback,
+	 "undo the newest state change (backends, bans) and put that state in force",
+	 ctl_cmd_state_rollback},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -880,7 +964,13 @@ json_t *ctl_cmds_run(struct ctl_cp *cp, uint64_t client, enum ctl_access access,
 	}
 	r.id = id != NULL ? id : json_null();
 	r.reply = json_object();
+	/* an admin command's changes to the wanted state are its own, in the
+	 * history (cp_history.c); read commands change none */
+	if (def->access == CTL_ACCESS_ADMIN)
+		ctl_hist_begin(&r);
 	res = def->run(&r);
+	if (def->access == CTL_ACCESS_ADMIN)
+		ctl_hist_end();
 	if (res == CTL_R_LATER) {
 		json_decref(r.reply);
 		return NULL;

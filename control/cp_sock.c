@@ -297,13 +297,20 @@ static void client_ready(struct ctl_client *c)
 		ctl_timer_arm(s->cp->loop, &s->kick, 0);
 }
 
-void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply)
+static struct ctl_client *client_find(const struct ctl_cp *cp, uint64_t client)
 {
 	struct ctl_client *c;
 
 	for (c = cp->sock != NULL ? cp->sock->clients : NULL; c != NULL; c = c->next)
 		if (c->serial == client)
 			break;
+	return c;
+}
+
+void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply)
+{
+	struct ctl_client *c = client_find(cp, client);
+
 	if (c == NULL) {
 		json_decref(reply); /* it hung up meanwhile */
 		return;
@@ -312,6 +319,21 @@ void ctl_sock_reply(struct ctl_cp *cp, uint64_t client, json_t *reply)
 	c->last_ms = ctl_now_ms();
 	if (client_send(c, reply))
 		client_ready(c);
+}
+
+/* The kernel's word on the peer (a Unix socket's credentials at connect),
+ * not anything the client claims: for the state history's "by". */
+int ctl_sock_peer(const struct ctl_cp *cp, uint64_t client, long *uid, long *pid)
+{
+	struct ctl_client *c = client_find(cp, client);
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (c == NULL || getsockopt(c->io.fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -ENOENT;
+	*uid = (long)uc.uid;
+	*pid = (long)uc.pid;
+	return 0;
 }
 
 unsigned ctl_sock_clients(const struct ctl_cp *cp)

@@ -6,13 +6,17 @@
  * pushed again (docs/sipedge-control.md, "State file").
  *
  *   {"format": 1, "written": 1764000000,
- *    "nodes": {"gw1": {"version": 3,
- *                      "backends": {"kam1": {"admin": "drain"}}}},
+ *    "nodes": {"gw1": {"version": 3, "highest": 4,
+ *                      "backends": {"kam1": {"admin": "drain"}},
+ *                      "dataplane": {"version": 3, "highest": 4, "sha256": "...",
+ *                                    "prev_version": 0, "prev_sha256": ""}}},
  *    "bans": {"managed": true, "list": [{"prefix": "192.0.2.0/24", "expires": 0}]},
- *    "rules": {...}}
+ *    "history": {...}, "rules": {...}}
  *
- * "bans" and "rules" are optional (a file from before them is format 1
- * too); the rulesets' sources live beside it in state_dir/rules/ (cp_rules.c).
+ * "highest", "dataplane" (what the dataplane holds, cp_push.c), "bans",
+ * "history" (cp_history.c) and "rules" are optional (a file from before
+ * them is format 1 too); the rulesets' sources live beside it in
+ * state_dir/rules/ (cp_rules.c).
  *
  * Written whole on every change: a temp file in the same directory,
  * fsync, rename over state.json, fsync of the directory; a crash leaves the
@@ -42,16 +46,56 @@ static void state_path(const struct ctl_cp *cp, char *buf, size_t len, const cha
 	snprintf(buf, len, "%s/state.json%s", cp->cfg.state_dir, suffix);
 }
 
-/* Checks one node's entry: version >= 0, backends an object of
- * {admin: enabled|disabled|drain, weight: 1..65535}. */
+bool ctl_backend_valid(json_t *be)
+{
+	json_t *a = json_object_get(be, "admin"), *w = json_object_get(be, "weight");
+
+	return json_is_object(be) &&
+	       (a == NULL || (json_is_string(a) && (strcmp(json_string_value(a), "enabled") == 0 ||
+						    strcmp(json_string_value(a), "disabled") == 0 ||
+						    strcmp(json_string_value(a), "drain") == 0))) &&
+	       (w == NULL || (json_is_integer(w) && json_integer_value(w) >= 1 &&
+			      json_integer_value(w) <= 65535));
+}
+
+static bool is_count(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+/* A SHA-256 in hex, or "" for none. */
+static bool is_sum(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && (s[0] == '\0' || (strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64));
+}
+
+/* "dataplane": what it holds as control knew it last (optional). */
+static bool dataplane_valid(json_t *d)
+{
+	return d == NULL ||
+	       (json_is_object(d) && is_count(json_object_get(d, "version")) &&
+		is_count(json_object_get(d, "highest")) && is_sum(json_object_get(d, "sha256")) &&
+		is_count(json_object_get(d, "prev_version")) &&
+		is_sum(json_object_get(d, "prev_sha256")));
+}
+
+/* Checks one node's entry: version >= 0, highest >= 0 if there, backends
+ * an object of {admin: enabled|disabled|drain, weight: 1..65535}. */
 static int check_node(const char *name, json_t *e, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(e, "version"), *bes = json_object_get(e, "backends");
+	json_t *h = json_object_get(e, "highest"), *bes = json_object_get(e, "backends");
 	const char *bname;
 	json_t *be;
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		snprintf(err, errlen, "nodes.%s.version: not an integer >= 0", name);
+	if (!is_count(json_object_get(e, "version")) || (h != NULL && !is_count(h))) {
+		snprintf(err, errlen, "nodes.%s.version, .highest: not integers >= 0", name);
+		return -EINVAL;
+	}
+	if (!dataplane_valid(json_object_get(e, "dataplane"))) {
+		snprintf(err, errlen, "nodes.%s.dataplane: not {version, highest, sha256, "
+			 "prev_version, prev_sha256}", name);
 		return -EINVAL;
 	}
 	if (!json_is_object(bes)) {
@@ -59,15 +103,7 @@ static int check_node(const char *name, json_t *e, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	json_object_foreach(bes, bname, be) {
-		json_t *a = json_object_get(be, "admin"), *w = json_object_get(be, "weight");
-
-		if (!json_is_object(be) ||
-		    (a != NULL && (!json_is_string(a) ||
-				   (strcmp(json_string_value(a), "enabled") != 0 &&
-				    strcmp(json_string_value(a), "disabled") != 0 &&
-				    strcmp(json_string_value(a), "drain") != 0))) ||
-		    (w != NULL && (!json_is_integer(w) || json_integer_value(w) < 1 ||
-				   json_integer_value(w) > 65535))) {
+		if (!ctl_backend_valid(be)) {
 			snprintf(err, errlen, "nodes.%s.backends.%s: bad admin or weight", name,
 				 bname);
 			return -EINVAL;
@@ -95,26 +131,56 @@ static int load_nodes(json_t *nodes, const char *path)
 	return 0;
 }
 
+static uint64_t get_u64(json_t *o, const char *key)
+{
+	return (uint64_t)json_integer_value(json_object_get(o, key));
+}
+
 void ctl_state_adopt(struct ctl_node *n)
 {
-	json_t *e = json_object_get(kept_nodes, n->name);
+	json_t *e = json_object_get(kept_nodes, n->name), *d;
 
 	if (e == NULL)
 		return;
-	n->version = (uint64_t)json_integer_value(json_object_get(e, "version"));
+	n->version = get_u64(e, "version");
+	n->highest = get_u64(e, "highest");
 	json_decref(n->backends);
 	n->backends = json_deep_copy(json_object_get(e, "backends"));
 	n->dirty = json_object_size(n->backends) > 0;
+	d = json_object_get(e, "dataplane");
+	if (d != NULL) {
+		n->sums_version = get_u64(d, "version");
+		n->sums_highest = get_u64(d, "highest");
+		snprintf(n->dp_cur_sum, sizeof(n->dp_cur_sum), "%s",
+			 json_string_value(json_object_get(d, "sha256")));
+		n->dp_prev_version = get_u64(d, "prev_version");
+		snprintf(n->dp_prev_sum, sizeof(n->dp_prev_sum), "%s",
+			 json_string_value(json_object_get(d, "prev_sha256")));
+	}
 	json_object_del(kept_nodes, n->name);
+}
+
+/* A node's entry in the file. */
+static json_t *node_entry(const struct ctl_node *n)
+{
+	json_t *e = json_pack("{s:I, s:I, s:O}", "version", (json_int_t)n->version, "highest",
+			      (json_int_t)n->highest, "backends", n->backends);
+
+	if (n->dp_cur_sum[0] != '\0')
+		json_object_set_new(e, "dataplane",
+				    json_pack("{s:I, s:I, s:s, s:I, s:s}", "version",
+					      (json_int_t)n->sums_version, "highest",
+					      (json_int_t)n->sums_highest, "sha256", n->dp_cur_sum,
+					      "prev_version", (json_int_t)n->dp_prev_version,
+					      "prev_sha256", n->dp_prev_sum));
+	return e;
 }
 
 void ctl_state_keep(const struct ctl_node *n)
 {
 	if (kept_nodes == NULL)
 		kept_nodes = json_object();
-	json_object_set_new(kept_nodes, n->name,
-			    json_pack("{s:I, s:O}", "version", (json_int_t)n->version, "backends",
-				      n->backends));
+	json_object_set_new(kept_nodes, n->name, node_entry(n));
 }
 
 int ctl_state_load(struct ctl_cp *cp)
@@ -129,7 +195,7 @@ int ctl_state_load(struct ctl_cp *cp)
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		if (access(path, F_OK) < 0 && errno == ENOENT)
-			return 0;
+			return ctl_hist_load(cp, NULL, err, sizeof(err));
 		ctl_log(CTL_LOG_ERR,
 			"%s:%d:%d: %s (move the file away to start with no pushed state)", path,
 			je.line, je.column, je.text);
@@ -154,9 +220,14 @@ int ctl_state_load(struct ctl_cp *cp)
 		ctl_log(CTL_LOG_ERR, "%s: %s", path, err);
 		rc = -EINVAL;
 	}
-	json_decref(root);
 	for (n = cp->nodes; rc == 0 && n != NULL; n = n->next)
 		ctl_state_adopt(n);
+	/* last: the history's base is the wanted state just adopted */
+	if (rc == 0 && ctl_hist_load(cp, json_object_get(root, "history"), err, sizeof(err)) < 0) {
+		ctl_log(CTL_LOG_ERR, "%s: %s", path, err);
+		rc = -EINVAL;
+	}
+	json_decref(root);
 	return rc;
 }
 
@@ -168,11 +239,10 @@ static json_t *state_doc(const struct ctl_cp *cp)
 	if (kept_nodes != NULL)
 		json_object_update(nodes, kept_nodes);
 	for (n = cp->nodes; n != NULL; n = n->next)
-		json_object_set_new(nodes, n->name,
-				    json_pack("{s:I, s:O}", "version", (json_int_t)n->version,
-					      "backends", n->backends));
-	json_t *doc = json_pack("{s:i, s:I, s:o}", "format", STATE_FORMAT, "written",
-				(json_int_t)time(NULL), "nodes", nodes);
+		json_object_set_new(nodes, n->name, node_entry(n));
+	json_t *doc = json_pack("{s:i, s:I, s:o, s:o}", "format", STATE_FORMAT, "written",
+				(json_int_t)time(NULL), "nodes", nodes, "history",
+				ctl_hist_save(cp));
 
 	if (cp->bans != NULL)
 		json_object_set_new(doc, "bans", ctl_bans_save(cp));
@@ -274,12 +344,17 @@ static int write_atomic(const struct ctl_cp *cp, const char *text)
 
 int ctl_state_save(struct ctl_cp *cp)
 {
-	json_t *doc = state_doc(cp);
-	char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = text != NULL ? write_atomic(cp, text) : -ENOMEM;
+	json_t *doc;
+	char *text;
+	int rc;
 
+	ctl_hist_note(cp);
+	doc = state_doc(cp);
+	text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
+	rc = text != NULL ? write_atomic(cp, text) : -ENOMEM;
 	free(text);
 	json_decref(doc);
+	ctl_hist_written(cp, rc == 0);
 	if (rc < 0) {
 		cp->st.state_write_errors++;
 		ctl_log(CTL_LOG_ERR, "%s/state.json: %s", cp->cfg.state_dir, strerror(-rc));
@@ -293,4 +368,5 @@ void ctl_state_free(void)
 {
 	json_decref(kept_nodes);
 	kept_nodes = NULL;
+	ctl_hist_free();
 }

@@ -4,7 +4,7 @@
  * test_cp_cmds.c - the control socket's command table (control/cp_cmds.c):
  * the table's own shape, the dispatcher's refusals (envelope, access,
  * every argument type and bound) with their messages and counter reasons,
- * the rules, bans and explain refusals that need no dataplane, and
+ * the rules, bans, state and explain refusals that need no dataplane, and
  * docs/control.md against the table.
  *
  *   test_cp_cmds SOURCE_ROOT
@@ -106,6 +106,17 @@ static const struct row rows[] = {
 	 "no live ruleset: name a version"},
 	{"rules.show no version", "{\"cmd\":\"rules.show\",\"version\":4}", CTL_ACCESS_READ, 0, -1,
 	 "version 4: no such version in the history"},
+	{"state", "{\"cmd\":\"state\"}", CTL_ACCESS_READ, 1, -1, NULL},
+	{"state limit 0", "{\"cmd\":\"state\",\"limit\":0}", CTL_ACCESS_READ, 0, CTL_BAD_bad_args,
+	 "argument \"limit\": expected an integer in [1, 1000], got 0"},
+	{"state.rollback ro", "{\"cmd\":\"state.rollback\"}", CTL_ACCESS_READ, 0,
+	 CTL_BAD_access_denied, "state.rollback: needs the admin socket"},
+	{"state.rollback empty", "{\"cmd\":\"state.rollback\"}", CTL_ACCESS_ADMIN, 0, -1,
+	 "state.rollback: nothing to roll back: no state change is in the history"},
+	{"state.rollback node", "{\"cmd\":\"state.rollback\",\"node\":\"gwX\"}", CTL_ACCESS_ADMIN,
+	 0, -1, "node \"gwX\": no such node"},
+	{"state.rollback node type", "{\"cmd\":\"state.rollback\",\"node\":true}",
+	 CTL_ACCESS_ADMIN, 0, CTL_BAD_bad_args, "argument \"node\": expected a string"},
 	{"rules.rollback nothing", "{\"cmd\":\"rules.rollback\"}", CTL_ACCESS_ADMIN, 0, -1,
 	 "no version before the live one"},
 	{"rules.unload live", "{\"cmd\":\"rules.unload\",\"shadow\":false}", CTL_ACCESS_ADMIN, 0,

@@ -24,7 +24,9 @@ The fake agent (fake_agent.py) is kept for what the real dataplane cannot
 be made to do, each a node added by config reload:
   gw2  refuses every prepare (control checks names, weights and versions
        before they reach a real dataplane, so none refuses a push control
-       sends): the refusal reported, the change taken back for gw2 only;
+       sends): the refusal reported, and the change, which gw1 committed,
+       taken back on gw1 too (its state.rollback), so the nodes do not
+       diverge (test_state.py tests the take-back further);
   gw3  never answers its first state.prepare (a dataplane that hangs
        mid-request): the operator hears "pending", the link is dropped
        after agent.request_timeout_ms, the daemon keeps answering others
@@ -363,15 +365,18 @@ def t_refused(env, dp):
     rc, out, err = env.ctl("config", "reload")
     check(rc == 0 and "reloaded" in out, "config reload adds gw2 (fake)", out + err)
     wait_for(lambda: env.node_up("gw2"), 10, "gw2 up")
+    was = dp_state(dp)[1]["kam1"][0]
     rc, out, err = env.ctl("backends", "disable", "kam1")
     check(rc == 1 and "gw2" in err and "refused by --refuse-prepare" in err,
           "a refused prepare: exit 1, the node and its reason", (out, err))
-    check("gw1: disable kam1: in force" in out and dp_state(dp)[1]["kam1"][0] == "disabled",
-          "... while gw1, the real dataplane, took it", out)
+    check("gw1: disable kam1: in force" in out and "gw1: disable kam1: taken back" in out and
+          dp_state(dp)[1]["kam1"][0] == was,
+          "... while gw1, the real dataplane, took it, then had it taken back (%s again)" % was,
+          out)
     st = env.state_file()
     check("kam1" not in st["nodes"]["gw2"]["backends"] and
-          st["nodes"]["gw1"]["backends"]["kam1"]["admin"] == "disabled",
-          "the refused change is taken back for gw2 only", st)
+          st["nodes"]["gw1"]["backends"]["kam1"]["admin"] == was,
+          "the refused change is taken back on both nodes", st)
     rc, out, err = env.ctl("backends", "enable", "kam3", "--node", "gw1")
     check(rc == 1 and "node gw1 has no such backend" in err, "--node with a backend it lacks", err)
     # a bad config is refused, naming key and value; the running one stays
@@ -456,7 +461,8 @@ def t_metrics(env, dp):
     check(tx and float(tx[0].split()[-1]) > 0, "metrics: core0's tx packets (the probes)", tx)
     check(any(l.startswith('sipedge_backend_probes_sent_total{node="gw1",backend="kam1"} ')
               for l in lines), "metrics: backend counters")
-    check('sipedge_backend_admin_state{node="gw1",backend="kam1",state="disabled"} 1' in lines,
+    check('sipedge_backend_admin_state{node="gw1",backend="kam1",state="%s"} 1'
+          % dp_state(dp)[1]["kam1"][0] in lines,
           "metrics: backend admin state", [l for l in lines if "admin_state" in l])
     check(not any("link_speed" in l for l in lines), "metrics: no link speed as a counter")
     check(any(l.startswith('sipedge_control_bad_requests_total{reason="malformed_json"} ')
