@@ -89,4 +89,8 @@ int ctl_explain_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
 int ctl_bans_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
 extern const struct ctl_opt ctl_rules_opts[], ctl_explain_opts[], ctl_bans_opts[];
 
+/* state: versions per node, the history of changes, rollback (ctl_cmds_state.c). */
+int ctl_state_run(const struct ctl_cmd *cmd, const struct ctl_args *a);
+extern const struct ctl_opt ctl_state_opts[];
+
 #endif /* SIPEDGE_CTL_H */

@@ -106,6 +106,25 @@ static const char bans_more[] =
 	"Exit status: 0 done (in force or pending everywhere), 1 refused by\n"
 	"sipedge-control or a dataplane, 2 usage error or no answer.\n";
 
+static const char state_more[] =
+	"  state [show] [--node NAME] [--limit N]   each node's state versions (wanted,\n"
+	"                                           in force, highest, kept for a\n"
+	"                                           rollback), then the history of\n"
+	"                                           state changes: who, when, what\n"
+	"  state rollback [--node NAME]             undo the newest change (backends,\n"
+	"                                           manual bans) and put the state\n"
+	"                                           before in force on every node\n"
+	"\n"
+	"A rollback undoes the newest change not rolled back yet; a second one walks\n"
+	"further back (to undo a rollback, make the change again). Each node gets the\n"
+	"state back by the dataplane's own state.rollback when it still keeps exactly\n"
+	"that state, otherwise as a new version; one line per node says which. With\n"
+	"--node, only that node's part of the newest change there is undone (a ban\n"
+	"change is every node's: roll it back without --node).\n"
+	"\n"
+	"Exit status: 0 done (in force or pending everywhere), 1 refused (nothing to\n"
+	"roll back, a push in flight, a node refused), 2 usage error or no answer.\n";
+
 /* The commands, in the order help lists them. */
 static const struct ctl_cmd cmds[] = {
 	{
@@ -215,6 +234,16 @@ static const struct ctl_cmd cmds[] = {
 		.help = "bans: list manual and dynamic ones, add or remove one",
 		.more = bans_more,
 		.run = ctl_bans_run,
+	},
+	{
+		.name = "state",
+		.operands = "[show|rollback]",
+		.min_args = 0,
+		.max_args = 1,
+		.opts = ctl_state_opts,
+		.help = "state versions per node, the history of state changes; roll one back",
+		.more = state_more,
+		.run = ctl_state_run,
 	},
 };
 
