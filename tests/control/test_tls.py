@@ -270,6 +270,10 @@ def run(env):
     check(env.node_up("gw1") and dp.alive(), "gw1 still up, sipedge alive", env.node("gw1"))
     check(env.stop() == 0, "sipedge-control exits 0 on SIGTERM", env.log()[-1500:])
     check(dp.stop() == 0, "sipedge exits 0 on SIGINT", dp.log()[-1500:])
+    # a sanitizer build (-Db_sanitize) reports what it found in the logs
+    reports = [r for d in env.dataplanes for r in d.sp.sanitizer_reports()]
+    reports += [l for l in env.log().splitlines() if "Sanitizer" in l or "runtime error:" in l]
+    check(not reports, "no sanitizer report from either daemon", reports[:5])
     if cplib.CHECKS.failed:
         print("---- control log\n" + env.log()[-3000:])
         print("---- sipedge log\n" + dp.log()[-3000:])
