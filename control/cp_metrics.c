@@ -291,6 +291,9 @@ static void node_control(struct render *r, const struct ctl_node *n)
 	       (double)n->pushes_ok, "node", n->name, "result", "ok", NULL);
 	sample(r, "sipedge_control_pushes_total", "counter", "state pushes, by result",
 	       (double)n->pushes_failed, "node", n->name, "result", "failed", NULL);
+	sample(r, "sipedge_control_state_rollbacks_total", "counter",
+	       "states put back in force by the dataplane's own state.rollback (state rollback, "
+	       "a change taken back)", (double)n->rollbacks, "node", n->name, NULL);
 	sample(r, "sipedge_control_resyncs_total", "counter",
 	       "reconnections that found the dataplane's state out of step and pushed ours",
 	       (double)n->resyncs, "node", n->name, NULL);

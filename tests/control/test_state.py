@@ -49,6 +49,7 @@ import os
 import signal
 import sys
 import time
+import urllib.request
 
 import cplib
 from cplib import Raw, check, wait_for
@@ -166,6 +167,11 @@ def case_walk_back(env):
     check(n["state"]["wanted_version"] == v_dis and n["state"]["dataplane_version"] == v_dis and
           n["state"]["in_step"] and n["counters"]["rollbacks"] == 1,
           "rollback 1: nodes: in step at version %d, one rollback" % v_dis, n)
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % env.port,
+                                  timeout=10).read().decode()
+    check('sipedge_control_state_rollbacks_total{node="gw1"} 1' in body.splitlines(),
+          "rollback 1: /metrics: sipedge_control_state_rollbacks_total{node=\"gw1\"} 1",
+          [l for l in body.splitlines() if "rollbacks" in l])
 
     rc, r = rollback(env)
     res = r["results"][0] if r and r.get("results") else {}
