@@ -316,3 +316,16 @@ const char *ctl_fmt_dur(unsigned long long ms, char *buf, size_t len)
 		snprintf(buf, len, "%llud%02lluh", s / 86400, (s / 3600) % 24);
 	return buf;
 }
+
+void ctl_print_taken_back(json_t *r, const char *what)
+{
+	json_t *res;
+	char b[32];
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "taken_back"), i, res)
+		printf("%s: %s: taken back (%s, state version %s)\n",
+		       json_string_value(json_object_get(res, "node")), what,
+		       json_string_value(json_object_get(res, "action")),
+		       ctl_fmt_int(json_object_get(res, "state_version"), b, sizeof(b)));
+}

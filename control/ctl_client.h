@@ -70,6 +70,11 @@ void ctl_table_print(struct ctl_table *t, FILE *f, unsigned max_rows);
 
 /* Formatting helpers for cells. */
 const char *ctl_fmt_int(json_t *v, char *buf, size_t len);	/* "-" for none */
+/* A change refused on one node and in force on others is taken back there
+ * (docs/control.md, "taken_back"): one line per node of r's "taken_back",
+ * as `state rollback` words it (rolled_back, pushed, unchanged, pending,
+ * refused). what names the change. */
+void ctl_print_taken_back(json_t *r, const char *what);
 const char *ctl_fmt_rate(json_t *v, char *buf, size_t len);	/* "12.5", "-" */
 const char *ctl_fmt_dur(unsigned long long ms, char *buf, size_t len); /* "1h02m" */
 

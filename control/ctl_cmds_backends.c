@@ -62,7 +62,6 @@ static int list(const struct ctl_cmd *cmd, const struct ctl_args *a)
 static void print_results(json_t *r, const char *what)
 {
 	json_t *res;
-	char b[32];
 	size_t i;
 
 	json_array_foreach(json_object_get(r, "results"), i, res) {
@@ -78,13 +77,7 @@ static void print_results(json_t *r, const char *what)
 			printf("%s: %s: refused: %s\n", node, what,
 			       json_string_value(json_object_get(res, "error")));
 	}
-	/* refused somewhere, in force elsewhere: taken back there (rolled_back,
-	 * pushed, unchanged, pending or refused, as `state rollback` says) */
-	json_array_foreach(json_object_get(r, "taken_back"), i, res)
-		printf("%s: %s: taken back (%s, state version %s)\n",
-		       json_string_value(json_object_get(res, "node")), what,
-		       json_string_value(json_object_get(res, "action")),
-		       ctl_fmt_int(json_object_get(res, "state_version"), b, sizeof(b)));
+	ctl_print_taken_back(r, what);
 }
 
 /* "65535" -> 65535; anything else is a usage error naming the value. */

@@ -886,6 +886,7 @@ int ctl_bans_run(const struct ctl_cmd *cmd, const struct ctl_args *a)
 	if (r == NULL)
 		return rc;
 	print_node_results(r);
+	ctl_print_taken_back(r, a->args[1]);
 	json_array_foreach(json_object_get(r, "nodes"), i, n)
 		printf("%s: %s\n", json_string_value(json_object_get(n, "node")),
 		       json_is_true(json_object_get(n, "lifted"))

@@ -432,6 +432,8 @@ def case_take_back(env):
     check(rc == 1 and dp_state(dp)[2] == [] and env.state_file()["bans"]["list"] == [],
           "a ban refused by gwR: taken back on gw1 too, and out of state.json",
           (out, err, dp_state(dp)))
+    check("gw1: 192.0.2.0/24: taken back (rolled_back" in out,
+          "sipedgectl bans add: the take-back per node", out + err)
     rc, out, err = env.ctl("backends", "drain", "kam1")
     check(rc == 1 and "gw1: drain kam1: taken back (rolled_back" in out,
           "sipedgectl backends: the take-back per node", out + err)
