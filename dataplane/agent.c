@@ -703,6 +703,66 @@ static bool evict_idle(struct agent *a)
 	return true;
 }
 
+/* TLS handshakes under way at once: half of agent.max_clients, at least
+ * one. A client in its handshake holds a slot before it has shown that it
+ * holds the key, and one that says nothing holds it for
+ * agent.handshake_timeout_ms, far less than agent.idle_evict_s: without a
+ * cap of their own, a few silent connections reopened as they are cut off
+ * would hold every slot and lock the control plane out. */
+static unsigned hs_max(const struct agent *a)
+{
+	unsigned m = a->dp->cfg.agent.max_clients / 2;
+
+	return m > 0 ? m : 1;
+}
+
+static unsigned handshakes(const struct agent *a)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_conn; i++)
+		n += !a->conn[i]->dead && a->conn[i]->handshaking;
+	return n;
+}
+
+/* Makes room by cutting off the client that has been in its TLS handshake
+ * the longest (why says for what); a client that finished its handshake
+ * is never taken by this. Marked only, as evict_idle. Returns whether one
+ * was. */
+static bool evict_handshake(struct agent *a, const char *why)
+{
+	struct agent_conn *k = NULL;
+
+	for (unsigned i = 0; i < a->n_conn; i++) {
+		struct agent_conn *c = a->conn[i];
+
+		if (!c->dead && c->handshaking && (k == NULL || c->hs_deadline < k->hs_deadline))
+			k = c;
+	}
+	if (k == NULL)
+		return false;
+	agent_conn_log(a, "connection %u from %s: cut off mid-handshake: %s", k->id, k->peer,
+		       why);
+	a->mw->st->ctr[STATS_agent_tls_evicted]++;
+	k->dead = true;
+	return true;
+}
+
+/* Whether one more client may be served, after making room if need be:
+ * a TLS client past the cap of handshakes takes the place of the oldest
+ * one; any client with every slot taken takes the place of the oldest
+ * handshake, else of the client silent the longest (evict_idle). */
+static bool make_room(struct agent *a, bool tcp)
+{
+	if (a->n_conn >= AGENT_CONN_MAX) /* the evicted are freed at the turn's end */
+		return false;
+	if (tcp && handshakes(a) >= hs_max(a))
+		evict_handshake(a, "a newer one came with agent.max_clients / 2 handshakes "
+			       "under way");
+	return live_conns(a) < a->dp->cfg.agent.max_clients ||
+	       evict_handshake(a, "a newer client came with every slot taken") || evict_idle(a);
+}
+
 /* Accepts from one listener: the Unix socket's lfd, or the TCP tfd. */
 static void accept_some(struct agent *a, int lfd, bool tcp)
 {
@@ -716,11 +776,10 @@ static void accept_some(struct agent *a, int lfd, bool tcp)
 				agent_conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
 			return;
 		}
-		if ((live_conns(a) >= a->dp->cfg.agent.max_clients && !evict_idle(a)) ||
-		    a->n_conn >= AGENT_CONN_MAX)
-			refuse(a, fd, tcp);
-		else
+		if (make_room(a, tcp))
 			conn_add(a, fd, tcp);
+		else
+			refuse(a, fd, tcp);
 	}
 }
 

@@ -31,6 +31,13 @@ Asserts, in order:
 - `openssl s_client -psk` as a foreign TLS peer: with the key and identity
   it gets an answer to hello, with another key it is refused
   (agent_tls_bad_key once more) and gets none;
+- handshake slots (a second sipedge, gw2, with its socket and TLS, a 60 s
+  handshake timeout): 6 then 4 more silent TCP clients held open never
+  lock the control plane out: handshakes are capped at 2 of the 4 slots,
+  the oldest cut off (agent_tls_evicted 4, then 9), a client of the socket
+  still gets hello, one more takes the last handshake's slot with every
+  slot taken, the three clients of the socket are never cut off, and a
+  TLS client with the key gets hello;
 - a new key for a node put in force by a config reload (the key file is
   read again): the wrong-key node comes up once its file holds the key;
 - both stop cleanly: sipedge on SIGINT with exit 0, control on SIGTERM.
@@ -48,7 +55,7 @@ import sys
 import time
 
 import cplib
-from cplib import check, wait_for
+from cplib import agentlib, check, wait_for
 
 CONTROL, CTL, SIPEDGE = (os.path.abspath(a) for a in sys.argv[1:4])
 cplib.CTL = CTL
@@ -197,6 +204,78 @@ def foreign_peer(env, port, good_hex, wrong_hex):
     ctr_rises(env, "agent_tls_bad_key", base, "counted: agent_tls_bad_key (s_client)")
 
 
+def handshake_slots(env, good_hex, good):
+    """Clients that open TCP connections and never start a handshake,
+    held open (agent.handshake_timeout_ms 60 s: never cut off by time
+    here), must not lock the control plane out: handshakes under way are
+    capped at agent.max_clients / 2 (4: 2), a newer one cuts off the
+    oldest, and a client of the socket arriving with every slot taken
+    takes the place of a handshake, never of a client past its own."""
+    port = cplib.free_port()
+    dp = env.dataplane(SIPEDGE, "gw2", probe_ms=600000, tcp=("127.0.0.1", port),
+                       agent=', listen: "127.0.0.1:%d", psk_file: "%s", psk_identity: gw2, '
+                       'handshake_timeout_ms: 60000' % (port, good))
+    if not check(dp.start(), "gw2: sipedge with its socket and TLS, agent.max_clients 4",
+                 dp.log()[-2000:]):
+        return
+    obs = agentlib.Client(dp.sock)
+    silent = []
+
+    def evicted():
+        return sum(w["ctr"].get("agent_tls_evicted", 0) for w in obs.call("snapshot")["workers"])
+
+    def knocked():
+        snap = obs.call("snapshot")
+        return sum(agentlib.counters(snap, "ctr", c) for c in ("agent_accepted", "agent_refused"))
+
+    def silent_open(k):
+        """k more silent TCP clients, once the dataplane has taken or
+        refused each."""
+        base = knocked()
+        silent.extend(socket.create_connection(("127.0.0.1", port), timeout=5)
+                      for _ in range(k))
+        wait_for(lambda: knocked() >= base + k, 10, "%d silent clients accepted" % k)
+
+    try:
+        silent_open(6)
+        check(evicted() == 4,
+              "6 silent TCP clients held open: 4 cut off mid-handshake (agent_tls_evicted), "
+              "2 handshakes left", evicted())
+        try:
+            a = agentlib.Client(dp.sock)
+            r = a.call("hello", proto=1)
+        except OSError as x:
+            a, r = None, repr(x)
+        check(isinstance(r, dict) and r.get("ok") is True and r.get("node") == "gw2",
+              "a client of the socket still gets hello (1 socket + 2 handshakes of 4 slots)", r)
+        try:
+            b = agentlib.Client(dp.sock)
+            r = b.call("hello", proto=1)
+        except OSError as x:
+            b, r = None, repr(x)
+        check(isinstance(r, dict) and r.get("ok") is True and evicted() == 5,
+              "every slot taken: one more client of the socket takes the place of the oldest "
+              "handshake (agent_tls_evicted 5)", (r, evicted()))
+        silent_open(4)
+        check(evicted() == 9, "4 more silent TCP clients: each cuts off a handshake, no "
+              "other client (agent_tls_evicted 9)", evicted())
+        pings = [c.call("ping") if c else None for c in (obs, a, b)]
+        check(all(isinstance(p, dict) and p.get("ok") is True for p in pings),
+              "the 3 clients of the socket were never cut off: each answers ping", pings)
+        rc, out = s_client(port, good_hex, "gw2", '{"id":9,"cmd":"hello","proto":1}\n')
+        reply = next((json.loads(l) for l in out.splitlines() if l.startswith("{")), None)
+        check(reply is not None and reply.get("id") == 9 and reply.get("node") == "gw2",
+              "a TLS client with the key, with every slot taken, still gets hello", out[-1500:])
+        for c in (a, b):
+            if c:
+                c.close()
+    finally:
+        for s in silent:
+            s.close()
+        obs.close()
+    check(dp.stop() == 0, "gw2: sipedge exits 0 on SIGINT", dp.log()[-1500:])
+
+
 def run(env):
     if not check(os.access(SIPEDGE, os.X_OK), "sipedge is built (%s)" % SIPEDGE):
         return
@@ -260,6 +339,7 @@ def run(env):
 
     bad_clients(env, port)
     foreign_peer(env, port, good_hex, wrong_hex)
+    handshake_slots(env, good_hex, good)
 
     # a new key through a reload: the file is read again
     shutil.copyfile(good, wrong)
