@@ -251,6 +251,7 @@ struct ctl_push_op {
 	char be[64];
 	unsigned remaining; /* nodes still pushing, +1 while starting them */
 	unsigned committed; /* nodes that have it in force */
+	unsigned pending;   /* nodes down: they get it when they reconnect */
 	uint64_t hist_seq;  /* its entry in the history (cp_history.c), 0 none */
 	struct ctl_timer t_back;
 	json_t *taken_back; /* the results of taking it back, or NULL */
@@ -342,20 +343,22 @@ static void op_take_back(struct ctl_timer *t)
 				      "taken back (`sipedgectl state` shows it; `state rollback` "
 				      "undoes it)"
 				    : "it could not be taken back (see the log)";
-	ctl_log(CTL_LOG_WARNING, "%s: in force on %u node(s), refused by another: %s",
-		op->what, op->committed, op->not_back);
+	ctl_log(CTL_LOG_WARNING, "%s: in force on %u node(s), pending on %u, refused by "
+		"another: %s", op->what, op->committed, op->pending, op->not_back);
 	op_answer(op);
 }
 
 /* Every node's push is over. A change that some nodes refused and others
- * put in force would leave them diverged: the ones that have it roll it
- * back (cp_history.c: state.rollback where they keep the state before),
- * so that an operator's change is in force on all of its nodes or on
- * none. On the loop's next turn: this runs inside the last node's
- * push_end, which goes on to start that node's next push. */
+ * put in force, or will on reconnect (pending: it is what control wants
+ * there), would leave them diverged: it is taken out of what every node
+ * wants, and the ones that have it roll it back (cp_history.c:
+ * state.rollback where they keep the state before), so that an
+ * operator's change is in force on all of its nodes or on none. On the
+ * loop's next turn: this runs inside the last node's push_end, which goes
+ * on to start that node's next push. */
 static void op_over(struct ctl_push_op *op)
 {
-	if (op->failed && op->committed > 0 && op->hist_seq != 0) {
+	if (op->failed && op->committed + op->pending > 0 && op->hist_seq != 0) {
 		op->t_back.cb = op_take_back;
 		op->t_back.ctx = op;
 		ctl_timer_arm(op->cp->loop, &op->t_back, 0);
@@ -406,6 +409,7 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 
 	if (ok && err != NULL && strcmp(err, "pending") == 0) {
 		json_object_set_new(res, "pending", json_true());
+		op->pending++;
 	} else if (ok) {
 		json_object_set_new(res, "state_version", json_integer((json_int_t)n->version));
 		op->committed++;
@@ -413,6 +417,7 @@ static void op_node_done(struct ctl_node *n, bool ok, const char *err, void *arg
 		json_object_set_new(res, "ok", json_true());
 		json_object_set_new(res, "pending", json_true());
 		json_object_set_new(res, "note", json_string(err));
+		op->pending++;
 	} else {
 		if (op->refused != NULL && op->refused(op, n))
 			ctl_state_save(n->cp);

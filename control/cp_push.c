@@ -377,7 +377,10 @@ void ctl_push_resync(struct ctl_node *n)
 		sums_forget(n);
 	if (none) {
 		/* nothing ever pushed: the dataplane's own config stands; at
-		 * version 0 that is exactly our empty state */
+		 * version 0 that is exactly our empty state. Nothing is left
+		 * to push (a change taken back while it was down wanted it
+		 * pushed) */
+		n->dirty = false;
 		if (n->dp_state_version == 0 && !sums_valid(n)) {
 			ctl_push_form_sum(n, n->dp_cur_sum);
 			n->sums_version = 0;

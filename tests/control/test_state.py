@@ -36,6 +36,8 @@ its state_rollbacks counter) is what is asserted, beside control's
 - a change one node refuses (a fake agent that refuses every prepare)
   and another commits is taken back there with state.rollback, so the
   nodes do not diverge; the history says so, by sipedge-control;
+- a change one node refuses while the real one is down (pending there) is
+  taken out of what the real one wants: back, it does not get it;
 - state.history 3: five changes keep three, each with its rollbacks.
 
 Each case ends by stopping control with SIGTERM: exit 0 (an ASan build
@@ -439,6 +441,39 @@ def case_take_back(env):
           "sipedgectl backends: the take-back per node", out + err)
 
 
+def case_take_back_pending(env):
+    """A change refused by one node while another was down (pending) is
+    taken out of what the down node wants too: it must not get it on
+    reconnect (found by review: it did, and the nodes diverged)."""
+    fa = env.fake("gwR", "--refuse-prepare")
+    dp = start(env, nodes=[("gwR", fa.sock)])
+    up(env, "gwR")
+    check(dp.stop() == 0, "gw1 stops")
+    wait_for(lambda: env.node("gw1")["link"] == "down", 10, "gw1 down")
+    rc, r, err = env.ctl_json("backends", "disable", "kam1")
+    res = {x["node"]: x for x in (r or {}).get("results", [])}
+    tb = {x["node"]: x for x in (r or {}).get("taken_back", [])}
+    check(rc == 1 and res.get("gw1", {}).get("pending") is True and
+          res.get("gwR", {}).get("ok") is False and
+          "taken back on every node" in r.get("error", ""),
+          "disable kam1: pending on gw1 (down), refused by gwR: taken back", r)
+    check(tb.get("gw1", {}).get("action") == "pending",
+          "the take-back on gw1 is pending too (it is down)", r)
+    check(env.state_file()["nodes"]["gw1"]["backends"] == {},
+          "state.json: gw1 no longer wants kam1 disabled", env.state_file()["nodes"])
+    h = state(env)["history"]
+    check(h[0]["cmd"] == "state.rollback" and h[1]["undone_by"] == h[0]["seq"],
+          "history: the change, and its take-back by sipedge-control", h[:2])
+    check(dp.start(), "gw1 starts again (its config: kam1 enabled)")
+    up(env)
+    check(dp_state(dp)[1]["kam1"] == ("enabled", 100),
+          "gw1 back: the change was not pushed to it (kam1 enabled): the nodes do not "
+          "diverge", dp_state(dp))
+    _, b, _ = env.ctl_json("backends")
+    check(all(x["wanted"] == {} for x in b["backends"] if x["node"] == "gw1"),
+          "backends: nothing wanted on gw1", b)
+
+
 def case_history_bound(env):
     dp = start(env, extra="state:\n  history: 3\n")
     for w in range(51, 56):
@@ -459,7 +494,8 @@ def case_history_bound(env):
 
 
 CASES = (case_walk_back, case_restart_control, case_dataplane_restart, case_refusals,
-         case_node_part, case_in_flight, case_take_back, case_history_bound)
+         case_node_part, case_in_flight, case_take_back, case_take_back_pending,
+         case_history_bound)
 
 
 def main():
