@@ -222,17 +222,21 @@ static void schedule_reconnect(struct ctl_node *n)
 		n->backoff_ms = (uint64_t)c->reconnect_max_ms;
 }
 
-/* Closes the socket and fails every pending request. Logs only when the
- * reason changes, so a dataplane that stays away is one line, not one per
- * attempt. The pending list is taken off the node before any callback
- * runs: a callback may start the link again (a reload), and its new
- * requests are not this link's to fail. */
+/* Closes the socket and fails every pending request. A link is up once
+ * its hello is answered: closed before that (a connect, a TLS handshake
+ * or a hello that failed) it is a failed attempt, counted in
+ * connect_failures and logged only when the reason changes, so that a
+ * dataplane that stays away is one line, not one per attempt; closed
+ * after, it is a disconnect, always logged. The pending list is taken off
+ * the node before any callback runs: a callback may start the link again
+ * (a reload), and its new requests are not this link's to fail. */
 static void link_close(struct ctl_node *n, const char *why)
 {
 	struct ctl_pending *p, *head;
-	bool was_up = n->link != CTL_LINK_DOWN;
+	bool was_up = n->link == CTL_LINK_SYNC || n->link == CTL_LINK_UP;
+	bool stopped = strcmp(why, "stopped") == 0;
 
-	if (strcmp(why, "stopped") != 0 && (was_up || strcmp(n->last_error, why) != 0))
+	if (!stopped && (was_up || strcmp(n->last_error, why) != 0))
 		ctl_log(was_up ? CTL_LOG_WARNING : CTL_LOG_NOTICE, "node %s: %s: %s", n->name,
 			n->socket[0] != '\0' ? n->socket : n->where.address, why);
 	snprintf(n->last_error, sizeof(n->last_error), "%s", why);
@@ -244,6 +248,8 @@ static void link_close(struct ctl_node *n, const char *why)
 	n->connecting = n->handshaking = false;
 	if (was_up)
 		n->disconnects++;
+	else if (!stopped)
+		n->connect_failures++;
 	set_link(n, CTL_LINK_DOWN);
 	n->link_gen++;
 	n->snap_pending = false;
@@ -280,7 +286,6 @@ static void on_request_timeout(struct ctl_timer *t)
 
 	/* over TCP the hello's time covers the connect and the handshake */
 	if (n->connecting || n->handshaking) {
-		n->connect_failures++;
 		ctl_agent_fail(n, n->connecting ? "connect timed out (agent.request_timeout_ms)"
 				  : "TLS handshake timed out (agent.request_timeout_ms)");
 		return;
@@ -551,13 +556,6 @@ static int use_psk(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t 
 	return 1;
 }
 
-/* A connect attempt that failed before any request: counted, retried. */
-static void connect_failed(struct ctl_node *n, const char *why)
-{
-	n->connect_failures++;
-	ctl_agent_fail(n, why);
-}
-
 /* The TCP connect is over (the socket is writable or in error): the TLS
  * handshake starts. */
 static void tcp_connected(struct ctl_node *n)
@@ -570,12 +568,12 @@ static void tcp_connected(struct ctl_node *n)
 		e = errno;
 	if (e != 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(e));
-		connect_failed(n, why);
+		ctl_agent_fail(n, why);
 		return;
 	}
 	n->connecting = false;
 	if (ctl_xp_tls(&n->xp, n->tls_ctx, false, n) != 0) {
-		connect_failed(n, "TLS: out of memory");
+		ctl_agent_fail(n, "TLS: out of memory");
 		return;
 	}
 	n->handshaking = true;
@@ -607,7 +605,7 @@ static void tls_step(struct ctl_node *n)
 			 ctl_xp_why(&n->xp, r, sizeof(r)));
 	else
 		snprintf(why, sizeof(why), "TLS handshake: %s", xp_error(n, rc, r, sizeof(r)));
-	connect_failed(n, why);
+	ctl_agent_fail(n, why);
 }
 
 static void agent_connect(struct ctl_node *n)
@@ -618,7 +616,7 @@ static void agent_connect(struct ctl_node *n)
 
 	if (fd < 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(-fd));
-		connect_failed(n, why);
+		ctl_agent_fail(n, why);
 		return;
 	}
 	n->io.fd = n->xp.fd = fd;

@@ -23,7 +23,13 @@ Asserts, in order:
   (agent_tls_bad_identity), each shown in `sipedgectl nodes` with "TLS
   handshake: bad PSK or identity" and retried with backoff while the daemon
   keeps answering and the good node stays up; a node whose address has no
-  listener ("connect: Connection refused"); a client speaking JSON in clear
+  listener ("connect: Connection refused"); a node's attempts that fail
+  before hello (no listener, a refused handshake) count connect_failures,
+  never disconnects, and are logged once, not once per retry;
+- a new key for a node put in force by a config reload (the key file is
+  read again): the wrong-key node comes up once its file holds the key
+  (the unknown identity's node is removed by the same reload);
+- more bad input on the TLS port: a client speaking JSON in clear
   (no reply, cut off: agent_tls_not_tls); a client that connects and sends
   nothing (cut off after agent.handshake_timeout_ms, 1 s:
   agent_tls_timeout); a client that sends the first two bytes of a TLS
@@ -38,8 +44,6 @@ Asserts, in order:
   still gets hello, one more takes the last handshake's slot with every
   slot taken, the three clients of the socket are never cut off, and a
   TLS client with the key gets hello;
-- a new key for a node put in force by a config reload (the key file is
-  read again): the wrong-key node comes up once its file holds the key;
 - both stop cleanly: sipedge on SIGINT with exit 0, control on SIGTERM.
 
 Processes are started and stopped by PID; sipedge gets --no-huge, --no-pci,
@@ -334,20 +338,43 @@ def run(env):
                  env.node("nolistener")["last_error"] else None, 10)
     check(w is not None and w["last_error"] == "connect: Connection refused",
           "a node with no listener: connect: Connection refused", env.node("nolistener"))
+    # a link is up only once hello is answered: attempts that fail before
+    # are connect failures, logged when the reason changes, not each time
+    time.sleep(2)
+    w = env.node("nolistener")
+    lines = [l for l in env.log().splitlines() if "node nolistener:" in l]
+    check(w["counters"]["connect_failures"] >= 5 and w["counters"]["disconnects"] == 0 and
+          w["counters"]["connects"] == 0,
+          "no listener: every attempt a connect failure (%d), none a disconnect"
+          % w["counters"]["connect_failures"], w["counters"])
+    check(len(lines) == 1 and "warning" not in lines[0],
+          "no listener: logged once, not once per attempt", lines[:12])
+    for node in ("gw1-wrongkey", "gw1-who"):
+        lines = [l for l in env.log().splitlines() if "node %s:" % node in l]
+        check(env.node(node)["counters"]["disconnects"] == 0 and len(lines) == 1,
+              "%s: refused handshakes are failed attempts, logged once" % node,
+              (env.node(node)["counters"], lines[:12]))
     check(env.node_up("gw1") and cplib.raw_ok(env.sock),
           "the daemon keeps answering, gw1 stays up", env.node("gw1"))
 
-    bad_clients(env, port)
-    foreign_peer(env, port, good_hex, wrong_hex)
-    handshake_slots(env, good_hex, good)
-
-    # a new key through a reload: the file is read again
+    # a new key through a reload: the file is read again. gw1-who goes:
+    # from here on no node retries a handshake there, whose attempts
+    # would take the place of the silent clients below (agent_tls_evicted)
     shutil.copyfile(good, wrong)
+    env.write_cfg([("gw1", tls),
+                   ("gw1-wrongkey", {"address": "127.0.0.1:%d" % port, "psk_file": wrong,
+                                     "psk_identity": "gw1"}),
+                   ("nolistener", {"address": "127.0.0.1:%d" % dead, "psk_file": good})],
+                  metrics=False, collect_ms=200)
     rc, out, err = env.ctl("config", "reload")
     check(rc == 0, "config reload with the wrong-key node's file now holding the key", err)
     check(wait_for(lambda: env.node_up("gw1-wrongkey"), 20) is not None,
           "the node comes up with the key the reload read", env.node("gw1-wrongkey"))
     check(env.node_up("gw1") and dp.alive(), "gw1 still up, sipedge alive", env.node("gw1"))
+
+    bad_clients(env, port)
+    foreign_peer(env, port, good_hex, wrong_hex)
+    handshake_slots(env, good_hex, good)
     check(env.stop() == 0, "sipedge-control exits 0 on SIGTERM", env.log()[-1500:])
     check(dp.stop() == 0, "sipedge exits 0 on SIGINT", dp.log()[-1500:])
     # a sanitizer build (-Db_sanitize) reports what it found in the logs
