@@ -322,9 +322,14 @@ ssize_t ctl_xp_write(struct ctl_xp *x, const void *buf, size_t len)
 	return xp_io(x, (void *)(uintptr_t)buf, len, true);
 }
 
+/* SSL_pending, not SSL_has_pending: the latter is also true for a record
+ * received in part, whose rest is still in the kernel (read-ahead is off,
+ * the default: OpenSSL reads a record's bytes and no more), where epoll
+ * will see it; saying yes then would have the caller read on every turn
+ * for nothing. */
 bool ctl_xp_pending(const struct ctl_xp *x)
 {
-	return x->ssl != NULL && SSL_has_pending(x->ssl);
+	return x->ssl != NULL && SSL_pending(x->ssl) > 0;
 }
 
 void ctl_xp_close(struct ctl_xp *x)

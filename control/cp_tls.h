@@ -107,7 +107,8 @@ ssize_t ctl_xp_read(struct ctl_xp *x, void *buf, size_t len);
 ssize_t ctl_xp_write(struct ctl_xp *x, const void *buf, size_t len);
 
 /* ctl_xp_pending - bytes TLS has decrypted but not handed out yet: no
- * epoll event will say so. */
+ * epoll event will say so. A record received in part is not pending: its
+ * rest is in the kernel, and epoll says when it comes. */
 bool ctl_xp_pending(const struct ctl_xp *x);
 
 /* ctl_xp_close - tells a TLS peer (close_notify, best effort, never
