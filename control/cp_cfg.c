@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <yaml.h>
 
 #include "cp_cfg.h"
@@ -563,8 +564,16 @@ out_parser:
 	return rc;
 }
 
-/* Every TLS node's key, from its psk_file; its identity. On error cfg is
- * left with keys read, for the caller to drop. */
+/* ctl_cfg_wipe_keys - see cp_cfg.h. Every slot, not only nnodes: a cfg
+ * is copied whole, and a key must not outlive its node in a spare one. */
+void ctl_cfg_wipe_keys(struct ctl_cfg *cfg)
+{
+	for (unsigned i = 0; i < CTL_CFG_NODES_MAX; i++)
+		OPENSSL_cleanse(&cfg->nodes[i].psk, sizeof(cfg->nodes[i].psk));
+}
+
+/* Every TLS node's key, from its psk_file; its identity. On error the
+ * keys read before are wiped: the caller drops cfg. */
 static int load_keys(const char *path, struct ctl_cfg *cfg, char *err, size_t errlen)
 {
 	char what[64], why[CTL_CFG_ERR_MAX];
@@ -580,6 +589,7 @@ static int load_keys(const char *path, struct ctl_cfg *cfg, char *err, size_t er
 		rc = ctl_psk_load(what, nd->psk_file, &nd->psk, why, sizeof(why));
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: %s", path, why);
+			ctl_cfg_wipe_keys(cfg);
 			return rc;
 		}
 		snprintf(nd->psk.identity, sizeof(nd->psk.identity), "%s",

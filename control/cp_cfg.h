@@ -99,8 +99,14 @@ int ctl_cfg_parse(const char *buf, size_t len, const char *name, struct ctl_cfg 
  * error naming the path. Then each node's key file is read (ctl_psk_load:
  * a file its group or others may read, or a key under 32 bytes, is an
  * error naming the node, the file and its mode or length). Same returns as
- * ctl_cfg_parse. */
+ * ctl_cfg_parse; on an error no key is left in cfg. A cfg that holds keys
+ * is wiped (ctl_cfg_wipe_keys) by whoever drops it. */
 int ctl_cfg_load(const char *path, struct ctl_cfg *cfg, char *err, size_t errlen);
+
+/* ctl_cfg_wipe_keys - wipes the nodes' pre-shared keys in cfg
+ * (OPENSSL_cleanse: no compiler drops it), before cfg is freed or goes out
+ * of scope. */
+void ctl_cfg_wipe_keys(struct ctl_cfg *cfg);
 
 /* Writes into out (outlen) the dotted names of the keys that differ between
  * a and b and that need a restart, comma-separated ("" if none). */

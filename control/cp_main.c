@@ -58,6 +58,7 @@ static int check_config(const char *path)
 		fprintf(stderr, "sipedge-control: %s\n", err);
 	else
 		printf("%s: ok (%u node%s)\n", path, cfg->nnodes, cfg->nnodes == 1 ? "" : "s");
+	ctl_cfg_wipe_keys(cfg);
 	free(cfg);
 	return rc < 0 ? 1 : 0;
 }
@@ -133,6 +134,7 @@ static int run(const char *path)
 	else
 		ctl_log(CTL_LOG_ERR, "not started: %s", strerror(-rc));
 	stop(&cp);
+	ctl_cfg_wipe_keys(&cp.cfg);
 	return rc < 0 ? 1 : 0;
 }
 

@@ -216,6 +216,7 @@ int ctl_reload(struct ctl_cp *cp, char *err, size_t errlen, char *restart, size_
 	keep_restart_keys(ncfg, &cp->cfg);
 	nodes_apply(cp, ncfg);
 	cp->cfg = *ncfg;
+	ctl_cfg_wipe_keys(ncfg); /* cp->cfg and the nodes have their copies */
 	free(ncfg);
 	cp->st.config_reloads++;
 	ctl_state_save(cp);

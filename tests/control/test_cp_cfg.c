@@ -8,11 +8,13 @@
  * docs/sipedge-control.md against the loader's table. A TLS node's key
  * file (cp_tls.c, shared with the dataplane): a good one read, and the bad
  * ones refused with the file named (mode 0644, 0640, too short, too long,
- * not hex, odd digits, missing, a directory, empty).
+ * not hex, odd digits, missing, a directory, empty); keys wiped when a
+ * later one is refused, and by ctl_cfg_wipe_keys.
  *
  *   test_cp_cfg SOURCE_ROOT
  */
 #define CHECK_MAIN
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -376,6 +378,67 @@ static void test_keys(void)
 	rmdir(dir);
 }
 
+static bool key_wiped(const struct ctl_psk *psk)
+{
+	static const struct ctl_psk zero;
+
+	return memcmp(psk, &zero, sizeof(zero)) == 0;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Keys are wiped, not only freed (found by review): a load that fails at
+ * the second node's key leaves no trace of the first one's in cfg, and
+ * ctl_cfg_wipe_keys leaves none of a good load's. */
+static void test_key_wipe(void)
+{
+	char dir[] = "/tmp/test_cp_cfg.XXXXXX", err[CTL_CFG_ERR_MAX], k1[300], k2[300];
+	char cpath[300], text[1000];
+	struct ctl_cfg *cfg = malloc(sizeof(*cfg));
+
+	if (cfg == NULL || mkdtemp(dir) == NULL) {
+		CHECK(!"mkdtemp");
+		free(cfg);
+		return;
+	}
+	snprintf(k1, sizeof(k1), "%s/gw1.psk", dir);
+	snprintf(k2, sizeof(k2), "%s/gw2.psk", dir);
+	snprintf(cpath, sizeof(cpath), "%s/c.yaml", dir);
+	write_file(k1, GOOD_KEY "\n", 0600);
+	write_file(k2, GOOD_KEY "\n", 0644);
+	snprintf(text, sizeof(text), "nodes:\n  - {name: gw1, address: \"10.0.0.1:7443\", psk_file: %s}"
+		 "\n  - {name: gw2, address: \"10.0.0.2:7443\", psk_file: %s}\n", k1, k2);
+	write_file(cpath, text, 0600);
+
+	check_ctx = "second key refused: the first one wiped";
+	memset(cfg, 0, sizeof(*cfg));
+	CHECK_INT(ctl_cfg_load(cpath, cfg, err, sizeof(err)), -EINVAL);
+	check_err(err, "nodes[1].psk_file", "mode 0644");
+	CHECK(strcmp(cfg->nodes[0].psk_file, k1) == 0); /* parsed, then the keys read */
+	CHECK(key_wiped(&cfg->nodes[0].psk));
+
+	check_ctx = "good load, then ctl_cfg_wipe_keys";
+	chmod(k2, 0600);
+	CHECK_INT(ctl_cfg_load(cpath, cfg, err, sizeof(err)), 0);
+	CHECK(cfg->nodes[0].psk.len == 32 && cfg->nodes[1].psk.len == 32);
+	ctl_cfg_wipe_keys(cfg);
+	CHECK(key_wiped(&cfg->nodes[0].psk) && key_wiped(&cfg->nodes[1].psk));
+	CHECK(strcmp(cfg->nodes[1].name, "gw2") == 0); /* the rest as it was */
+
+	unlink(k1);
+	unlink(k2);
+	unlink(cpath);
+	rmdir(dir);
+	free(cfg);
+}
+
 static void test_example(const char *root)
 {
 	char path[4096], err[CTL_CFG_ERR_MAX];
@@ -457,6 +520,7 @@ int main(int argc, char **argv)
 	test_too_many_files();
 	test_good();
 	test_keys();
+	test_key_wipe();
 	test_example(root);
 	test_doc(root);
 	printf("%u passed, %u failed\n", check_pass, check_fail);
