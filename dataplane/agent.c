@@ -131,8 +131,16 @@ static json_t *hello_ports(const struct dp *dp)
 		json_t *p = json_object();
 
 		if (p != NULL) {
-			agent_set(p, "name", json_string(dp->ports[i].name));
-			agent_set(p, "role", json_string(role_name(dp->ports[i].role)));
+			const struct dp_port *pt = &dp->ports[i];
+
+			agent_set(p, "name", json_string(pt->name));
+			agent_set(p, "role", json_string(role_name(pt->role)));
+			/* the addresses SIP is sent to and written with (explain
+			 * takes the access one as a message's destination) */
+			if (pt->ip4_len != 0)
+				agent_set(p, "ipv4", json_stringn(pt->ip4_str, pt->ip4_len));
+			if (pt->ip6_len > 2) /* without the brackets */
+				agent_set(p, "ipv6", json_stringn(pt->ip6_str + 1, pt->ip6_len - 2u));
 		}
 		agent_append(arr, p);
 	}
@@ -178,6 +186,13 @@ static int cmd_hello(struct agent *a, json_t *req, json_t *reply, char *err)
 	agent_set(reply, "started", json_integer(a->started));
 	agent_set(reply, "tsc_hz", json_integer((json_int_t)dp->tsc_hz));
 	agent_set(reply, "main_lcore", json_integer(dp->cfg.eal.main_lcore));
+	/* what explain needs to parse and answer a message as the workers do */
+	agent_set(reply, "limits", json_pack("{s:I, s:I, s:I}", "max_message",
+					     (json_int_t)dp->lim.max_msg, "max_headers",
+					     (json_int_t)dp->lim.max_hdrs, "max_line",
+					     (json_int_t)dp->lim.max_line));
+	agent_set(reply, "proxy", json_pack("{s:b}", "reply_malformed",
+					    dp->cfg.proxy.reply_malformed ? 1 : 0));
 	agent_set(reply, "workers", hello_workers(dp));
 	agent_set(reply, "ports", hello_ports(dp));
 	agent_set(reply, "backends", be);

@@ -69,7 +69,8 @@ backends:
   - {{name: kam1, address: "10.77.2.2:5060", weight: 100}}
   - {{name: kam2, address: "10.77.2.3:5060", weight: 50, enabled: false}}
 probe: {{interval_ms: 600000, timeout_ms: 60000}}
-limits: {{mbufs: 4096, frag_flows: 16}}
+limits: {{mbufs: 4096, frag_flows: 16, max_line: 2000}}
+proxy: {{reply_malformed: false}}
 agent: {{socket: "{sock}", max_clients: %d%s}}
 """ % (MAX_CLIENTS, "{group}")
 
@@ -134,8 +135,13 @@ def case_commands(c, root):
         g.ok("started: Unix seconds, recent", abs(r.get("started", 0) - time.time()) < 600)
         g.ok("tsc_hz", isinstance(r.get("tsc_hz"), int) and r["tsc_hz"] > 0)
         g.eq("workers", r.get("workers"), [{"id": 0, "lcore": 1}])
-        g.eq("ports", r.get("ports"), [{"name": "access0", "role": "access"},
-                                       {"name": "core0", "role": "core"}])
+        g.eq("ports, with their addresses", r.get("ports"),
+             [{"name": "access0", "role": "access", "ipv4": "10.77.1.1"},
+              {"name": "core0", "role": "core", "ipv4": "10.77.2.1"}])
+        # what explain parses and answers with: the config's, not defaults
+        g.eq("limits", r.get("limits"),
+             {"max_message": 16384, "max_headers": 64, "max_line": 2000})
+        g.eq("proxy", r.get("proxy"), {"reply_malformed": False})
         g.eq("backends", r.get("backends"), ["kam1", "kam2"])
         g.eq("state_version", r.get("state_version"), 0)
         g.eq("commands = docs/agent.md's table", r.get("commands"), doc_commands(root))

@@ -71,11 +71,12 @@ CLI_MACS = {ip: "02:00:00:00:01:%02x" % int(ip.rsplit(".", 1)[1])
 MAX_BLOB = 2 << 20
 CHUNK_MAX = 784896	# docs/agent.md: decoded bytes of one rules.chunk
 
-def pcap_config(node, sock, clients, extra=""):
+def pcap_config(node, sock, clients, extra="", limits=""):
     """The config of a sipedge whose access port reads in_a.fifo and writes
     out_a.pcap, with kam1 (10.77.2.2) behind core0: what this test and
     tests/control/test_rules.py run. clients: last octets of the access
-    side's neighbours 10.77.1.x; extra: more top-level YAML. The text keeps
+    side's neighbours 10.77.1.x; extra: more top-level YAML; limits: more
+    keys of limits (", max_line: 1500"). The text keeps
     {prefix} and {dir} for agentlib.Sipedge to fill."""
     neigh = ",\n                 ".join(
         '{{ip: 10.77.1.%d, mac: "02:00:00:00:01:%02x"}}' % (c, c) for c in clients)
@@ -98,9 +99,9 @@ backends:
   - {{name: kam1, address: "10.77.2.2:5060"}}
 probe: {{interval_ms: 600000, timeout_ms: 60000}}
 proxy: {{secret: "000102030405060708090a0b0c0d0e0f"}}
-limits: {{mbufs: 4096, frag_flows: 16}}
+limits: {{mbufs: 4096, frag_flows: 16%s}}
 %sagent: {{socket: "{dir}/%s"}}
-""" % (node, neigh, extra, sock)
+""" % (node, neigh, limits, extra, sock)
 
 
 CONFIG = pcap_config("agt-rules", "rules.agent", (2, 3, 4, 5),

@@ -111,7 +111,9 @@ def sip(method="INVITE", ua="Linphone/5.0", call_id="abc@192.0.2.1", ruri="sip:b
 # gw1: the real sipedge whose access port reads a FIFO (net_pcap, as in
 # tests/agent/test_agent_rules.py), so that requests can be fed to it and
 # what it did with them read back from its pcap files.
-PCAP_CONFIG = tar.pcap_config("gw1", "gw1.agent", (2, 3))
+# a line limit under the parser's default: explain must parse with the
+# node's limits (its hello says them), not its own defaults
+PCAP_CONFIG = tar.pcap_config("gw1", "gw1.agent", (2, 3), limits=", max_line: 1500")
 
 
 class PcapDataplane(cplib.Dataplane):
@@ -223,6 +225,11 @@ def t_load(env, dp):
     x = explain(env, sip().replace("CSeq: 1 INVITE", "CSeq: x INVITE"))
     check(x.get("action") == "reject" and x.get("code") == 400 and x.get("parse_error"),
           "explain: a malformed request is rejected 400, the parser's error given", x)
+    x = explain(env, sip(ua="a" * 1600))
+    check(x.get("action") == "reject" and x.get("code") == 400 and
+          "line" in str(x.get("parse_error", "")),
+          "explain: a 1 612-byte User-Agent line is over gw1's limits.max_line 1500 (its "
+          "hello; the parser's default is 4096): rejected 400", x)
     x = explain(env, "SIP/2.0 200 OK\r\nVia: x\r\n\r\n")
     check(x.get("action") == "drop" and x.get("parse_error"),
           "explain: a malformed response is dropped", x)
