@@ -265,6 +265,16 @@ static void push_start(struct ctl_node *n)
 		return;
 	}
 	x->v = next_version(n);
+	/* The number is taken before the dataplane can commit it: written
+	 * now, not after the commit's reply, or a crash in between followed
+	 * by a restart of the dataplane (which forgets its highest) would
+	 * give it to another state. A failed write is logged and counted
+	 * there; the push goes on (the caller's write of the wanted state
+	 * came first, and went through). */
+	if (x->v > n->highest) {
+		n->highest = x->v;
+		ctl_state_save(n->cp);
+	}
 	ctl_push_form_sum(n, x->sum);
 	req = json_pack("{s:s, s:I, s:{s:O}}", "cmd", "state.prepare", "version",
 			(json_int_t)x->v, "state", "backends", n->backends);

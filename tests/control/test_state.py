@@ -38,6 +38,9 @@ its state_rollbacks counter) is what is asserted, beside control's
   nodes do not diverge; the history says so, by sipedge-control;
 - a change one node refuses while the real one is down (pending there) is
   taken out of what the real one wants: back, it does not get it;
+- a version is written as the highest before its state.prepare: control
+  killed while a commit is out (a fake agent that never answers it) never
+  pushes that number again after its restart;
 - state.history 3: five changes keep three, each with its rollbacks.
 
 Each case ends by stopping control with SIGTERM: exit 0 (an ASan build
@@ -474,6 +477,35 @@ def case_take_back_pending(env):
           "backends: nothing wanted on gw1", b)
 
 
+def case_version_reserved(env):
+    """A version is written to state.json as the highest before its
+    state.prepare goes out: control killed while the commit is out (it may
+    be in force there, and the dataplane forgets its highest when it
+    restarts) never pushes that number again (found by review: highest was
+    saved only after the commit's reply)."""
+    fa = env.fake("gwS", "--stall", "state.commit", "--stall-count", "1")
+    start(env, nodes=[("gwS", fa.sock)])
+    up(env, "gwS")
+    a = Raw(env.sock, 30)
+    a.send_json({"id": 1, "cmd": "backend.disable", "name": "kam1"})
+    wait_for(lambda: any(q["cmd"] == "state.commit" for q in fa.requests()), 10,
+             "gwS got state.commit")
+    v = next(q["version"] for q in fa.requests() if q["cmd"] == "state.commit")
+    f = env.state_file()
+    check(f["nodes"]["gwS"]["highest"] == v,
+          "commit %d out, unanswered: state.json already has gwS's highest %d" % (v, v),
+          f["nodes"]["gwS"])
+    env.stop(signal.SIGKILL)
+    a.close()
+    n_before = len(fa.requests())
+    env.start()
+    up(env, "gwS")
+    later = [q["version"] for q in fa.requests()[n_before:] if q["cmd"] == "state.prepare"]
+    check(later and min(later) > v,
+          "after control's restart, gwS's state pushed as version %s, above %d (never %d "
+          "again)" % (later, v, v), fa.requests()[n_before:])
+
+
 def case_history_bound(env):
     dp = start(env, extra="state:\n  history: 3\n")
     for w in range(51, 56):
@@ -495,7 +527,7 @@ def case_history_bound(env):
 
 CASES = (case_walk_back, case_restart_control, case_dataplane_restart, case_refusals,
          case_node_part, case_in_flight, case_take_back, case_take_back_pending,
-         case_history_bound)
+         case_version_reserved, case_history_bound)
 
 
 def main():
