@@ -90,7 +90,8 @@ static void mark_range(struct ev *e, const struct rs_num_ent *x, uint32_t from, 
 
 /* The atoms of index x that hold for value v: per operator, the range of
  * bounds v satisfies. */
-static void mark_bounds(struct ev *e, const struct rs_num_idx *x, int64_t v)
+static __attribute__((noinline)) void mark_bounds_hit(struct ev *e, const struct rs_num_idx *x,
+						      int64_t v)
 {
 	const struct rs_num_ent *lt = x->ent + x->off[RS_NUM_LT], *le = x->ent + x->off[RS_NUM_LE];
 	const struct rs_num_ent *gt = x->ent + x->off[RS_NUM_GT], *ge = x->ent + x->off[RS_NUM_GE];
@@ -112,6 +113,13 @@ static void mark_bounds(struct ev *e, const struct rs_num_idx *x, int64_t v)
 		mark_range(e, ge, 0, bound(ge, nge, v, true));
 	if (neq && v >= eq[0].k && v <= eq[neq - 1].k)
 		mark_range(e, eq, bound(eq, neq, v, false), bound(eq, neq, v, true));
+}
+
+/* Mostly no bound holds for a value: four compares say so, inline. */
+static inline void mark_bounds(struct ev *e, const struct rs_num_idx *x, int64_t v)
+{
+	if (v <= x->lo || v >= x->hi || (v >= x->eq_lo && v <= x->eq_hi))
+		mark_bounds_hit(e, x, v);
 }
 
 /* a[0..n) and b[0..n) alike but for the case of ASCII letters: what
@@ -246,13 +254,14 @@ static const char *skip_lws(const char *p, const char *e)
 
 /* A name-addr or addr-spec (RFC 3261 20.10) cut into display name and URI
  * the way sip_parse_nameaddr cuts it, without checking the parameters that
- * follow (a third of what the fields cost went there, and no rule tests
- * them: hdr[...] sees the raw value). Returns 0, or -1 when it is neither. */
+ * follow (a third of what the fields cost went there, and only the tag is
+ * read from them: hdr[...] sees the raw value); na->params is what follows
+ * the address, unchecked. Returns 0, or -1 when it is neither. */
 static int nameaddr(struct sip_str v, struct sip_nameaddr *na)
 {
 	const char *p = v.p, *e = v.p + v.len;
 
-	na->display = na->uri = (struct sip_str){NULL, 0};
+	na->display = na->uri = na->params = (struct sip_str){NULL, 0};
 	na->display_quoted = na->star = false;
 	if (p == NULL || (p = skip_lws(p, e)) == e)
 		return -1;
@@ -291,6 +300,8 @@ static int nameaddr(struct sip_str v, struct sip_nameaddr *na)
 			;
 	}
 	na->uri = (struct sip_str){u, (uint32_t)(ue - u)};
+	p = ue + (*p == '<'); /* past the '>' of a name-addr */
+	na->params = (struct sip_str){p, (uint32_t)(e - p)};
 	/* a URI starts with its scheme: ALPHA *(ALPHA / DIGIT / + - .) ":" */
 	const char *s = u;
 	if (s == ue || !((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z'))
@@ -301,41 +312,52 @@ static int nameaddr(struct sip_str v, struct sip_nameaddr *na)
 	return s < ue && *s == ':' ? 0 : -1;
 }
 
-/* The URI, user and display name of one name-addr value. A value that does
- * not parse has none of them (rules on the raw text use hdr[...]). */
-static int put_nameaddr(struct ev *e, struct sip_str v, int32_t su, int32_t suser, int32_t sdisp)
+/* The slots of the fields one name-addr header gives (-1: not named). */
+struct na_slots {
+	int32_t uri, user, disp, tag;
+};
+
+/* The URI, user, display name and tag of one name-addr value. A value that
+ * does not parse has none of them (rules on the raw text use hdr[...]). */
+static int put_nameaddr(struct ev *e, struct sip_str v, const struct na_slots *sl)
 {
 	struct sip_nameaddr na;
+	struct sip_str tag;
 	int rc;
 
 	if (nameaddr(v, &na) < 0)
 		return 0;
 	if (na.star)
-		return put(e, su, "*", 1);
-	if ((rc = put_str(e, su, na.uri)) < 0)
+		return put(e, sl->uri, "*", 1);
+	if ((rc = put_str(e, sl->uri, na.uri)) < 0)
 		return rc;
-	if ((na.display_quoted || na.display.len > 0) && (rc = put_str(e, sdisp, na.display)) < 0)
+	if ((na.display_quoted || na.display.len > 0) && (rc = put_str(e, sl->disp, na.display)) < 0)
 		return rc;
-	return suser >= 0 ? put_str(e, suser, uri_user(na.uri)) : 0;
+	/* the first tag parameter, LWS around ; and = allowed (RFC 3261 25.1) */
+	if (sl->tag >= 0 && sip_param_find(na.params, "tag", 3, &tag) == 1 &&
+	    (rc = put_str(e, sl->tag, tag)) < 0)
+		return rc;
+	return sl->user >= 0 ? put_str(e, sl->user, uri_user(na.uri)) : 0;
 }
 
 static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id id, enum rs_field f,
-			enum rs_field fuser, enum rs_field fdisp)
+			enum rs_field fuser, enum rs_field fdisp, enum rs_field ftag)
 {
-	int32_t su = fslot(e, f), suser = fslot(e, fuser), sdisp = fslot(e, fdisp);
+	struct na_slots sl = {fslot(e, f), fslot(e, fuser), fslot(e, fdisp),
+			      ftag != RS_F__NONE ? fslot(e, ftag) : -1};
 
-	if (su < 0 && suser < 0 && sdisp < 0)
+	if (sl.uri < 0 && sl.user < 0 && sl.disp < 0 && sl.tag < 0)
 		return 0;
 	if (id != SIP_HDR_CONTACT) { /* From, To: one value */
 		int i = sip_hdr_first(m, id);
-		return i < 0 ? 0 : put_nameaddr(e, sip_hdr_value(m, (unsigned)i), su, suser, sdisp);
+		return i < 0 ? 0 : put_nameaddr(e, sip_hdr_value(m, (unsigned)i), &sl);
 	}
 	struct sip_iter it;
 	struct sip_str v;
 	int rc;
 	sip_iter_init(&it);
 	while (sip_value_next(m, id, &it, &v) == 1)
-		if ((rc = put_nameaddr(e, v, su, suser, sdisp)) < 0)
+		if ((rc = put_nameaddr(e, v, &sl)) < 0)
 			return rc;
 	return 0;
 }
@@ -421,10 +443,12 @@ static int extract_str(struct ev *e, const struct sip_msg *m)
 	    (rc = put_str(e, fslot(e, RS_F_ruri), m->ruri)) < 0 ||
 	    (m->ruri.p && (rc = put_str(e, fslot(e, RS_F_ruri_user), m->uri.user)) < 0) ||
 	    (m->ruri.p && (rc = put_str(e, fslot(e, RS_F_ruri_host), m->uri.host)) < 0) ||
-	    (rc = put_addr_hdr(e, m, SIP_HDR_FROM, RS_F_from, RS_F_from_user, RS_F_from_display)) < 0 ||
-	    (rc = put_addr_hdr(e, m, SIP_HDR_TO, RS_F_to, RS_F_to_user, RS_F_to_display)) < 0 ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_FROM, RS_F_from, RS_F_from_user, RS_F_from_display,
+			       RS_F_from_tag)) < 0 ||
+	    (rc = put_addr_hdr(e, m, SIP_HDR_TO, RS_F_to, RS_F_to_user, RS_F_to_display,
+			       RS_F_to_tag)) < 0 ||
 	    (rc = put_addr_hdr(e, m, SIP_HDR_CONTACT, RS_F_contact, RS_F_contact_user,
-			       RS_F_contact_display)) < 0 ||
+			       RS_F_contact_display, RS_F__NONE)) < 0 ||
 	    (rc = put_str(e, fslot(e, RS_F_call_id), m->call_id)) < 0 ||
 	    (m->body.len && (rc = put_str(e, fslot(e, RS_F_body), m->body)) < 0) ||
 	    (m->buf && (rc = put(e, fslot(e, RS_F_msg), m->buf, m->len)) < 0))

@@ -230,6 +230,9 @@ struct rs_num_idx {
 	uint16_t field; /* numbers: the field; lengths: the slot */
 	uint32_t off[RS_NUM__COUNT + 1]; /* ent[off[op] .. off[op + 1]) */
 	struct rs_num_ent *ent;
+	/* a value v with lo < v < hi, outside [eq_lo, eq_hi], makes none
+	 * hold: most values, rejected with four compares */
+	int64_t lo, hi, eq_lo, eq_hi;
 };
 
 /* The == literals of one slot, hashed folded to lower case (rs_lit_hash),

@@ -502,6 +502,26 @@ static int64_t fill_idx(struct rs_set *s, struct rs_num_idx *x, uint32_t slot, u
 	}
 	for (int k = 0; k < RS_NUM__COUNT; k++)
 		qsort(x->ent + x->off[k], cnt[k], sizeof(*x->ent), cmp_num);
+	/* v < k holds up to k - 1, v <= k up to k; v > k from k + 1, v >= k
+	 * from k (a bound at the end of int64 that can never hold is left
+	 * out) */
+	x->lo = INT64_MIN;
+	x->hi = INT64_MAX;
+	x->eq_lo = INT64_MAX;
+	x->eq_hi = INT64_MIN;
+	for (uint32_t i = 0; i < n; i++) {
+		int64_t k = x->ent[i].k;
+		if (i < x->off[RS_NUM_LE])
+			x->lo = k > INT64_MIN && k - 1 > x->lo ? k - 1 : x->lo;
+		else if (i < x->off[RS_NUM_GT])
+			x->lo = k > x->lo ? k : x->lo;
+		else if (i < x->off[RS_NUM_GE])
+			x->hi = k < INT64_MAX && k + 1 < x->hi ? k + 1 : x->hi;
+		else if (i < x->off[RS_NUM_EQ])
+			x->hi = k < x->hi ? k : x->hi;
+		else
+			x->eq_lo = k < x->eq_lo ? k : x->eq_lo, x->eq_hi = k > x->eq_hi ? k : x->eq_hi;
+	}
 	return n;
 }
 

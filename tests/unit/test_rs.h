@@ -99,5 +99,6 @@ static inline struct rs_rule trule(uint32_t id, int32_t prio, enum rs_action a,
 void test_blob(void);
 void test_diff(unsigned n_sets, unsigned n_msgs);
 void test_text(const char *root);
+void test_shipped_rules(const char *root);
 
 #endif /* SIPEDGE_TESTS_TEST_RS_H */

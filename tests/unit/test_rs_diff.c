@@ -43,6 +43,9 @@ static const char *const probes[] = {"one", "two", "ONE", "", "on"};
 static const char *const displays[] = {"\"Alice A\" ", "\"\" ", "Bob ", "", "\"al\" "};
 static const char *const methods[] = {"INVITE", "REGISTER", "OPTIONS", "BYE", "MESSAGE"};
 static const char *const bodies[] = {"v=0\r\nm=audio 4000 RTP/AVP 0\r\n", "hello", "ONE two"};
+/* header params after an address: tags in several spellings, or none */
+static const char *const params[] = {";tag=1", ";tag=3206210844", "; TAG = abc", ";x=1;tag=ABC",
+				     "", ";x=tag"};
 
 static const char *const numbers[] = {"+4930123", "+15551234", "+1"};
 
@@ -73,9 +76,10 @@ static int random_msg(struct tmsg *t, struct rs_addr *src, struct rs_addr *dst, 
 	p += sprintf(p, " SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK%u\n", rnd(1000));
 	p += sprintf(p, "%s: ", rnd(3) ? "From" : "f");
 	p = nameaddr(p);
-	p += sprintf(p, ";tag=%u\nTo: ", rnd(100));
+	p += sprintf(p, "%s\nTo: ", PICK(params));
 	p = nameaddr(p);
-	p += sprintf(p, "\nCall-ID: c%u@%s\nCSeq: %u %s\n", rnd(50), PICK(hosts), rnd(100000), m);
+	p += sprintf(p, "%s\nCall-ID: c%u@%s\nCSeq: %u %s\n", rnd(2) ? PICK(params) : "", rnd(50),
+		     PICK(hosts), rnd(100000), m);
 	if (rnd(6) == 0) {
 		p += sprintf(p, "Contact: *\n");
 	} else {
@@ -119,9 +123,10 @@ static const struct rs_cidr cidrs[] = {
 static const char *const regexes[] = {"^\\+49", "scanner|vicious", "[0-9]{4}", "o", "a.c",
 				      "^al", "e\\.com$", "^(one|two)$", "\\d+\\s", "[A-Z]{3}"};
 /* every string a message can hold, cut into literals */
-static const char *const *const pools[] = {users, hosts, uas, probes, methods, bodies};
+static const char *const tags[] = {"1", "3206210844", "abc", "ABC"};
+static const char *const *const pools[] = {users, hosts, uas, probes, methods, bodies, tags};
 static const unsigned pool_n[] = {NELEM(users), NELEM(hosts), NELEM(uas), NELEM(probes),
-				  NELEM(methods), NELEM(bodies)};
+				  NELEM(methods), NELEM(bodies), NELEM(tags)};
 
 static char lits[MAXR * MAXC][64];
 
@@ -209,7 +214,9 @@ static void ref_nameaddr(struct vals *vs, struct sip_str v, enum rs_field want)
 			add(vs, (struct sip_str){"*", 1});
 		return;
 	}
-	if (uri)
+	if (want == RS_F_from_tag || want == RS_F_to_tag)
+		add(vs, na.tag);
+	else if (uri)
 		add(vs, na.uri);
 	else if (disp && (na.display_quoted || na.display.len))
 		add(vs, na.display);
@@ -250,8 +257,11 @@ static void ref_values(const struct sip_msg *m, const struct rs_cond *c, struct 
 	case RS_F_from_display:
 	case RS_F_to:
 	case RS_F_to_user:
-	case RS_F_to_display: {
-		bool from = c->field <= RS_F_from_display;
+	case RS_F_to_display:
+	case RS_F_from_tag:
+	case RS_F_to_tag: {
+		bool from = c->field == RS_F_from || c->field == RS_F_from_user ||
+			    c->field == RS_F_from_display || c->field == RS_F_from_tag;
 		int i = sip_hdr_find(m, from ? "From" : "To", from ? 4 : 2);
 		if (i >= 0)
 			ref_nameaddr(vs, sip_hdr_value(m, (unsigned)i), (enum rs_field)c->field);

@@ -203,6 +203,11 @@ static void field_rows(struct frow *r, unsigned *n)
 	ROW("to (compact t:)", MO, tstr(RS_F_to, RS_OP_EQ, "sip:gw.example", 0), true);
 	ROW("to.display none", MI, tstr(RS_F_to_display, RS_OP_EXISTS, NULL, 0), false);
 	ROW("to.display ~ none", MI, tstr(RS_F_to_display, RS_OP_REGEX, "b", 0), false);
+	ROW("from.tag == name-addr's", MI, tstr(RS_F_from_tag, RS_OP_EQ, "1928301774", 0), true);
+	ROW("from.tag ~ digits", MI, tstr(RS_F_from_tag, RS_OP_REGEX, "^[0-9]{10}$", 0), true);
+	ROW("from.tag == addr-spec's", MR, tstr(RS_F_from_tag, RS_OP_EQ, "x1", 0), true);
+	ROW("from.tag compact f:", MO, tstr(RS_F_from_tag, RS_OP_EQ, "o1", 0), true);
+	ROW("to.tag absent", MI, tstr(RS_F_to_tag, RS_OP_EXISTS, NULL, 0), false);
 	/* Contact: every value */
 	ROW("contact 1st", MI, tstr(RS_F_contact, RS_OP_EQ, "sip:alice@10.0.0.1:5060", 0), true);
 	ROW("contact 2nd", MI, tstr(RS_F_contact, RS_OP_EQ, "sip:second@192.0.2.7", 0), true);
@@ -748,6 +753,44 @@ static void test_widths(void)
 	rs_set_free(s);
 }
 
+/* from.tag and to.tag: the tag among the header's parameters, whatever the
+ * case and the blanks around ; and =; not a ";tag=" inside the URI's <>
+ * or the quoted display name; ";tag=" with nothing after it is an empty
+ * value. */
+static void test_tags(void)
+{
+	static const char *const want[] = {"Y1", "inuri", "disp"};
+	struct rs_cond c[6];
+	struct rs_rule r[NELEM(c)];
+	struct tmsg t;
+
+	for (unsigned i = 0; i < NELEM(want); i++)
+		c[i] = tstr(RS_F_from_tag, RS_OP_EQ, want[i], 0);
+	c[3] = tstr(RS_F_to_tag, RS_OP_EQ, "", 0);
+	c[4] = tstr(RS_F_to_tag, RS_OP_EXISTS, NULL, 0);
+	c[5] = tlen(RS_F_from_tag, RS_OP_NUM_EQ, 2);
+	for (unsigned i = 0; i < NELEM(c); i++)
+		r[i] = trule(i + 1, 1000, RS_ACT_COUNT, &c[i], 1);
+	check_ctx = "tags";
+	CHECK(tmsg_make(&t, "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+			    "From: \"x;tag=disp\" <sip:a@b;tag=inuri>; TAG = Y1 ;x=2\n"
+			    "To: <sip:b@c>;tag=\nCall-ID: t\nCSeq: 1 OPTIONS\n", NULL) > 0);
+	struct rs_set *s = tset(r, NELEM(r));
+	struct rs_scratch *sc = NULL;
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	uint32_t ranks[8];
+	struct rs_verdict v;
+	CHECK_INT(rs_eval_match(s, sc, &t.m, &srcs[MI], NULL, ranks, 8, &v), 4);
+	CHECK_INT(ranks[0], 0); /* Y1 */
+	CHECK_INT(ranks[1], 3); /* to.tag "" */
+	CHECK_INT(ranks[2], 4);
+	CHECK_INT(ranks[3], 5); /* len 2 */
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
 /* ---- scratch ---- */
 
 static void test_scratch(void)
@@ -939,12 +982,14 @@ int main(int argc, char **argv)
 	test_ranking();
 	test_untriggered();
 	test_widths();
+	test_tags();
 	test_compile_errors();
 	test_scratch();
 	test_empty();
 	test_blob();
 	test_diff(sets, per);
 	test_text(argv[1]);
+	test_shipped_rules(argv[1]);
 	test_10k();
 	return check_summary();
 }
