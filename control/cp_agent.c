@@ -608,12 +608,32 @@ static void tls_step(struct ctl_node *n)
 	ctl_agent_fail(n, why);
 }
 
+/* A TCP node's TLS context, made on its first attempt, or on the next
+ * one when it could not be made then: a failure is a failed attempt,
+ * retried with the backoff like any other. Returns 0, or -ENOMEM with the
+ * reason in why. */
+static int tls_ctx_get(struct ctl_node *n, char *why, size_t len)
+{
+	if (n->tls_ctx != NULL)
+		return 0;
+	n->tls_ctx = ctl_tls_ctx_new(false, why, len);
+	if (n->tls_ctx == NULL)
+		return -ENOMEM;
+	SSL_CTX_set_psk_use_session_callback(n->tls_ctx, use_psk);
+	return 0;
+}
+
 static void agent_connect(struct ctl_node *n)
 {
 	bool tcp = n->where.address[0] != '\0';
-	int fd = tcp ? open_tcp(n->where.address) : open_unix(n->socket);
 	char why[200];
+	int fd;
 
+	if (tcp && tls_ctx_get(n, why, sizeof(why)) != 0) {
+		ctl_agent_fail(n, why);
+		return;
+	}
+	fd = tcp ? open_tcp(n->where.address) : open_unix(n->socket);
 	if (fd < 0) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(-fd));
 		ctl_agent_fail(n, why);
@@ -635,19 +655,11 @@ static void agent_connect(struct ctl_node *n)
 		       NULL);
 }
 
-/* ctl_agent_start - see cp.h. A TLS node gets its context here: a
- * context that cannot be made is a link that fails, and is retried, like
- * any other. */
+/* ctl_agent_start - see cp.h. A TLS node gets its context with its first
+ * attempt (agent_connect). */
 void ctl_agent_start(struct ctl_node *n)
 {
-	char err[200] = "";
-
 	n->io.fd = n->xp.fd = -1;
-	if (n->where.address[0] != '\0' && n->tls_ctx == NULL) {
-		n->tls_ctx = ctl_tls_ctx_new(false, err, sizeof(err));
-		if (n->tls_ctx != NULL)
-			SSL_CTX_set_psk_use_session_callback(n->tls_ctx, use_psk);
-	}
 	n->t_reconnect.cb = on_reconnect;
 	n->t_reconnect.ctx = n;
 	n->t_request.cb = on_request_timeout;
@@ -655,10 +667,6 @@ void ctl_agent_start(struct ctl_node *n)
 	n->t_collect.cb = on_collect;
 	n->t_collect.ctx = n;
 	set_link(n, CTL_LINK_DOWN);
-	if (n->where.address[0] != '\0' && n->tls_ctx == NULL) {
-		ctl_agent_fail(n, err);
-		return;
-	}
 	agent_connect(n);
 }
 

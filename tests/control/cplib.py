@@ -333,8 +333,9 @@ class Control:
         self.fakes.append(fa)
         return fa
 
-    def start(self):
-        """Starts the daemon; waits until its control socket answers."""
+    def start(self, env=None):
+        """Starts the daemon (env: more environment variables); waits
+        until its control socket answers."""
         self.runs += 1
         cmd = [self.binary, "-c", self.cfg]
         if self.valgrind:
@@ -344,7 +345,8 @@ class Control:
                    "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
                    "--soname-synonyms=somalloc=*jemalloc*", "--log-file=" + log] + cmd
         self.dlog = open(os.path.join(self.dir, "daemon.%d.log" % self.runs), "w")
-        self.p = subprocess.Popen(cmd, stdout=self.dlog, stderr=subprocess.STDOUT)
+        self.p = subprocess.Popen(cmd, stdout=self.dlog, stderr=subprocess.STDOUT,
+                                  env=dict(os.environ, **env) if env else None)
         wait_for(lambda: raw_ok(self.sock), 20, "control socket answers")
 
     def stop(self, sig=signal.SIGTERM):

@@ -29,6 +29,9 @@ Asserts, in order:
 - a new key for a node put in force by a config reload (the key file is
   read again): the wrong-key node comes up once its file holds the key
   (the unknown identity's node is removed by the same reload);
+- a TLS context that sipedge-control could not make at start-up (a
+  second daemon with an LD_PRELOAD shim failing SSL_CTX_new once): one
+  failed attempt, logged, then made again and the node up;
 - more bad input on the TLS port: a client speaking JSON in clear
   (no reply, cut off: agent_tls_not_tls); a client that connects and sends
   nothing (cut off after agent.handshake_timeout_ms, 1 s:
@@ -53,6 +56,7 @@ runtime directory) and the openssl tool.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -206,6 +210,64 @@ def foreign_peer(env, port, good_hex, wrong_hex):
     check('"id":8' not in out and "alert" in out,
           "openssl s_client -psk with another key: refused, no answer", out[-1500:])
     ctr_rises(env, "agent_tls_bad_key", base, "counted: agent_tls_bad_key (s_client)")
+
+
+# SSL_CTX_new fails its first SHIM_CTX_FAILS calls (LD_PRELOAD): a TLS
+# context that cannot be made, as when memory is short
+CTX_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+struct ssl_ctx_st;
+struct ssl_method_st;
+struct ssl_ctx_st *SSL_CTX_new(const struct ssl_method_st *m)
+{
+	static struct ssl_ctx_st *(*real)(const struct ssl_method_st *);
+	static int fails = -1;
+
+	if (fails < 0)
+		fails = getenv("SHIM_CTX_FAILS") ? atoi(getenv("SHIM_CTX_FAILS")) : 0;
+	if (fails > 0) {
+		fails--;
+		return NULL;
+	}
+	if (real == NULL)
+		real = (struct ssl_ctx_st *(*)(const struct ssl_method_st *))dlsym(RTLD_NEXT,
+										"SSL_CTX_new");
+	return real(m);
+}
+"""
+
+
+def ctx_retry(tls):
+    """The node's TLS context cannot be made at start-up (SSL_CTX_new fails
+    once): it is made again on the next attempt and the link comes up
+    (found by review: it was made only at start, and every retry went on
+    with none, "TLS: out of memory" for ever)."""
+    env2 = cplib.Control(CONTROL, prefix="cpt-tlsctx-")
+    try:
+        src, so = os.path.join(env2.dir, "ctx_shim.c"), os.path.join(env2.dir, "ctx_shim.so")
+        with open(src, "w") as f:
+            f.write(CTX_SHIM)
+        cc = os.environ.get("CC", "cc").split()
+        p = subprocess.run(cc + ["-shared", "-fPIC", "-o", so, src, "-ldl"],
+                           capture_output=True, text=True)
+        if not check(p.returncode == 0, "SSL_CTX_new shim built (%s)" % " ".join(cc), p.stderr):
+            return
+        env2.write_cfg([("gw1", tls)], metrics=False)
+        env2.start(env={"LD_PRELOAD": so, "SHIM_CTX_FAILS": "1",
+                        "ASAN_OPTIONS": "verify_asan_link_order=0"})
+        n = wait_for(lambda: env2.node("gw1") if env2.node_up("gw1") else None, 20)
+        lines = [l for l in env2.log().splitlines() if "node gw1:" in l and "TLS set-up" in l]
+        check(n is not None and n["counters"]["connect_failures"] == 1 and len(lines) == 1,
+              "a TLS context that could not be made at start: one failed attempt, logged, "
+              "then made again and the node up", (env2.node("gw1"), env2.log()[-1500:]))
+        check(env2.stop() == 0, "that sipedge-control exits 0 on SIGTERM", env2.log()[-1500:])
+    finally:
+        # not stop_all: it would stop every sipedge this test started
+        if env2.p is not None:
+            env2.stop(signal.SIGKILL)
+        shutil.rmtree(env2.dir, ignore_errors=True)
 
 
 def handshake_slots(env, good_hex, good):
@@ -372,6 +434,7 @@ def run(env):
           "the node comes up with the key the reload read", env.node("gw1-wrongkey"))
     check(env.node_up("gw1") and dp.alive(), "gw1 still up, sipedge alive", env.node("gw1"))
 
+    ctx_retry(tls)
     bad_clients(env, port)
     foreign_peer(env, port, good_hex, wrong_hex)
     handshake_slots(env, good_hex, good)
