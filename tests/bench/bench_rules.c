@@ -3,22 +3,27 @@
  *
  * bench_rules.c - the rules engine (rules/lib, docs/rules-engine.md):
  * compile time and memory for generated rulesets of 0, 100, 1 000 and
- * 10 000 rules, and what rs_eval costs per request of the message mix
- * against its ceiling, Hyperscan scanning the same fields with the same
- * databases and nothing else (every database over every value of its
- * field, including the lazy ones rs_eval mostly skips).
+ * 10 000 rules or for rule files, and what rs_eval costs per request of the
+ * message mix against its ceiling, Hyperscan scanning the same fields with
+ * the same databases and nothing else (every database over every value of
+ * its field that rs_eval could scan, including the lazy ones it mostly
+ * skips).
  *
  * Figures only: nothing here passes or fails on timing. It does stop when a
- * message of the mix does not parse, when rs_eval fails, or when a
- * generated rule matches the mix (the rules are drawn so that ordinary
- * traffic goes through: a figure of rs_eval deciding would be another
- * figure).
+ * message of the mix does not parse, when rs_eval fails, or when a rule
+ * decides on a request of the mix (generated rules are drawn so that
+ * ordinary traffic goes through, and the pipeline benchmark refuses a drop
+ * of its mix: a figure of rs_eval deciding would be another figure).
  *
- * Usage: bench_rules [--rules N,N,..] [--runs N] [--ms N] [--cpu N]
- *                    [--seed S] [--smoke] [MIX]
- * MIX: a mix file or a directory holding mix.txt (default: the source
- * tree's tests/bench/mix). Only requests are evaluated, as in the filter
- * stage; responses are skipped.
+ * Usage: bench_rules [--rules N|FILE,..] [--runs N] [--ms N] [--cpu N]
+ *                    [--seed S] [--fields] [--smoke] [MIX]
+ * --rules: rulesets to measure, each a count of generated rules or a rules
+ * file (what bench_pipeline --rules reads: tests/bench/rules/compare.sh
+ * gives both benches the same files); may be repeated.
+ * MIX: a mix file or a directory holding mix.txt (default: the pipeline
+ * benchmark's, tests/bench/proxy/mix, its placeholders filled in as
+ * bench_pipeline fills them for the access side). Only requests are
+ * evaluated, as in the filter stage; responses are skipped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,7 +48,8 @@
 #define MAX_SCHED 4096u
 #define MAX_RUNS 51u
 #define MAX_SCANS 32u /* hs_scan calls recorded per request */
-#define MAX_COUNTS 8u
+#define MAX_SETS 8u
+#define MAX_FIELDS 64u /* per-field figures (--fields) */
 
 struct msg {
 	char name[64];
@@ -61,13 +67,28 @@ struct mix {
 	unsigned sched_len;
 };
 
+/* A ruleset to measure: n generated rules, or a rules file. */
+struct set_arg {
+	uint32_t n;
+	const char *file;
+};
+
+/* One scanned field's share of the ceiling (--fields). */
+struct field_res {
+	char name[64];
+	double values_per_req, scan_ns;
+};
+
 struct result {
+	char name[24]; /* "1000", or the file's base name */
 	uint32_t n_rules;
 	double parse_ms, compile_ms, load_ms;
 	struct rs_compile_stats st;
 	long heap_kib;
 	long peak_mib; /* the process's peak RSS once this set is compiled */
 	double eval_ns, scan_ns, scans_per_req;
+	struct field_res fields[MAX_FIELDS];
+	unsigned n_fields, n_idle; /* idle: scanned fields with no value in the mix */
 };
 
 static volatile uint64_t sink;
@@ -122,26 +143,72 @@ static long heap_kib(void)
 
 /* ---- the mix ---- */
 
+/* The placeholders of tests/bench/proxy/mix's requests, filled in as
+ * bench_pipeline fills them for the access side (its render()): the same
+ * bytes reach rs_eval here and in the filter stage there. */
+static const struct {
+	const char *name, *val;
+} placeholders[] = {
+	{"@GW@", "10.77.1.1:5060"},	   {"@CLIENT@", "192.0.2.10:5062"},
+	{"@GW_ROUTE@", "sip:10.77.2.1:5060;lr"}, {"@BACKEND@", "10.77.2.2:5060"},
+	{"@UNIQ@", "0000002a"},
+};
+
+/* in[0..n) with the placeholders replaced, into out (cap bytes); the new
+ * length, or 0 when it does not fit. A placeholder left unknown stays. */
+static size_t fill_in(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		const char *val = NULL;
+		size_t skip = 1;
+		for (size_t k = 0; in[i] == '@' && k < sizeof(placeholders) / sizeof(placeholders[0]); k++) {
+			size_t pl = strlen(placeholders[k].name);
+			if (n - i >= pl && memcmp(in + i, placeholders[k].name, pl) == 0) {
+				val = placeholders[k].val;
+				skip = pl;
+				break;
+			}
+		}
+		size_t vl = val ? strlen(val) : 1;
+		if (o + vl > cap)
+			return 0;
+		memcpy(out + o, val ? val : in + i, vl);
+		o += vl;
+		i += skip;
+	}
+	return o;
+}
+
+/* One message of the mix; a response is only named (the filter stage
+ * evaluates requests only). */
 static void load_msg(struct msg *m, const char *dir)
 {
+	static char raw[SIP_MSG_MAX_HARD], out[SIP_MSG_MAX_HARD];
 	char path[1024];
+	size_t n;
 	FILE *f;
-	long sz;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
 	f = fopen(path, "rb");
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) <= 0 ||
-	    sz > (long)SIP_MSG_MAX_HARD || fseek(f, 0, SEEK_SET) != 0)
-		die("%s: %s", path, f ? "cannot size or empty" : strerror(errno));
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	n = fread(raw, 1, sizeof(raw), f);
+	if (n == 0 || !feof(f))
+		die("%s: empty, or over %zu bytes", path, sizeof(raw));
+	fclose(f);
+	if (n >= 8 && memcmp(raw, "SIP/2.0 ", 8) == 0)
+		return;
+	m->len = (uint32_t)fill_in(raw, n, out, sizeof(out));
+	if (m->len == 0)
+		die("%s: over %zu bytes once its placeholders are filled in", path, sizeof(out));
 	/* 42 bytes into a line, like the payload after Ethernet, IPv4, UDP */
-	char *blk = aligned_alloc(64, ((size_t)sz + 42 + 64) & ~63ul);
+	char *blk = aligned_alloc(64, ((size_t)m->len + 42 + 64) & ~63ul);
 	if (blk == NULL)
 		die("out of memory");
 	m->data = blk + 42;
-	if (fread(m->data, 1, (size_t)sz, f) != (size_t)sz)
-		die("%s: short read", path);
-	fclose(f);
-	m->len = (uint32_t)sz;
+	memcpy(m->data, out, m->len);
 	if (sip_parse(m->data, m->len, NULL, 0, &m->m) != (int)m->len)
 		die("%s: sip_parse refuses it or does not take it whole", path);
 }
@@ -265,8 +332,9 @@ static int noop(unsigned id, unsigned long long f, unsigned long long t, unsigne
 static void run_eval(const struct mix *mx, const struct rs_set *s, struct rs_scratch *sc,
 		     uint64_t *hits, uint64_t passes)
 {
-	struct rs_addr src = {.af = 4, .a = {203, 0, 113, 7}, .port = 5060};
-	struct rs_addr dst = {.af = 4, .a = {192, 0, 2, 1}, .port = 5060};
+	/* a client of bench_pipeline's access side, to the gateway */
+	struct rs_addr src = {.af = 4, .a = {10, 77, 1, 2}, .port = 40000};
+	struct rs_addr dst = {.af = 4, .a = {10, 77, 1, 1}, .port = 5060};
 	struct rs_verdict v;
 	uint64_t acc = 0;
 
@@ -274,43 +342,108 @@ static void run_eval(const struct mix *mx, const struct rs_set *s, struct rs_scr
 		for (unsigned i = 0; i < mx->sched_len; i++) {
 			if (rs_eval(s, sc, &mx->sched[i]->m, &src, &dst, hits, &v) != 0)
 				die("rs_eval failed on %s", mx->sched[i]->name);
+			if (v.action != RS_ACT_NONE) {
+				struct rs_rule_info ri;
+				rs_set_rule(s, v.rule, &ri);
+				die("rule %u (%s) decides on %s: a rule of the bench must let the mix through",
+				    ri.id, rs_action_name((enum rs_action)v.action), mx->sched[i]->name);
+			}
 			acc += v.action;
 		}
-	if (acc != 0)
-		die("a generated rule matched the mix");
 	sink += acc;
 }
 
-static void run_scan(const struct mix *mx, hs_scratch_t *hs, uint64_t passes)
+/* Every recorded scan of the mix, or only those of database db. */
+static void run_scan(const struct mix *mx, hs_scratch_t *hs, uint64_t passes,
+		     const hs_database_t *db)
 {
 	for (uint64_t p = 0; p < passes; p++)
 		for (unsigned i = 0; i < mx->sched_len; i++) {
 			const struct msg *m = mx->sched[i];
 			for (uint32_t k = 0; k < m->n_scans; k++)
-				if (hs_scan(m->scans[k].db, m->scans[k].p, m->scans[k].len, 0, hs, noop,
+				if ((db == NULL || m->scans[k].db == db) &&
+				    hs_scan(m->scans[k].db, m->scans[k].p, m->scans[k].len, 0, hs, noop,
 					    NULL) != HS_SUCCESS)
 					die("hs_scan failed on %s", m->name);
 		}
 }
 
-static void bench_one(struct mix *mx, uint32_t n, uint64_t seed, unsigned runs, unsigned ms,
-		      struct result *res)
+/* The ceiling field by field: each scanned slot's values alone (a slot
+ * none of whose values the mix has is only counted). */
+static void bench_fields(const struct mix *mx, const struct rs_set *s, hs_scratch_t *hs,
+			 uint64_t passes, unsigned runs, struct result *res)
+{
+	double reqs = (double)passes * mx->sched_len, v[MAX_RUNS];
+
+	for (uint32_t i = 0; i < s->n_slots && res->n_fields < MAX_FIELDS; i++) {
+		const struct rs_rt_slot *sl = &s->slots[i];
+		struct field_res *f = &res->fields[res->n_fields];
+		uint64_t n = 0;
+		if (sl->db == NULL)
+			continue;
+		for (unsigned k = 0; k < mx->sched_len; k++)
+			for (uint32_t j = 0; j < mx->sched[k]->n_scans; j++)
+				n += mx->sched[k]->scans[j].db == sl->db;
+		if (n == 0) {
+			res->n_idle++;
+			continue;
+		}
+		if (sl->field == RS_F_hdr)
+			snprintf(f->name, sizeof(f->name), "hdr[%.50s]", sl->hdr);
+		else
+			snprintf(f->name, sizeof(f->name), "%s", rs_field_name((enum rs_field)sl->field));
+		f->values_per_req = (double)n / mx->sched_len;
+		for (unsigned r = 0; r < runs; r++) {
+			uint64_t t0 = now_ns();
+			run_scan(mx, hs, passes, sl->db);
+			v[r] = (double)(now_ns() - t0) / reqs;
+		}
+		f->scan_ns = median(v, runs);
+		res->n_fields++;
+	}
+}
+
+/* The text of a ruleset: generated, or read by the parser from its file
+ * (its includes too), as bench_pipeline reads it. */
+static struct rs_ast *parse_set(const struct set_arg *a, uint64_t seed, struct result *res)
 {
 	struct rs_diag d;
 	struct rs_ast *ast = NULL;
+	char b[600];
+	int rc;
+
+	if (a->file != NULL) {
+		const char *base = strrchr(a->file, '/');
+		snprintf(res->name, sizeof(res->name), "%s", base ? base + 1 : a->file);
+		rc = rs_parse_file(a->file, NULL, &ast, &d);
+	} else {
+		char *text = gen_rules(a->n, seed);
+		snprintf(res->name, sizeof(res->name), "%u", a->n);
+		rc = rs_parse_buf("generated.rules", NULL, text, strlen(text), NULL, &ast, &d);
+		free(text);
+	}
+	if (rc != 0 && d.n > 0) /* the diagnostic names the file */
+		die("%s", rs_diag_str(&d, 0, b, sizeof(b)));
+	if (rc != 0)
+		die("%s: %s", a->file ? a->file : "generated rules", strerror(-rc));
+	return ast;
+}
+
+static void bench_one(struct mix *mx, const struct set_arg *a, uint64_t seed, unsigned runs,
+		      unsigned ms, bool fields, struct result *res)
+{
+	struct rs_diag d;
 	void *blob = NULL;
 	size_t len = 0;
 	char err[256], b[600];
-	char *text = gen_rules(n, seed);
 
 	memset(res, 0, sizeof(*res));
-	res->n_rules = n;
 	uint64_t t0 = now_ns();
-	if (rs_parse_buf("generated.rules", NULL, text, strlen(text), NULL, &ast, &d) != 0)
-		die("generated rules: %s", rs_diag_str(&d, 0, b, sizeof(b)));
+	struct rs_ast *ast = parse_set(a, seed, res);
 	uint64_t t1 = now_ns();
+	res->n_rules = ast->n_rules;
 	if (rs_compile(ast, NULL, &blob, &len, &d, &res->st) != 0)
-		die("generated rules: %s", rs_diag_str(&d, 0, b, sizeof(b)));
+		die("%s: %s", res->name, rs_diag_str(&d, 0, b, sizeof(b)));
 	uint64_t t2 = now_ns();
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -318,7 +451,6 @@ static void bench_one(struct mix *mx, uint32_t n, uint64_t seed, unsigned runs, 
 	res->parse_ms = (double)(t1 - t0) / 1e6;
 	res->compile_ms = (double)(t2 - t1) / 1e6;
 	rs_ast_free(ast);
-	free(text);
 
 	long heap0 = heap_kib();
 	struct rs_set *s = NULL;
@@ -346,8 +478,6 @@ static void bench_one(struct mix *mx, uint32_t n, uint64_t seed, unsigned runs, 
 	for (unsigned i = 0; i < mx->sched_len; i++)
 		n_scans += mx->sched[i]->n_scans;
 	res->scans_per_req = (double)n_scans / mx->sched_len;
-	if (n > 0 && n_scans == 0)
-		die("%u rules scan nothing of the mix: no ceiling to measure", n);
 
 	/* calibrate on rs_eval: passes so that a run lasts ms */
 	t0 = now_ns();
@@ -360,13 +490,15 @@ static void bench_one(struct mix *mx, uint32_t n, uint64_t seed, unsigned runs, 
 		t0 = now_ns();
 		run_eval(mx, s, sc, hits, passes);
 		t1 = now_ns();
-		run_scan(mx, sc->hs, passes);
+		run_scan(mx, sc->hs, passes, NULL);
 		t2 = now_ns();
 		ev[r] = (double)(t1 - t0) / reqs;
 		sv[r] = (double)(t2 - t1) / reqs;
 	}
 	res->eval_ns = median(ev, runs);
 	res->scan_ns = median(sv, runs);
+	if (fields)
+		bench_fields(mx, s, sc->hs, passes, runs, res);
 	free(hits);
 	rs_scratch_free(sc);
 	rs_set_free(s);
@@ -400,15 +532,15 @@ static void print_table(const struct mix *mx, const struct result *r, unsigned n
 	printf("rules engine: %s, Hyperscan %s, target cpu_features 0x%llx\n", cpu, hs_version(),
 	       (unsigned long long)p.cpu_features);
 	printf("mix: %u requests a pass (responses skipped); median of %u runs; rs_eval with "
-	       "hits[], source 203.0.113.7\n\n", mx->sched_len, runs);
-	printf("%7s %9s %10s %8s %9s %4s %8s %8s %11s %9s %8s %8s | %8s %8s | %8s %8s %9s | %6s\n",
-	       "rules", "parse_ms", "compile_ms", "peak_MiB", "blob_KiB", "dbs", "patterns", "db_KiB",
+	       "hits[], source 10.77.1.2:40000\n\n", mx->sched_len, runs);
+	printf("%18s %7s %9s %10s %8s %9s %4s %8s %8s %11s %9s %8s %8s | %8s %8s | %8s %8s %9s | %6s\n",
+	       "ruleset", "rules", "parse_ms", "compile_ms", "peak_MiB", "blob_KiB", "dbs", "patterns", "db_KiB",
 	       "scratch_KiB", "heap_KiB", "load_ms", "scans", "eval_ns", "Mreq/s", "scan_ns",
 	       "Mreq/s", "", "ratio");
 	for (unsigned i = 0; i < n; i++) {
 		const struct result *x = &r[i];
-		printf("%7u %9.1f %10.1f %8ld %9.1f %4u %8u %8.1f %11.1f %9ld %8.2f %8.2f | %8.1f %8.2f | ",
-		       x->n_rules, x->parse_ms, x->compile_ms, x->peak_mib, x->st.blob_bytes / 1024.0, x->st.n_dbs,
+		printf("%18s %7u %9.1f %10.1f %8ld %9.1f %4u %8u %8.1f %11.1f %9ld %8.2f %8.2f | %8.1f %8.2f | ",
+		       x->name, x->n_rules, x->parse_ms, x->compile_ms, x->peak_mib, x->st.blob_bytes / 1024.0, x->st.n_dbs,
 		       x->st.n_patterns, x->st.db_bytes / 1024.0, x->st.scratch_bytes / 1024.0,
 		       x->heap_kib, x->load_ms, x->scans_per_req, x->eval_ns, 1e3 / x->eval_ns);
 		if (x->scans_per_req > 0)
@@ -417,10 +549,22 @@ static void print_table(const struct mix *mx, const struct result *r, unsigned n
 		else
 			printf("%8s %8s %9s | %6s\n", "-", "-", "", "-");
 	}
-	printf("\npeak: the process's peak RSS once the set is compiled (counts run in order); heap: "
+	printf("\npeak: the process's peak RSS once the set is compiled (sets run in order); heap: "
 	       "the loaded set, its scratch and hits[]; scans: hs_scan calls per request; "
 	       "ratio: rs_eval's requests/s as a share of Hyperscan alone scanning every database "
 	       "of the set over its field's values\n");
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].n_fields == 0 && r[i].n_idle == 0)
+			continue;
+		printf("\n%s: the ceiling by field (values scanned per request, ns per request)\n",
+		       r[i].name);
+		for (unsigned k = 0; k < r[i].n_fields; k++)
+			printf("  %-28s %6.2f %8.1f\n", r[i].fields[k].name,
+			       r[i].fields[k].values_per_req, r[i].fields[k].scan_ns);
+		if (r[i].n_idle)
+			printf("  and %u scanned fields with no value in the mix (or none long enough)\n",
+			       r[i].n_idle);
+	}
 }
 
 static unsigned long num_arg(const char *opt, const char *s, unsigned long lo, unsigned long hi)
@@ -433,34 +577,42 @@ static unsigned long num_arg(const char *opt, const char *s, unsigned long lo, u
 	return v;
 }
 
+/* --rules: counts and files, comma-separated, appended to sets. */
+static void add_sets(char *arg, struct set_arg *sets, unsigned *n)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_SETS)
+			die("--rules: at most %u rulesets", MAX_SETS);
+		if (tok[strspn(tok, "0123456789")] == '\0')
+			sets[(*n)++] = (struct set_arg){(uint32_t)num_arg("--rules", tok, 0, 100000), NULL};
+		else
+			sets[(*n)++] = (struct set_arg){0, tok};
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"rules", required_argument, NULL, 'r'}, {"runs", required_argument, NULL, 'n'},
 		{"ms", required_argument, NULL, 'm'},	 {"cpu", required_argument, NULL, 'c'},
 		{"seed", required_argument, NULL, 's'},	 {"smoke", no_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0},
+		{"fields", no_argument, NULL, 'f'},	 {NULL, 0, NULL, 0},
 	};
 	static struct mix mx;
-	static struct result res[MAX_COUNTS];
-	uint32_t counts[MAX_COUNTS] = {0, 100, 1000, 10000};
-	unsigned n_counts = 4, runs = 7, ms = 500;
+	static struct result res[MAX_SETS];
+	struct set_arg sets[MAX_SETS] = {{0, NULL}, {100, NULL}, {1000, NULL}, {10000, NULL}};
+	unsigned n_sets = 0, runs = 7, ms = 500;
 	uint64_t seed = 42;
-	bool smoke = false;
+	bool smoke = false, fields = false;
 	int opt, cpu = -1;
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'r': {
-			char *save = NULL, *tok;
-			n_counts = 0;
-			for (tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (n_counts == MAX_COUNTS)
-					die("--rules: at most %u counts", MAX_COUNTS);
-				counts[n_counts++] = (uint32_t)num_arg("--rules", tok, 0, 100000);
-			}
+		case 'r':
+			add_sets(optarg, sets, &n_sets);
 			break;
-		}
 		case 'n':
 			runs = (unsigned)num_arg("--runs", optarg, 1, MAX_RUNS);
 			break;
@@ -476,17 +628,20 @@ int main(int argc, char **argv)
 		case 'k':
 			smoke = true;
 			break;
+		case 'f':
+			fields = true;
+			break;
 		default:
-			fprintf(stderr, "usage: bench_rules [--rules N,N,..] [--runs N] [--ms N] [--cpu N] "
-					"[--seed S] [--smoke] [MIX]\n");
+			fprintf(stderr, "usage: bench_rules [--rules N|FILE,..] [--runs N] [--ms N] "
+					"[--cpu N] [--seed S] [--fields] [--smoke] [MIX]\n");
 			return 2;
 		}
 	}
+	if (n_sets == 0) /* the default: 0, 100, 1 000, 10 000; smoke: up to 1 000 */
+		n_sets = smoke ? 3 : 4;
 	if (smoke) { /* a test: the whole path once, quickly */
 		runs = 1;
 		ms = 20;
-		n_counts = 3;
-		counts[2] = 1000;
 	}
 	if (cpu >= 0) {
 		cpu_set_t set;
@@ -496,8 +651,8 @@ int main(int argc, char **argv)
 			die("--cpu %d: %s", cpu, strerror(errno));
 	}
 	load_mix(&mx, optind < argc ? argv[optind] : BENCH_MIX_DIR);
-	for (unsigned i = 0; i < n_counts; i++)
-		bench_one(&mx, counts[i], seed, runs, ms, &res[i]);
-	print_table(&mx, res, n_counts, runs);
+	for (unsigned i = 0; i < n_sets; i++)
+		bench_one(&mx, &sets[i], seed, runs, ms, fields, &res[i]);
+	print_table(&mx, res, n_sets, runs);
 	return 0;
 }

@@ -9,7 +9,8 @@
 # most of a real ruleset is for most traffic), and with the shipped
 # rulesets; then the rules engine alone against its ceiling, Hyperscan
 # scanning the same fields with the same databases and nothing else, and
-# compile time and memory (bench_rules).
+# compile time and memory (bench_rules), with the very files the pipeline
+# ran and on the pipeline's mix, the shipped rulesets field by field.
 #
 # usage: tests/bench/rules/compare.sh [BUILD-DIR] [--rounds N]
 # Pinned to CPU 1. Figures only: nothing passes or fails on timing. On a
@@ -65,5 +66,8 @@ for n in names:
           f"{m['rules_compile_ms']:>11.0f}")
 PY
 echo
-echo "rules engine alone (bench_rules --cpu 1):"
-"$br" --cpu 1
+echo "rules engine alone, the same rules and mix (bench_rules --cpu 1):"
+sets=0
+for n in "${counts[@]:1}"; do sets+=",$tmp/$n.rules"; done
+"$br" --cpu 1 --fields --rules "$sets" --rules "$root/tests/bench/shipped.rules" \
+	"$root/tests/bench/proxy/mix"
