@@ -255,14 +255,17 @@ def ctx_retry(tls):
         if not check(p.returncode == 0, "SSL_CTX_new shim built (%s)" % " ".join(cc), p.stderr):
             return
         env2.write_cfg([("gw1", tls)], metrics=False)
-        env2.start(env={"LD_PRELOAD": so, "SHIM_CTX_FAILS": "1",
-                        "ASAN_OPTIONS": "verify_asan_link_order=0"})
+        asan = ":".join(o for o in (os.environ.get("ASAN_OPTIONS"),
+                                    "verify_asan_link_order=0") if o)
+        env2.start(env={"LD_PRELOAD": so, "SHIM_CTX_FAILS": "1", "ASAN_OPTIONS": asan})
         n = wait_for(lambda: env2.node("gw1") if env2.node_up("gw1") else None, 20)
         lines = [l for l in env2.log().splitlines() if "node gw1:" in l and "TLS set-up" in l]
         check(n is not None and n["counters"]["connect_failures"] == 1 and len(lines) == 1,
               "a TLS context that could not be made at start: one failed attempt, logged, "
               "then made again and the node up", (env2.node("gw1"), env2.log()[-1500:]))
         check(env2.stop() == 0, "that sipedge-control exits 0 on SIGTERM", env2.log()[-1500:])
+        check("Sanitizer" not in env2.log() and "runtime error:" not in env2.log(),
+              "no sanitizer report from it", env2.log()[-1500:])
     finally:
         # not stop_all: it would stop every sipedge this test started
         if env2.p is not None:
