@@ -495,7 +495,10 @@ def served_client(path, timeout=5):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         x = Client(path)
-        r = x.call("ping")
+        try:
+            r = x.call("ping")
+        except OSError:  # refused and closed before our ping went out: EPIPE
+            r = None
         if r and r.get("ok"):
             return x
         x.close()

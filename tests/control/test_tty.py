@@ -41,9 +41,23 @@ class Tmux:
 
     def __init__(self, name, command):
         self.name = name
-        self.base = ["tmux", "-L", name]
-        subprocess.run(self.base + ["new-session", "-d", "-s", name, "-x", "160", "-y", "50",
-                                    command], check=True)
+        # no user config (-f /dev/null), a terminal type tmux knows whatever
+        # the caller's environment (CI has none)
+        self.base = ["tmux", "-L", name, "-f", "/dev/null"]
+        env = dict(os.environ, TERM="xterm-256color")
+        env.pop("TMUX", None)
+        for attempt in range(3):
+            # a server starting while the previous one (same -L name) is
+            # still going away can exit at once: "server exited
+            # unexpectedly"; so once more, after it has gone
+            p = subprocess.run(self.base + ["new-session", "-d", "-s", name, "-x", "160",
+                                            "-y", "50", command],
+                               capture_output=True, text=True, env=env)
+            if p.returncode == 0:
+                return
+            self.kill()
+            time.sleep(0.5)
+        raise RuntimeError("tmux new-session: " + p.stderr.strip())
 
     def screen(self):
         p = subprocess.run(self.base + ["capture-pane", "-p", "-t", self.name],
@@ -71,7 +85,7 @@ def watch_on_tty(env, key, what):
         os.unlink(done)
     cmd = ("%s watch --interval-ms 200 --socket %s; echo \"watch-exit=$?\" > %s; stty -a >> %s; "
            "sleep 60" % (CTL, env.sock, done, done))
-    t = Tmux("sipedge-tty-%d" % os.getpid(), cmd)
+    t = Tmux("sipedge-tty-%d-%s" % (os.getpid(), "q" if key == ["q"] else "c"), cmd)
     try:
         wait_for(lambda: frame_no(t.screen()) is not None, 10, "watch draws a frame")
         first = t.screen()
