@@ -153,12 +153,11 @@ static void mark_lits(struct ev *e, const struct rs_lit_tab *t, const char *p, u
 static inline void count(struct ev *e, const struct rs_rt_slot *sl, struct rs_slot_state *st,
 			 const char *p, uint32_t len)
 {
-	if (st->n_val++ == 0) {
-		st->len_min = st->len_max = len;
-	} else {
-		st->len_min = len < st->len_min ? len : st->len_min;
-		st->len_max = len > st->len_max ? len : st->len_max;
+	if (__builtin_expect(sl->len_ne, 0)) {
+		st->len_min = st->n_val == 0 || len < st->len_min ? len : st->len_min;
+		st->len_max = st->n_val == 0 || len > st->len_max ? len : st->len_max;
 	}
+	st->n_val++;
 	st->empty |= len == 0;
 	if (sl->lens != NULL)
 		mark_bounds(e, sl->lens, len);

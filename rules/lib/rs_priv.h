@@ -187,6 +187,8 @@ struct rs_rt_slot {
 	const struct rs_lit_tab *lits; /* its == literals, or NULL */
 	bool lazy; /* no pattern of db triggers a rule: scanned only when a
 		    * candidate rule needs one of its atoms */
+	bool len_ne; /* a len() != atom: the values' shortest and longest
+		      * lengths are kept */
 };
 
 /* One prefix of a (field, family) CIDR table: the atoms holding it. The
@@ -298,7 +300,7 @@ struct rs_slot_state {
 	union {
 		int64_t num; /* NUM */
 		struct {
-			uint32_t len_min, len_max; /* STR: of its values */
+			uint32_t len_min, len_max; /* STR with len_ne: of its values */
 		};
 	};
 };

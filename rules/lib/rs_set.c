@@ -544,6 +544,9 @@ static int index_numbers(struct rs_set *s)
 	s->lens = calloc(s->n_slots + 1, sizeof(*s->lens));
 	if (s->lens == NULL)
 		return -ENOMEM;
+	for (uint32_t a = 0; a < s->n_atoms; a++)
+		if (s->atoms[a].type == RS_AT_LEN && s->atoms[a].op == RS_OP_NUM_NE)
+			s->slots[s->atoms[a].slot].len_ne = true;
 	for (uint32_t i = 0; i < s->n_slots; i++) {
 		if ((n = fill_idx(s, &s->lens[s->n_lens], i, RS_AT_LEN, false)) < 0)
 			return (int)n;
