@@ -134,19 +134,31 @@ static bool same_caseless(const char *a, const char *b, uint32_t n)
 	return true;
 }
 
-/* The == literals of t that value p[0..len) is: one hash, and only when a
- * literal has its length. */
-static void mark_lits(struct ev *e, const struct rs_lit_tab *t, const char *p, uint32_t len)
+/* The == literals of t that value p[0..len) is, marked (e not NULL), and
+ * how many: one hash, and only when a literal has its length. */
+static inline unsigned mark_lits(struct ev *e, const struct rs_lit_tab *t, const char *p,
+				 uint32_t len)
 {
+	unsigned n = 0;
+
 	if (len < 256 ? !((t->lens[len >> 6] >> (len & 63)) & 1) : !t->long_lit)
-		return;
+		return 0;
 	uint32_t h = rs_lit_hash(p, len);
 	for (uint32_t k = h & t->mask; t->ent[k].used; k = (k + 1) & t->mask) {
 		const struct rs_lit_ent *x = &t->ent[k];
 		if (x->h == h && x->len == len &&
-		    (x->caseless ? same_caseless(x->p, p, len) : memcmp(x->p, p, len) == 0))
-			mark(e, x->atom);
+		    (x->caseless ? same_caseless(x->p, p, len) : memcmp(x->p, p, len) == 0)) {
+			if (e != NULL)
+				mark(e, x->atom);
+			n++;
+		}
 	}
+	return n;
+}
+
+unsigned rs_lit_lookup(const struct rs_lit_tab *t, const char *p, uint32_t len)
+{
+	return t != NULL ? mark_lits(NULL, t, p, len) : 0;
 }
 
 /* What a value tells without a scan: counted, its length, its literals. */
@@ -180,6 +192,11 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 			return 0;
 	} else {
 		count(e, sl, st, p ? p : "", len);
+		if (__builtin_expect(e->rec != NULL, 0) && sl->lits != NULL) {
+			if (e->n_rec < e->max_rec)
+				e->rec[e->n_rec] = (struct rs_scan_rec){NULL, sl->lits, p ? p : "", len};
+			e->n_rec++;
+		}
 		if (db == NULL || (sl->lazy && e->rec == NULL))
 			return 0;
 	}
@@ -187,7 +204,7 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 		return 0;
 	if (__builtin_expect(e->rec != NULL, 0)) {
 		if (e->n_rec < e->max_rec)
-			e->rec[e->n_rec] = (struct rs_scan_rec){db, p ? p : "", len};
+			e->rec[e->n_rec] = (struct rs_scan_rec){db, NULL, p ? p : "", len};
 		e->n_rec++;
 		return 0;
 	}

@@ -325,20 +325,27 @@ int rs_set_load_as(const void *blob, size_t len, uint64_t host_features, struct 
  * -1. */
 int32_t rs_other_slot(const struct rs_set *s, const char *name, uint32_t len);
 
-/* One hs_scan that rs_eval makes. */
+/* One match that rs_eval makes: an hs_scan of db, or (db NULL) the lookup
+ * of a value among a field's == literals. */
 struct rs_scan_rec {
 	const hs_database_t *db;
+	const struct rs_lit_tab *lits;
 	const char *p;
 	uint32_t len;
 };
 
-/* rs_eval_scans - every hs_scan the set's databases take for m (each value
- * of each scanned field, the lazy ones included: what scanning with
- * Hyperscan alone costs), in order, into rec[0 .. max) without making
- * them: bench_rules's ceiling. Returns how many (may exceed max), or
- * -EINVAL for a scratch too small. */
+/* rs_eval_scans - every match the set takes for m: each value of each
+ * scanned field through its database (the lazy ones included, a value
+ * shorter than the database's width not) and each value of a field with ==
+ * literals looked up among them: what matching alone costs, in order, into
+ * rec[0 .. max) without making them: bench_rules's ceiling. Returns how
+ * many (may exceed max), or -EINVAL for a scratch too small. */
 int rs_eval_scans(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
 		  struct rs_scan_rec *rec, uint32_t max);
+
+/* rs_lit_lookup - how many of t's literals p[0..len) is: the hash, probe
+ * and compares rs_eval makes for a value, without marking (the ceiling). */
+unsigned rs_lit_lookup(const struct rs_lit_tab *t, const char *p, uint32_t len);
 
 /* The hash of a value or a literal, folded to lower case: ASCII letters
  * hash as their lower case (and a few other bytes with them: x | 0x20 is

@@ -731,11 +731,17 @@ static void test_widths(void)
 	CHECK_INT(s->slots[ua].min_width, 11);
 	CHECK(s->slots[cid].db == NULL); /* == and len() only: nothing to scan */
 	CHECK_INT(s->slots[cid].min_width, 0);
-	/* MO: User-Agent A and B, 1 byte each: no scan at all */
-	CHECK_INT(rs_eval_scans(s, sc, &msgs[MO].m, rec, NELEM(rec)), 0);
-	/* MI: friendly-scanner 1.0, 20 bytes: one */
-	CHECK_INT(rs_eval_scans(s, sc, &msgs[MI].m, rec, NELEM(rec)), 1);
-	CHECK_INT(rec[0].len, 20);
+	/* MO: User-Agent A and B, 1 byte each: no scan at all; its Call-ID
+	 * looked up among the literals, and found */
+	CHECK_INT(rs_eval_scans(s, sc, &msgs[MO].m, rec, NELEM(rec)), 1);
+	CHECK(rec[0].db == NULL && rec[0].lits != NULL && rec[0].len == 10);
+	CHECK_INT(rs_lit_lookup(rec[0].lits, rec[0].p, rec[0].len), 1);
+	/* MI: its Call-ID looked up (not found), friendly-scanner 1.0 (20
+	 * bytes) scanned */
+	CHECK_INT(rs_eval_scans(s, sc, &msgs[MI].m, rec, NELEM(rec)), 2);
+	CHECK(rec[0].db == NULL && rec[0].lits != NULL);
+	CHECK_INT(rs_lit_lookup(rec[0].lits, rec[0].p, rec[0].len), 0);
+	CHECK(rec[1].db != NULL && rec[1].lits == NULL && rec[1].len == 20);
 	uint32_t ranks[8];
 	struct rs_verdict v;
 	CHECK_INT(rs_eval_match(s, sc, &msgs[MI].m, &srcs[MI], NULL, ranks, 8, &v), 2); /* 2, 4 */
