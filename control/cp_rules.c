@@ -824,36 +824,6 @@ static void restore(struct ctl_rules *rs, struct ctl_rs_ver *v)
 	ctl_rs_job_queue(rs, j);
 }
 
-/* dir/rel into out (n bytes): dir is the config file's directory with its
- * symbolic links resolved, so each leading "../" of rel may drop a
- * component of it exactly (none of them is a link that ".." would leave
- * another way); "./" and empty components go. Only the leading ".." are
- * folded: in "a/../b" the name a could be a link, and what the operator
- * wrote is then kept as written. So rules.files: [../../rules/x.rules]
- * reads, and shows, as /.../rules/x.rules. */
-static void join_path(char *out, size_t n, const char *dir, const char *rel)
-{
-	size_t len = (size_t)snprintf(out, n, "%s", dir);
-
-	for (;;) {
-		if (rel[0] == '/' || (rel[0] == '.' && (rel[1] == '/' || rel[1] == '\0'))) {
-			rel += rel[0] == '/' ? 1 : 1 + (rel[1] == '/');
-		} else if (rel[0] == '.' && rel[1] == '.' && (rel[2] == '/' || rel[2] == '\0')) {
-			char *slash = strrchr(out, '/');
-
-			if (slash != NULL)
-				*(slash == out ? slash + 1 : slash) = '\0';
-			len = strlen(out);
-			rel += 2 + (rel[2] == '/');
-		} else {
-			break;
-		}
-	}
-	if (len > 0 && out[len - 1] == '/')
-		len--;
-	snprintf(out + len, n - len, "/%s", rel);
-}
-
 /* rules.files, made absolute against the config file's directory, as the
  * JSON array an op takes. */
 static json_t *cfg_paths(const struct ctl_cp *cp, const struct ctl_cfg_files *f)
@@ -872,7 +842,7 @@ static json_t *cfg_paths(const struct ctl_cp *cp, const struct ctl_cfg_files *f)
 		if (f->v[i][0] == '/')
 			snprintf(path, sizeof(path), "%s", f->v[i]);
 		else if (resolved)
-			join_path(path, sizeof(path), real, f->v[i]);
+			ctl_rs_path_join(path, sizeof(path), real, f->v[i]);
 		else /* the directory is gone: the paths as written */
 			snprintf(path, sizeof(path), "%s/%s", dir, f->v[i]);
 		json_array_append_new(arr, json_string(path));

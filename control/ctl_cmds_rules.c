@@ -103,8 +103,9 @@ static int parse_version(const char *s, const char *what, json_int_t *v)
 	return 0;
 }
 
-/* FILE made absolute against the current directory (no symlink resolved:
- * the names in diagnostics stay the operator's). */
+/* FILE made absolute against the current directory, as the daemon makes
+ * rules.files absolute against its config's (getcwd has no symlink in it;
+ * none in FILE is resolved: the names in diagnostics stay the operator's). */
 static json_t *abs_paths(char **args, unsigned n)
 {
 	json_t *arr = json_array();
@@ -117,8 +118,7 @@ static json_t *abs_paths(char **args, unsigned n)
 		if (args[i][0] == '/')
 			snprintf(buf, sizeof(buf), "%s", args[i]);
 		else
-			snprintf(buf, sizeof(buf), "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
-				 strncmp(args[i], "./", 2) == 0 ? args[i] + 2 : args[i]);
+			ctl_rs_path_join(buf, sizeof(buf), cwd, args[i]);
 		json_array_append_new(arr, json_string(buf));
 	}
 	return arr;

@@ -41,6 +41,14 @@ void ctl_rs_diags_free(struct ctl_rs_diags *d);
 /* file without the root prefix. */
 const char *ctl_rs_strip(const char *root, const char *file);
 
+/* dir/rel into out (n bytes), for a rule file named relative to dir. dir
+ * must have no symbolic link in it (realpath's or getcwd's), so that each
+ * leading "../" of rel drops a component of it exactly; "./" and empty
+ * components go too. Only the leading ".." are folded: in "a/../b" the
+ * name a could be a link, and what the operator wrote is kept as written.
+ * So ../../rules/x.rules reads, and shows, as /.../rules/x.rules. */
+void ctl_rs_path_join(char *out, size_t n, const char *dir, const char *rel);
+
 /* ctl_rs_parse - parses each of paths (opts->max_bytes bounds all of them
  * together), merges their rules and refuses an id given twice across
  * them. Returns 0 with *out (free with ctl_rs_src_free), or -EINVAL /

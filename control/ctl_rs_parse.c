@@ -21,6 +21,29 @@ const char *ctl_rs_strip(const char *root, const char *file)
 	return n > 0 && strncmp(file, root, n) == 0 ? file + n : file;
 }
 
+void ctl_rs_path_join(char *out, size_t n, const char *dir, const char *rel)
+{
+	size_t len = (size_t)snprintf(out, n, "%s", dir);
+
+	for (;;) {
+		if (rel[0] == '/' || (rel[0] == '.' && (rel[1] == '/' || rel[1] == '\0'))) {
+			rel += rel[0] == '/' ? 1 : 1 + (rel[1] == '/');
+		} else if (rel[0] == '.' && rel[1] == '.' && (rel[2] == '/' || rel[2] == '\0')) {
+			char *slash = strrchr(out, '/');
+
+			if (slash != NULL)
+				*(slash == out ? slash + 1 : slash) = '\0';
+			len = strlen(out);
+			rel += 2 + (rel[2] == '/');
+		} else {
+			break;
+		}
+	}
+	if (len > 0 && out[len - 1] == '/')
+		len--;
+	snprintf(out + len, n - len, "/%s", rel);
+}
+
 void ctl_rs_diags_add(struct ctl_rs_diags *d, const char *fmt, ...)
 {
 	char buf[700], **nv;

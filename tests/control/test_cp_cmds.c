@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "cp_cmds.h"
+#include "ctl_rs.h"
 
 static struct ctl_cp cp;
 
@@ -299,6 +300,34 @@ static void test_doc(const char *root)
 	free(doc);
 }
 
+/* Rule files named relative to a directory (rules.files to the config's,
+ * sipedgectl's FILE to the current one): the leading ./ and ../ folded,
+ * what follows kept as written. */
+static void test_path_join(void)
+{
+	static const char *const joins[][3] = {
+		{"/a/b", "x.rules", "/a/b/x.rules"},
+		{"/a/b", "./x.rules", "/a/b/x.rules"},
+		{"/a/b", "../x.rules", "/a/x.rules"},
+		{"/a/b", "./../../rules/x.rules", "/rules/x.rules"},
+		{"/a", "../../../x.rules", "/x.rules"}, /* no higher than / */
+		{"/", "x.rules", "/x.rules"},
+		{"/a/b", ".//x.rules", "/a/b/x.rules"},
+		{"/a/b", "c/../x.rules", "/a/b/c/../x.rules"}, /* c could be a link */
+		{"/a/b", "../c/./x.rules", "/a/c/./x.rules"},
+	};
+	char out[256];
+
+	for (unsigned i = 0; i < sizeof(joins) / sizeof(joins[0]); i++) {
+		check_ctx = joins[i][1];
+		ctl_rs_path_join(out, sizeof(out), joins[i][0], joins[i][1]);
+		CHECK(strcmp(out, joins[i][2]) == 0);
+		if (strcmp(out, joins[i][2]) != 0)
+			fprintf(stderr, "  %s + %s: got %s, want %s\n", joins[i][0], joins[i][1], out,
+				joins[i][2]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	ctl_cfg_defaults(&cp.cfg);
@@ -309,6 +338,7 @@ int main(int argc, char **argv)
 	test_table();
 	test_rows();
 	test_ids();
+	test_path_join();
 	test_doc(argc > 1 ? argv[1] : ".");
 	ctl_rules_free(&cp);
 	ctl_bans_free(&cp);
