@@ -105,7 +105,9 @@ static int parse_version(const char *s, const char *what, json_int_t *v)
 
 /* FILE made absolute against the current directory, as the daemon makes
  * rules.files absolute against its config's (getcwd has no symlink in it;
- * none in FILE is resolved: the names in diagnostics stay the operator's). */
+ * none in FILE is resolved: the names in diagnostics stay the operator's).
+ * An empty FILE (a script's unset variable) is refused, not read as the
+ * directory: NULL. */
 static json_t *abs_paths(char **args, unsigned n)
 {
 	json_t *arr = json_array();
@@ -115,6 +117,11 @@ static json_t *abs_paths(char **args, unsigned n)
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		snprintf(cwd, sizeof(cwd), "/");
 	for (i = 0; i < n; i++) {
+		if (args[i][0] == '\0') {
+			fprintf(stderr, "sipedgectl rules: FILE %u is empty: no file name\n", i + 1);
+			json_decref(arr);
+			return NULL;
+		}
 		if (args[i][0] == '/')
 			snprintf(buf, sizeof(buf), "%s", args[i]);
 		else
@@ -208,14 +215,17 @@ static int push_reply(const struct ctl_cmd *cmd, const struct ctl_args *a, json_
 
 static int rules_load(const struct ctl_cmd *cmd, const struct ctl_args *a)
 {
-	json_t *req;
+	json_t *req, *files;
 
 	if (a->nargs < 2)
 		return usage("rules load: expected FILE...");
 	if (only_opts(a, "load", 1u << OPT_SHADOW) < 0)
 		return CTL_EXIT_USAGE;
-	req = json_pack("{s:s, s:o, s:b}", "cmd", "rules.load", "files",
-			abs_paths(a->args + 1, a->nargs - 1), "shadow", a->set[OPT_SHADOW]);
+	files = abs_paths(a->args + 1, a->nargs - 1);
+	if (files == NULL)
+		return CTL_EXIT_USAGE;
+	req = json_pack("{s:s, s:o, s:b}", "cmd", "rules.load", "files", files, "shadow",
+			a->set[OPT_SHADOW]);
 	return push_reply(cmd, a, req);
 }
 

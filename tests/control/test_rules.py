@@ -330,6 +330,11 @@ def t_bad(env, dp):
               "results" in r and r["results"] == [],
               "refused, with FILE:LINE:COL: %s" % what, (rc, r, err[-500:]))
         check(time.time() - t0 < 60, "  answered in under a minute: %s" % what)
+    # an empty FILE (a script's empty variable) was once read as the
+    # current directory ("build/: is a directory"): refused by sipedgectl
+    rc, out, err = env.ctl("rules", "load", os.path.join(env.dir, "rules", "a.rules"), "")
+    check(rc == 2 and "FILE 2 is empty: no file name" in err,
+          "rules load with an empty FILE: refused by sipedgectl, status 2", (rc, out, err))
     r = rlist(env)
     check(r["live"] == 1 and r["next_version"] == before,
           "after the bad loads: version 1 still live, no number taken", r)

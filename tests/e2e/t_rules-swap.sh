@@ -29,7 +29,7 @@ mkdir -p "$dir"
 printf 'count id:900001 exists call-id msg:"swap A: one rule"\n' >"$dir/A.rules"
 "$LAB_PY" "$E2E_ROOT/tests/bench/gen_rules.py" 10000 --match 1 >"$dir/B.rules"
 before=$(lab_ctl_json 'r["live"]' rules list)
-mapfile -t before_files < <(lab_ctl_json '"\n".join(f for v in r["versions"] if v["version"] == r["live"] for f in v["top"])' rules list)
+mapfile -t before_files < <(lab_ctl_json '"\n".join(f for v in r["versions"] if v["version"] == r["live"] for f in v["top"])' rules list | grep .)
 
 hit() { e2e_j "$1" "sum(x['hits'] for x in r['nodes'][0]['live']['rules'] if x['id'] == $2)"; }
 rstats() { lab_wait_snapshot && lab_ctl rules stats --json; }
@@ -93,8 +93,11 @@ e2e_check "both versions ran: A counted $ha requests, B $hb; together $((ha + hb
 e2e_check "no rule dropped, refused or banned anything: +$(d rules_dropped) +$(d rules_rejected) +$(d rules_banned)" \
 	test $(($(d rules_dropped) + $(d rules_rejected) + $(d rules_banned))) -eq 0
 
-if [[ $before == None ]]; then
-	lab_ctl rules unload >/dev/null 2>&1
+if [[ $before == null ]]; then
+	# lab_up waits for rules.files (lab.d/sipedge-control.yaml) to be in force
+	e2e_fail "no live ruleset when the case began: the lab's rules.files were not in force"
+elif ((${#before_files[@]} == 0)); then
+	e2e_fail "the rules in force before (version $before) named no file: not put back"
 elif out=$(lab_ctl rules load "${before_files[@]}" 2>&1); then
 	e2e_info "the rules in force before (version $before) put back: $(head -1 <<<"$out")"
 else
