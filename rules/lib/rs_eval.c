@@ -44,6 +44,25 @@ struct ev {
 	uint32_t n_rec, max_rec;
 };
 
+/* Slot i's figures in this message, zero when it has none (read). */
+static inline const struct rs_slot_state *st_get(const struct ev *e, uint32_t i)
+{
+	static const struct rs_slot_state none;
+	const struct rs_slot_state *st = &e->sc->st[i];
+
+	return st->epoch == e->epoch ? st : &none;
+}
+
+/* Slot i's figures in this message, zeroed on the first write. */
+static inline struct rs_slot_state *st_touch(struct ev *e, uint32_t i)
+{
+	struct rs_slot_state *st = &e->sc->st[i];
+
+	if (st->epoch != e->epoch)
+		*st = (struct rs_slot_state){.epoch = e->epoch};
+	return st;
+}
+
 static inline void mark(struct ev *e, uint32_t a)
 {
 	if (e->sc->atom_mark[a] != e->epoch) {
@@ -183,7 +202,6 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 {
 	if (i < 0)
 		return 0;
-	struct rs_slot_state *st = &e->sc->st[i];
 	const struct rs_rt_slot *sl = &e->s->slots[i];
 	hs_database_t *db = sl->db;
 
@@ -191,7 +209,7 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 		if (i != e->only)
 			return 0;
 	} else {
-		count(e, sl, st, p ? p : "", len);
+		count(e, sl, st_touch(e, (uint32_t)i), p ? p : "", len);
 		if (__builtin_expect(e->rec != NULL, 0) && sl->lits != NULL) {
 			if (e->n_rec < e->max_rec)
 				e->rec[e->n_rec] = (struct rs_scan_rec){NULL, sl->lits, p ? p : "", len};
@@ -219,8 +237,9 @@ static inline int put_str(struct ev *e, int32_t i, struct sip_str v)
 static inline void put_num(struct ev *e, int32_t i, bool present, int64_t v)
 {
 	if (i >= 0 && present) {
-		e->sc->st[i].n_val = 1;
-		e->sc->st[i].num = v;
+		struct rs_slot_state *st = st_touch(e, (uint32_t)i);
+		st->n_val = 1;
+		st->num = v;
 	}
 }
 
@@ -408,7 +427,7 @@ static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
 	if (a == NULL || (a->af != 4 && a->af != 6))
 		return;
 	if (i >= 0)
-		e->sc->st[i].n_val = 1;
+		st_touch(e, (uint32_t)i)->n_val = 1;
 	const struct rs_cidr_tab *t = &e->s->cidr[f == RS_F_dst][a->af == 6];
 	uint64_t w[2];
 	memcpy(w, a->a, 16);
@@ -417,7 +436,10 @@ static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
 	for (uint32_t k = 0; k < t->n_plen; k++) {
 		uint64_t key[2] = {w[0] & t->len[k].m[0], w[1] & t->len[k].m[1]};
 		uint8_t plen = t->len[k].plen;
-		for (uint32_t h = rs_cidr_hash(plen, key) & t->mask; t->ent[h].used; h = (h + 1) & t->mask) {
+		uint32_t hash = rs_cidr_hash(plen, key);
+		if (!rs_cidr_bloom(t, hash))
+			continue;
+		for (uint32_t h = hash & t->mask; t->ent[h].used; h = (h + 1) & t->mask) {
 			const struct rs_cidr_ent *c = &t->ent[h];
 			if (c->plen == plen && c->a[0] == key[0] && c->a[1] == key[1]) {
 				for (uint32_t j = 0; j < c->n_atom; j++)
@@ -433,7 +455,7 @@ static void mark_numbers(struct ev *e)
 {
 	for (uint32_t i = 0; i < e->s->n_num; i++) {
 		const struct rs_num_idx *x = &e->s->num[i];
-		const struct rs_slot_state *st = &e->sc->st[e->s->fslot[x->field]];
+		const struct rs_slot_state *st = st_get(e, (uint32_t)e->s->fslot[x->field]);
 		if (st->n_val > 0)
 			mark_bounds(e, x, st->num);
 	}
@@ -443,7 +465,7 @@ static void mark_presence(struct ev *e)
 {
 	for (uint32_t i = 0; i < e->s->n_pres; i++) {
 		const struct rs_pres *p = &e->s->pres[i];
-		const struct rs_slot_state *st = &e->sc->st[p->slot];
+		const struct rs_slot_state *st = st_get(e, p->slot);
 		if (p->empty ? st->empty : st->n_val > 0)
 			mark(e, p->atom);
 	}
@@ -483,7 +505,7 @@ static int extract_str(struct ev *e, const struct sip_msg *m)
  * candidate rule first needs one of its atoms. */
 static void scan_lazy(struct ev *e, uint32_t slot)
 {
-	e->sc->st[slot].scanned = true;
+	st_touch(e, slot)->scanned = true;
 	e->only = (int32_t)slot;
 	if (extract_str(e, e->m) < 0)
 		e->err = -EIO;
@@ -497,7 +519,6 @@ static int extract(struct ev *e, const struct sip_msg *m, const struct rs_addr *
 	const int32_t *fs = s->fslot;
 	int rc;
 
-	memset(e->sc->st, 0, sizeof(*e->sc->st) * s->n_slots);
 	if ((rc = extract_str(e, m)) < 0)
 		return rc;
 	put_num(e, fs[RS_F_src_port], src && (src->af == 4 || src->af == 6), src ? src->port : 0);
@@ -533,7 +554,7 @@ static inline bool num_holds(uint8_t op, int64_t v, int64_t k)
 static inline bool atom_holds(struct ev *e, uint32_t a)
 {
 	const struct rs_rt_atom *at = &e->s->atoms[a];
-	const struct rs_slot_state *st = &e->sc->st[at->slot];
+	const struct rs_slot_state *st = st_get(e, at->slot);
 
 	switch (at->type) {
 	case RS_AT_SCAN:
@@ -570,8 +591,10 @@ static inline bool rule_holds(struct ev *e, uint32_t r)
 static uint32_t next_epoch(struct rs_scratch *sc)
 {
 	if (++sc->epoch == 0) {
-		/* once in 2^32 messages: marks of the last epochs could match */
+		/* once in 2^32 messages: marks and figures of the last epochs
+		 * could pass for this one's */
 		memset(sc->atom_mark, 0, sizeof(*sc->atom_mark) * sc->cap_atoms);
+		memset(sc->st, 0, sizeof(*sc->st) * sc->cap_slots);
 		sc->epoch = 1;
 	}
 	return sc->epoch;

@@ -200,11 +200,15 @@ struct rs_cidr_ent {
 	uint32_t atom, n_atom; /* cidr_atoms[atom ..] */
 };
 
-/* Prefixes of one address field and family, one hash probe per length. */
+/* Prefixes of one address field and family, one hash probe per length.
+ * Most addresses are in no prefix: a bit per hash (rs_cidr_bloom) says so
+ * from 512 bytes that stay in cache, instead of a probe into the table. */
+#define RS_CIDR_BLOOM_WORDS 64
 struct rs_cidr_tab {
 	uint32_t n_plen;
 	uint32_t mask; /* table size - 1 (a power of two) */
 	struct rs_cidr_ent *ent;
+	uint64_t bloom[RS_CIDR_BLOOM_WORDS];
 	struct {
 		uint64_t m[2]; /* the prefix length's mask, like the address */
 		uint8_t plen;
@@ -293,7 +297,11 @@ struct rs_set {
 };
 
 /* Per-message state of a slot. */
+/* A slot's figures in one message. Only the slots a message gives values
+ * to are written: one whose epoch is not the scratch's reads as all zero
+ * (no clearing of every slot per message). */
 struct rs_slot_state {
+	uint32_t epoch;
 	uint32_t n_val;
 	bool empty;
 	bool scanned; /* a lazy slot's values went through its database */
@@ -389,6 +397,12 @@ static inline uint32_t rs_cidr_hash(uint8_t plen, const uint64_t a[2])
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	return (uint32_t)(h >> 32);
+}
+
+/* The bloom bit of hash h: its top 12 bits (the table takes the low). */
+static inline bool rs_cidr_bloom(const struct rs_cidr_tab *t, uint32_t h)
+{
+	return (t->bloom[h >> 26] >> ((h >> 20) & 63)) & 1;
 }
 
 /* The mask of a prefix length, as two words laid out like the address. */

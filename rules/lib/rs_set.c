@@ -731,7 +731,9 @@ static int build_tab(struct rs_set *s, struct rs_cidr_tab *t, const struct pfx *
 				s->cidr_atoms[(*na)++] = p[j].atom;
 		uint64_t a[2];
 		memcpy(a, p[i].a, 16);
-		for (k = rs_cidr_hash(p[i].plen, a) & t->mask; t->ent[k].used; k = (k + 1) & t->mask)
+		uint32_t h = rs_cidr_hash(p[i].plen, a);
+		t->bloom[h >> 26] |= 1ull << ((h >> 20) & 63);
+		for (k = h & t->mask; t->ent[k].used; k = (k + 1) & t->mask)
 			;
 		struct rs_cidr_ent *e = &t->ent[k];
 		e->used = 1;

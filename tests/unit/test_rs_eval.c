@@ -836,6 +836,21 @@ static void test_scratch(void)
 	CHECK_INT(v.action, RS_ACT_DROP);
 	CHECK_INT(rs_eval(a, sc, &msgs[MR].m, &srcs[MR], NULL, NULL, &v), 0);
 	CHECK_INT(v.action, RS_ACT_NONE);
+	/* The epoch wraps once in 2^32 messages: what a message wrote at
+	 * epoch 1 (MI's Max-Forwards, its atom) must not pass for the values
+	 * of the message that comes after the wrap, at epoch 1 again (MR has
+	 * no Max-Forwards). */
+	check_ctx = "scratch epoch wrap";
+	sc->epoch = 0;
+	CHECK_INT(rs_eval(a, sc, &msgs[MI].m, &srcs[MI], NULL, NULL, &v), 0);
+	CHECK_INT(v.action, RS_ACT_DROP);
+	CHECK_INT(sc->epoch, 1);
+	sc->epoch = UINT32_MAX;
+	CHECK_INT(rs_eval(a, sc, &msgs[MR].m, &srcs[MR], NULL, NULL, &v), 0);
+	CHECK_INT(sc->epoch, 1);
+	CHECK_INT(v.action, RS_ACT_NONE);
+	CHECK_INT(rs_eval(a, sc, &msgs[MI].m, &srcs[MI], NULL, NULL, &v), 0);
+	CHECK_INT(v.action, RS_ACT_DROP);
 	rs_scratch_free(sc);
 
 	/* Fail open: a scratch with no Hyperscan part (made for a set with no
