@@ -920,6 +920,14 @@ fail:
 	return NULL;
 }
 
+void agent_reload_key(struct agent *a)
+{
+	if (a->tls != NULL)
+		agent_tls_reload(a);
+	else
+		RTE_LOG(NOTICE, USER1, "agent: SIGHUP: no agent.listen, so no key to read again\n");
+}
+
 void agent_close(struct agent *a)
 {
 	if (a == NULL)

@@ -34,6 +34,14 @@ struct agent *agent_open(struct dp *dp);
  * Returns whether there was anything to do. Main lcore. */
 bool agent_poll(struct agent *a);
 
+/* agent_reload_key - agent.psk_file read again (SIGHUP): a key that
+ * passes the checks agent_open made is the one new handshakes need from
+ * then on; the connections past their handshake keep their sessions. A file
+ * that does not pass leaves the key in force. Logged and counted either
+ * way (agent_tls_key_reloads, agent_tls_key_reload_failed); nothing to do
+ * without agent.listen. Main lcore. */
+void agent_reload_key(struct agent *a);
+
 /* agent_close - closes every connection and the socket, removes the
  * socket file if it is still the one agent_open made, frees a (NULL is
  * fine). Main lcore. */

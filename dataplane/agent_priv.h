@@ -172,13 +172,15 @@ void __attribute__((format(printf, 2, 3))) agent_conn_log(struct agent *a, const
  * agent.handshake_timeout_ms. agent_tls_step: one step of its handshake
  * (returns whether it is done; a failure is counted, logged and marks the
  * connection dead). agent_tls_expire: connections past their deadline cut
- * off. */
+ * off. agent_tls_reload: agent_reload_key (agent.h) when there is a
+ * listener. */
 struct agent_tls;
 int agent_tls_open(struct agent *a, const struct cfg *c);
 void agent_tls_close(struct agent *a);
 int agent_tls_start(struct agent *a, struct agent_conn *c);
 bool agent_tls_step(struct agent *a, struct agent_conn *c);
 void agent_tls_expire(struct agent *a);
+void agent_tls_reload(struct agent *a);
 
 /* The socket file (agent_sock.c). agent_sock_open makes a->path's socket
  * and sets a->lfd, a->dev, a->ino; 0 or -errno with the reason on stderr.

@@ -40,6 +40,7 @@
 struct agent_tls {
 	SSL_CTX *ctx;
 	struct ctl_psk psk;
+	char path[CFG_PATH_MAX]; /* agent.psk_file: read again on SIGHUP */
 	char name[AGENT_PEER_MAX]; /* agent.listen, as written */
 	/* the identity the handshake being stepped offered, when it was not
 	 * ours (find_psk); one handshake is stepped at a time */
@@ -130,6 +131,7 @@ int agent_tls_open(struct agent *a, const struct cfg *c)
 		return rc;
 	}
 	snprintf(t->psk.identity, sizeof(t->psk.identity), "%s", c->agent.psk_identity);
+	snprintf(t->path, sizeof(t->path), "%s", c->agent.psk_file);
 	if ((t->ctx = ctl_tls_ctx_new(true, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "sipedge: agent.listen \"%s\": %s\n", t->name, err);
 		return -ENOMEM;
@@ -160,6 +162,34 @@ void agent_tls_close(struct agent *a)
 	OPENSSL_cleanse(&a->tls->psk, sizeof(a->tls->psk));
 	free(a->tls);
 	a->tls = NULL;
+}
+
+/* agent_tls_reload - see agent_priv.h. The new key goes into the struct
+ * find_psk reads, between two handshake steps (the main lcore steps them
+ * all): a handshake that offered its identity before keeps the session,
+ * and so the key, it was given then. */
+void agent_tls_reload(struct agent *a)
+{
+	struct agent_tls *t = a->tls;
+	struct ctl_psk k = {0};
+	char err[AGENT_ERR_MAX];
+
+	if (ctl_psk_load("agent.psk_file", t->path, &k, err, sizeof(err)) != 0) {
+		a->mw->st->ctr[STATS_agent_tls_key_reload_failed]++;
+		RTE_LOG(ERR, USER1, "agent: SIGHUP: %s; the key in force stays\n", err);
+	} else if (k.len == t->psk.len && CRYPTO_memcmp(k.key, t->psk.key, k.len) == 0) {
+		RTE_LOG(NOTICE, USER1, "agent: SIGHUP: agent.psk_file \"%s\" holds the key in force: "
+			"nothing changes\n", t->path);
+	} else {
+		OPENSSL_cleanse(t->psk.key, sizeof(t->psk.key));
+		memcpy(t->psk.key, k.key, k.len);
+		t->psk.len = k.len;
+		a->mw->st->ctr[STATS_agent_tls_key_reloads]++;
+		RTE_LOG(NOTICE, USER1, "agent: SIGHUP: the key of agent.psk_file \"%s\" (%zu bytes) "
+			"is in force for new TLS handshakes; connected clients keep their sessions\n",
+			t->path, k.len);
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
 }
 
 /* ---- handshakes ---- */

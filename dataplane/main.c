@@ -44,12 +44,14 @@
 #define SIPEDGE_VERSION "0"
 #endif
 
-static volatile sig_atomic_t got_stop, got_usr1;
+static volatile sig_atomic_t got_stop, got_usr1, got_hup;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		got_usr1 = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
 	else
 		got_stop = 1;
 }
@@ -64,7 +66,8 @@ static void usage(FILE *f)
 		"The SIP edge dataplane. Reads its configuration (default\n"
 		"/etc/sipedge/sipedge.yaml; see docs/config.md), starts DPDK with the\n"
 		"EAL arguments it implies plus those after \"--\", and forwards SIP until\n"
-		"SIGINT or SIGTERM. SIGUSR1 prints the counters.\n"
+		"SIGINT or SIGTERM. SIGUSR1 prints the counters; SIGHUP reads\n"
+		"agent.psk_file again (the agent's TLS key, docs/agent.md).\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE       the configuration file\n"
@@ -139,6 +142,10 @@ static void main_loop(struct dp *dp, struct agent *agent, double duration)
 		if (got_usr1) {
 			got_usr1 = 0;
 			print_stats(dp, stdout);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			agent_reload_key(agent);
 		}
 		/* The main lcore shares its core with the system: sleep a little
 		 * when there was nothing to do. Exceptions wait at most this. */
@@ -232,6 +239,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
 	for (unsigned k = 0; k < dp.n_workers; k++) {
 		rc = rte_eal_remote_launch(worker_main, dp.workers[k], dp.workers[k]->lcore);
 		if (rc != 0) {

@@ -47,6 +47,15 @@ Asserts, in order:
   still gets hello, one more takes the last handshake's slot with every
   slot taken, the three clients of the socket are never cut off, and a
   TLS client with the key gets hello;
+- the key changed with no restart (SIGHUP: sipedge reads agent.psk_file
+  again): files refused on SIGHUP (mode 0644, a 16-byte key, no hex, no
+  file), each counted (agent_tls_key_reload_failed) and logged with the
+  file and the reason while the key in force still opens sessions; the
+  same key again changes nothing and counts nothing; a new key counts
+  agent_tls_key_reloads, opens a session while the old one is refused
+  (agent_tls_bad_key), and control's link stays up through it on its
+  session (no connect, no disconnect); control's config reload then reads
+  the new key and relinks, with no refused handshake and no resync;
 - both stop cleanly: sipedge on SIGINT with exit 0, control on SIGTERM.
 
 Processes are started and stopped by PID; sipedge gets --no-huge, --no-pci,
@@ -210,6 +219,80 @@ def foreign_peer(env, port, good_hex, wrong_hex):
     check('"id":8' not in out and "alert" in out,
           "openssl s_client -psk with another key: refused, no answer", out[-1500:])
     ctr_rises(env, "agent_tls_bad_key", base, "counted: agent_tls_bad_key (s_client)")
+
+
+def key_rotation(env, dp, port, tls, old_hex):
+    """The key changed with no restart: SIGHUP makes the dataplane read
+    agent.psk_file again. Refused files first (mode 0644, 16 bytes, not
+    hex, gone): counted, said, and the key in force stays. Then the same
+    key (nothing changes), then a new one: in force for new handshakes while
+    control's link, past its handshake, stays up on its session; then
+    control's reload reads the new key and relinks."""
+    path = tls["psk_file"]
+    hello = '{"id":9,"cmd":"hello","proto":1}\n'
+    new_hex = os.urandom(32).hex()
+    n0 = env.node("gw1")["counters"]
+
+    def put(text, mode):
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        os.chmod(path, mode)
+
+    def hup(counter, what):
+        base = ctr(env, "gw1", counter) or 0
+        os.kill(dp.pid, signal.SIGHUP)
+        ctr_rises(env, counter, base, what)
+
+    for label, text, mode, want in (
+            ("mode 0644", new_hex, 0o644, "mode 0644 lets its group or others read the key"),
+            ("a 16-byte key", new_hex[:32], 0o600, "16 bytes"),
+            ("no hex", "zz" * 32, 0o600, "hex"),
+            ("no file", None, 0, "No such file")):
+        if text is None:
+            os.unlink(path)
+        else:
+            put(text, mode)
+        hup("agent_tls_key_reload_failed",
+            "SIGHUP with %s in agent.psk_file: refused, agent_tls_key_reload_failed" % label)
+        line = [l for l in dp.log().splitlines() if "agent: SIGHUP:" in l][-1:]
+        check(line and want in line[0] and path in line[0] and "the key in force stays" in line[0],
+              "  the log names the file and says why (%s)" % want, line)
+    rc, out = s_client(port, old_hex, "gw1", hello)
+    check('"id":9' in out, "after the refused files, the key in force still opens a session",
+          out[-800:])
+    put(old_hex, 0o600)
+    reloads = ctr(env, "gw1", "agent_tls_key_reloads") or 0
+    os.kill(dp.pid, signal.SIGHUP)
+    check(wait_for(lambda: "holds the key in force" in dp.log(), 10) is not None and
+          (ctr(env, "gw1", "agent_tls_key_reloads") or 0) == reloads,
+          "SIGHUP with the same key: nothing changes, nothing counted", dp.log()[-600:])
+
+    put(new_hex, 0o600)
+    hup("agent_tls_key_reloads", "SIGHUP with a new key: agent_tls_key_reloads")
+    rc, out = s_client(port, new_hex, "gw1", hello)
+    check('"id":9' in out, "the new key opens a session", out[-800:])
+    bad = ctr(env, "gw1", "agent_tls_bad_key") or 0
+    rc, out = s_client(port, old_hex, "gw1", hello)
+    check('"id":9' not in out, "the old key is refused", out[-800:])
+    ctr_rises(env, "agent_tls_bad_key", bad, "  counted: agent_tls_bad_key")
+    n1 = env.node("gw1")["counters"]
+    check(env.node_up("gw1") and n1["connects"] == n0["connects"] and
+          n1["disconnects"] == n0["disconnects"],
+          "control's link stayed up through the change, on its session (connects %d, "
+          "disconnects %d)" % (n1["connects"], n1["disconnects"]), (n0, n1))
+    bad = ctr(env, "gw1", "agent_tls_bad_key") or 0
+    env.write_cfg([("gw1", tls)], metrics=False, collect_ms=200)
+    rc, out, err = env.ctl("config", "reload")
+    check(rc == 0, "config reload: control reads the new key", err)
+    check(wait_for(lambda: env.node_up("gw1") and
+                   env.node("gw1")["counters"]["connects"] > n0["connects"], 20) is not None,
+          "control relinks gw1 with the new key", env.node("gw1"))
+    check((ctr(env, "gw1", "agent_tls_bad_key") or 0) == bad,
+          "  and no handshake of control's was refused on the way", bad)
+    check(env.node("gw1")["counters"]["resyncs"] == n0["resyncs"],
+          "  and nothing pushed again: the dataplane kept its state (resyncs %d)"
+          % n0["resyncs"], env.node("gw1")["counters"])
+    check(dp.alive(), "sipedge alive through every SIGHUP")
 
 
 # SSL_CTX_new fails its first SHIM_CTX_FAILS calls (LD_PRELOAD): a TLS
@@ -441,6 +524,7 @@ def run(env):
     bad_clients(env, port)
     foreign_peer(env, port, good_hex, wrong_hex)
     handshake_slots(env, good_hex, good)
+    key_rotation(env, dp, port, tls, good_hex)
     check(env.stop() == 0, "sipedge-control exits 0 on SIGTERM", env.log()[-1500:])
     check(dp.stop() == 0, "sipedge exits 0 on SIGINT", dp.log()[-1500:])
     # a sanitizer build (-Db_sanitize) reports what it found in the logs
