@@ -285,26 +285,30 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
 	return false;
 }
 
-static bool to_has_tag(const struct sip_msg *m)
+/* Whether To has a tag (an in-dialog request). *memo (-1: not yet known)
+ * keeps the answer: an INVITE asks twice, for its backend and for its
+ * Record-Route, and To is parsed once. */
+static bool to_has_tag(const struct sip_msg *m, int8_t *memo)
 {
 	int k = sip_hdr_first(m, SIP_HDR_TO);
 	struct sip_nameaddr na;
 	struct sip_str v;
 
-	if (k < 0)
-		return false;
-	v = sip_hdr_value(m, (unsigned)k);
-	return sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.p != NULL;
+	if (*memo < 0) {
+		v = k >= 0 ? sip_hdr_value(m, (unsigned)k) : (struct sip_str){NULL, 0};
+		*memo = k >= 0 && sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.p != NULL;
+	}
+	return *memo > 0;
 }
 
 /* Dialog-creating requests get Record-Route (RFC 3261 16.6 step 4). */
-static bool creates_dialog(const struct sip_msg *m)
+static bool creates_dialog(const struct sip_msg *m, int8_t *to_tag)
 {
 	switch (m->method) {
 	case SIP_METHOD_INVITE:
 	case SIP_METHOD_SUBSCRIBE:
 	case SIP_METHOD_REFER:
-		return !to_has_tag(m);
+		return !to_has_tag(m, to_tag);
 	default:
 		return false;
 	}
@@ -548,12 +552,12 @@ static const struct be *be_by_route(const struct be_table *t, const struct route
  *    their INVITE): rendezvous over the backends that take new work, as
  *    their INVITE had. */
 static const struct be *pick_backend(const struct be_table *t, const struct sip_msg *m,
-				     const struct routes *r, bool ack)
+				     const struct routes *r, bool ack, int8_t *to_tag)
 {
 	const struct be_table *dt = be_dialog_table(t);
 	const struct be *be;
 
-	if (m->method == SIP_METHOD_CANCEL || !to_has_tag(m))
+	if (m->method == SIP_METHOD_CANCEL || !to_has_tag(m, to_tag))
 		return be_pick(t, m->call_id.p, m->call_id.len);
 	if ((be = be_by_route(dt, r)) != NULL)
 		return be;
@@ -567,6 +571,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 	const struct dp_port *in = &dp->ports[p->in_port];
 	bool from_access = in->role == DP_ROLE_ACCESS;
 	bool ack = m->method == SIP_METHOD_ACK;
+	int8_t to_tag = -1; /* to_has_tag's memo */
 	struct pedits pe;
 	struct routes r;
 	struct sip_iter it;
@@ -646,7 +651,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 		const struct be_table *t = __atomic_load_n(&dp->be, __ATOMIC_ACQUIRE);
 		const struct be *be;
 
-		be = pick_backend(t, m, &r, ack);
+		be = pick_backend(t, m, &r, ack, &to_tag);
 
 		if (be == NULL) {
 			if (ack)
@@ -695,7 +700,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 		return;
 	}
 	h.out = &dp->ports[op];
-	h.rr = dp->cfg.proxy.record_route && creates_dialog(m);
+	h.rr = dp->cfg.proxy.record_route && creates_dialog(m, &to_tag);
 	h.path = from_access && m->method == SIP_METHOD_REGISTER;
 	insert_hop(dp, m, &pe, &h);
 	if (!h.add_mf)
