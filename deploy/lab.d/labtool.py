@@ -11,8 +11,10 @@ needs nothing beyond python3 (no ping, nc or socat in the lab's packages).
   labtool.py options ADDR [--port P] [--src ADDR] [--timeout S] [--expect CODE]
                      [--verbose]
       send OPTIONS sip:ADDR:P (again every 0.5 s until a final response),
-      print its status line and the request's Call-ID (--verbose: the whole
-      reply); exit 0 when the code is CODE (default 200).
+      print its status line, the request's Call-ID and how many times it
+      sent it (each sending is answered: what counts the answers moves by
+      that many) (--verbose: the whole reply); exit 0 when the code is CODE
+      (default 200).
   labtool.py send FILE... --to ADDR [--port P] [--src ADDR] [--wait S]
       send each file's bytes as one UDP datagram, collect what comes back
       within S seconds (default 0.5); print one line per file:
@@ -139,9 +141,11 @@ def cmd_options(a):
         "Content-Length: 0\r\n\r\n"
     ).format(h=host_in_uri(a.addr), p=a.port, lh=host_in_uri(lhost), lp=lport, t=tag)
     deadline = time.monotonic() + a.timeout
+    sent = 0
     while time.monotonic() < deadline:
         try:
             s.send(msg.encode())
+            sent += 1
         except OSError as e:  # ICMP port unreachable from an earlier try
             print("options: %s: %s" % (a.addr, e), file=sys.stderr)
         try:
@@ -152,12 +156,13 @@ def cmd_options(a):
             code = status_of(d)
             if code == "request" or code.startswith("1"):
                 continue
-            print("options: %s:%d: %s (Call-ID labtool-%s@%s)"
-                  % (a.addr, a.port, first_line(d), tag, host_in_uri(lhost)))
+            print("options: %s:%d: %s (Call-ID labtool-%s@%s; sent %d)"
+                  % (a.addr, a.port, first_line(d), tag, host_in_uri(lhost), sent))
             if a.verbose:
                 print(d.decode("latin-1"))
             return 0 if code == str(a.expect) else 1
-    print("options: %s:%d: no final response in %.1f s" % (a.addr, a.port, a.timeout))
+    print("options: %s:%d: no final response in %.1f s (sent %d)"
+          % (a.addr, a.port, a.timeout, sent))
     return 1
 
 
