@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -654,8 +655,8 @@ static unsigned live_conns(const struct agent *a)
 	return n;
 }
 
-/* A new connection; a TLS one starts with its handshake. */
-static void conn_add(struct agent *a, int fd, bool tcp)
+/* A new connection; a TLS one (from src) starts with its handshake. */
+static void conn_add(struct agent *a, int fd, bool tcp, const struct dp_ip *src)
 {
 	struct agent_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -669,6 +670,7 @@ static void conn_add(struct agent *a, int fd, bool tcp)
 	}
 	c->xp.fd = fd;
 	c->tcp = tcp;
+	c->src = *src;
 	c->id = ++a->next_id;
 	c->last_req = a->mw->now;
 	c->events = EPOLLIN;
@@ -740,19 +742,60 @@ static unsigned handshakes(const struct agent *a)
 	return n;
 }
 
-/* Makes room by cutting off the client that has been in its TLS handshake
- * the longest (why says for what); a client that finished its handshake
- * is never taken by this. Marked only, as evict_idle. Returns whether one
- * was. */
-static bool evict_handshake(struct agent *a, const char *why)
+static bool same_ip(const struct dp_ip *x, const struct dp_ip *y)
+{
+	return x->af != 0 && x->af == y->af && memcmp(x->a, y->a, sizeof(x->a)) == 0;
+}
+
+/* Handshakes under way from c's address. */
+static unsigned handshakes_from(const struct agent *a, const struct agent_conn *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_conn; i++)
+		n += !a->conn[i]->dead && a->conn[i]->handshaking && same_ip(&a->conn[i]->src, &c->src);
+	return n;
+}
+
+/* Makes room by cutting off a client in its TLS handshake (why says for
+ * what), chosen so that one address cannot cut off another's: the oldest
+ * handshake of src's own address (a TLS client; NULL for one of the
+ * socket) if it has one under way, else the oldest of the address that has
+ * the most under way. A flood from one host then only ever displaces
+ * itself, while control's handshake from its own address goes through;
+ * under the cap nobody is cut off, so clients behind one address connect
+ * side by side. A client that finished its handshake is never taken by
+ * this. Marked only, as evict_idle. Returns whether one was. */
+static bool evict_handshake(struct agent *a, const struct dp_ip *src, const char *why)
 {
 	struct agent_conn *k = NULL;
+	unsigned kn = 0;
 
-	for (unsigned i = 0; i < a->n_conn; i++) {
+	for (unsigned i = 0; src != NULL && i < a->n_conn; i++) {
 		struct agent_conn *c = a->conn[i];
 
-		if (!c->dead && c->handshaking && (k == NULL || c->hs_deadline < k->hs_deadline))
+		if (!c->dead && c->handshaking && same_ip(&c->src, src) &&
+		    (k == NULL || c->hs_deadline < k->hs_deadline))
 			k = c;
+	}
+	if (k != NULL) {
+		agent_conn_log(a, "connection %u from %s: cut off mid-handshake: a newer one "
+			       "came from the same address (%s)", k->id, k->peer, why);
+		a->mw->st->ctr[STATS_agent_tls_replaced]++;
+		k->dead = true;
+		return true;
+	}
+	for (unsigned i = 0; i < a->n_conn; i++) {
+		struct agent_conn *c = a->conn[i];
+		unsigned n;
+
+		if (c->dead || !c->handshaking)
+			continue;
+		n = handshakes_from(a, c);
+		if (k == NULL || n > kn || (n == kn && c->hs_deadline < k->hs_deadline)) {
+			k = c;
+			kn = n;
+		}
 	}
 	if (k == NULL)
 		return false;
@@ -764,25 +807,43 @@ static bool evict_handshake(struct agent *a, const char *why)
 }
 
 /* Whether one more client may be served, after making room if need be:
- * a TLS client past the cap of handshakes takes the place of the oldest
- * one; any client with every slot taken takes the place of the oldest
- * handshake, else of the client silent the longest (evict_idle). */
-static bool make_room(struct agent *a, bool tcp)
+ * a TLS client past the cap of handshakes takes the place of one
+ * (evict_handshake); any client with every slot taken takes the place of a
+ * handshake, else of the client silent the longest (evict_idle). src: a
+ * TLS client's address, NULL for one of the socket. */
+static bool make_room(struct agent *a, const struct dp_ip *src)
 {
 	if (a->n_conn >= AGENT_CONN_MAX) /* the evicted are freed at the turn's end */
 		return false;
-	if (tcp && handshakes(a) >= hs_max(a))
-		evict_handshake(a, "a newer one came with agent.max_clients / 2 handshakes "
-			       "under way");
+	if (src != NULL && handshakes(a) >= hs_max(a))
+		evict_handshake(a, src, "a newer one came with agent.max_clients / 2 handshakes "
+				"under way");
 	return live_conns(a) < a->dp->cfg.agent.max_clients ||
-	       evict_handshake(a, "a newer client came with every slot taken") || evict_idle(a);
+	       evict_handshake(a, src, "a newer client came with every slot taken") ||
+	       evict_idle(a);
+}
+
+/* The address of a TCP peer (af 0 for anything else). */
+static void peer_ip(const struct sockaddr_storage *ss, struct dp_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (ss->ss_family == AF_INET) {
+		ip->af = 4;
+		memcpy(ip->a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		ip->af = 6;
+		memcpy(ip->a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
 }
 
 /* Accepts from one listener: the Unix socket's lfd, or the TCP tfd. */
 static void accept_some(struct agent *a, int lfd, bool tcp)
 {
 	for (unsigned k = 0; k < AGENT_ACCEPT_BURST; k++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss = {0};
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct dp_ip src;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -791,8 +852,9 @@ static void accept_some(struct agent *a, int lfd, bool tcp)
 				agent_conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
 			return;
 		}
-		if (make_room(a, tcp))
-			conn_add(a, fd, tcp);
+		peer_ip(&ss, &src);
+		if (make_room(a, tcp ? &src : NULL))
+			conn_add(a, fd, tcp, &src);
 		else
 			refuse(a, fd, tcp);
 	}

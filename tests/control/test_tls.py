@@ -46,7 +46,12 @@ Asserts, in order:
   the oldest cut off (agent_tls_evicted 4, then 9), a client of the socket
   still gets hello, one more takes the last handshake's slot with every
   slot taken, the three clients of the socket are never cut off, and a
-  TLS client with the key gets hello;
+  TLS client with the key gets hello (each silent client from an address
+  of its own);
+- one address cannot cut off another's handshake (gw3): with a silent
+  client of 127.0.0.51 under way, six from 127.0.0.50 each cut off the one
+  before it (agent_tls_replaced 5, agent_tls_evicted 0), 127.0.0.51's
+  stays open, and the log says why;
 - the key changed with no restart (SIGHUP: sipedge reads agent.psk_file
   again): files refused on SIGHUP (mode 0644, a 16-byte key, no hex, no
   file), each counted (agent_tls_key_reload_failed) and logged with the
@@ -356,6 +361,20 @@ def ctx_retry(tls):
         shutil.rmtree(env2.dir, ignore_errors=True)
 
 
+def slow_handshake_dp(env, name, good):
+    """A sipedge named name with its socket and a TLS listener whose
+    handshakes may last 60 s (silent clients are never cut off by time
+    here), agent.max_clients 4: (port, the dataplane), or (port, None)
+    when it did not start."""
+    port = cplib.free_port()
+    dp = env.dataplane(SIPEDGE, name, probe_ms=600000, tcp=("127.0.0.1", port),
+                       agent=', listen: "127.0.0.1:%d", psk_file: "%s", psk_identity: %s, '
+                       'handshake_timeout_ms: 60000' % (port, good, name))
+    ok = check(dp.start(), "%s: sipedge with its socket and TLS, agent.max_clients 4" % name,
+               dp.log()[-2000:])
+    return port, dp if ok else None
+
+
 def handshake_slots(env, good_hex, good):
     """Clients that open TCP connections and never start a handshake,
     held open (agent.handshake_timeout_ms 60 s: never cut off by time
@@ -363,12 +382,8 @@ def handshake_slots(env, good_hex, good):
     capped at agent.max_clients / 2 (4: 2), a newer one cuts off the
     oldest, and a client of the socket arriving with every slot taken
     takes the place of a handshake, never of a client past its own."""
-    port = cplib.free_port()
-    dp = env.dataplane(SIPEDGE, "gw2", probe_ms=600000, tcp=("127.0.0.1", port),
-                       agent=', listen: "127.0.0.1:%d", psk_file: "%s", psk_identity: gw2, '
-                       'handshake_timeout_ms: 60000' % (port, good))
-    if not check(dp.start(), "gw2: sipedge with its socket and TLS, agent.max_clients 4",
-                 dp.log()[-2000:]):
+    port, dp = slow_handshake_dp(env, "gw2", good)
+    if dp is None:
         return
     obs = agentlib.Client(dp.sock)
     silent = []
@@ -381,11 +396,15 @@ def handshake_slots(env, good_hex, good):
         return sum(agentlib.counters(snap, "ctr", c) for c in ("agent_accepted", "agent_refused"))
 
     def silent_open(k):
-        """k more silent TCP clients, once the dataplane has taken or
-        refused each."""
+        """k more silent TCP clients, each from an address of its own
+        (127.0.0.11, .12, ...: one address holds one handshake, see
+        handshake_per_address), once the dataplane has taken or refused
+        each."""
         base = knocked()
-        silent.extend(socket.create_connection(("127.0.0.1", port), timeout=5)
-                      for _ in range(k))
+        silent.extend(socket.create_connection(("127.0.0.1", port), timeout=5,
+                                               source_address=("127.0.0.%d" % (11 + len(silent)
+                                                                               + i), 0))
+                      for i in range(k))
         wait_for(lambda: knocked() >= base + k, 10, "%d silent clients accepted" % k)
 
     try:
@@ -426,6 +445,62 @@ def handshake_slots(env, good_hex, good):
             s.close()
         obs.close()
     check(dp.stop() == 0, "gw2: sipedge exits 0 on SIGINT", dp.log()[-1500:])
+
+
+def handshake_per_address(env, good):
+    """At the cap of handshakes (2 of 4 slots), silent TCP clients from one
+    address, however many, displace only their own address's handshakes,
+    each newer one cutting off the one before it (agent_tls_replaced),
+    never the handshake of a client from another address (control's)."""
+    port, dp = slow_handshake_dp(env, "gw3", good)
+    if dp is None:
+        return
+    obs = agentlib.Client(dp.sock)
+    socks = []
+
+    def ctrs():
+        snap = obs.call("snapshot")
+        return {c: agentlib.counters(snap, "ctr", c)
+                for c in ("agent_accepted", "agent_refused", "agent_tls_replaced",
+                          "agent_tls_evicted")}
+
+    def knock(src):
+        """A silent client from src, once the dataplane has taken it."""
+        base = ctrs()
+        socks.append(socket.create_connection(("127.0.0.1", port), timeout=5,
+                                              source_address=(src, 0)))
+        wait_for(lambda: ctrs()["agent_accepted"] + ctrs()["agent_refused"] >
+                 base["agent_accepted"] + base["agent_refused"], 10, "%s accepted" % src)
+
+    def is_open(s):
+        s.setblocking(False)
+        try:
+            return s.recv(1) != b""
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    try:
+        knock("127.0.0.51")  # another host's handshake, under way
+        for _ in range(6):
+            knock("127.0.0.50")
+        c = ctrs()
+        check(c["agent_tls_replaced"] == 5 and c["agent_tls_evicted"] == 0,
+              "6 silent clients from 127.0.0.50: each newer one cut off the one before it "
+              "(agent_tls_replaced 5), no handshake evicted by the cap", c)
+        time.sleep(0.2)
+        check(is_open(socks[0]) and is_open(socks[-1]) and not any(is_open(s) for s in socks[1:-1]),
+              "127.0.0.51's handshake and 127.0.0.50's newest still open, the 5 replaced closed",
+              [is_open(s) for s in socks])
+        line = [l for l in dp.log().splitlines() if "same address" in l][:1]
+        check(line and "127.0.0.50:" in line[0],
+              "the log says why: a newer one came from the same address", line)
+    finally:
+        for s in socks:
+            s.close()
+        obs.close()
+    check(dp.stop() == 0, "gw3: sipedge exits 0 on SIGINT", dp.log()[-1500:])
 
 
 def run(env):
@@ -524,6 +599,7 @@ def run(env):
     bad_clients(env, port)
     foreign_peer(env, port, good_hex, wrong_hex)
     handshake_slots(env, good_hex, good)
+    handshake_per_address(env, good)
     key_rotation(env, dp, port, tls, good_hex)
     check(env.stop() == 0, "sipedge-control exits 0 on SIGTERM", env.log()[-1500:])
     check(dp.stop() == 0, "sipedge exits 0 on SIGINT", dp.log()[-1500:])
