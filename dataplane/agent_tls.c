@@ -167,7 +167,10 @@ void agent_tls_close(struct agent *a)
 /* agent_tls_reload - see agent_priv.h. The new key goes into the struct
  * find_psk reads, between two handshake steps (the main lcore steps them
  * all): a handshake that offered its identity before keeps the session,
- * and so the key, it was given then. */
+ * and so the key, it was given then; unless it goes through a
+ * HelloRetryRequest, whose second ClientHello asks find_psk again and gets
+ * the new key (refused and counted as agent_tls_bad_key; the client tries
+ * again; control and sipedge share OpenSSL's groups and never retry). */
 void agent_tls_reload(struct agent *a)
 {
 	struct agent_tls *t = a->tls;

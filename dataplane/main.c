@@ -174,6 +174,13 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 
+	/* From the first instruction: a SIGHUP or SIGUSR1 while the EAL
+	 * starts (seconds with hugepages and NICs) must not end the process,
+	 * their default action; it is acted on once the main loop runs (a key
+	 * replaced during the start-up is read again then). SIGINT and SIGTERM
+	 * keep theirs until the workers start: a start-up can be stopped. */
+	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
 	while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg_path = optarg; break;
@@ -238,8 +245,6 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
-	signal(SIGHUP, on_signal);
 	for (unsigned k = 0; k < dp.n_workers; k++) {
 		rc = rte_eal_remote_launch(worker_main, dp.workers[k], dp.workers[k]->lcore);
 		if (rc != 0) {
@@ -252,7 +257,8 @@ int main(int argc, char **argv)
 	}
 	RTE_LOG(NOTICE, USER1, "sipedge %s: %u port(s), %u worker(s), %u backend(s): running\n",
 		SIPEDGE_VERSION, dp.n_ports, dp.n_workers, dp.cfg.n_backends);
-	printf("sipedge: running (%u workers); SIGUSR1 prints counters, SIGINT stops\n",
+	printf("sipedge: running (%u workers); SIGUSR1 prints counters, SIGHUP rereads "
+	       "agent.psk_file, SIGINT stops\n",
 	       dp.n_workers);
 	fflush(stdout);
 

@@ -98,9 +98,13 @@ def key_file(env, name, hexkey, mode=0o600):
 
 
 def tls_agent(port, key, unix=False):
-    """The dataplane's agent keys for a TLS listener on 127.0.0.1:port."""
-    return (', listen: "127.0.0.1:%d", psk_file: "%s", handshake_timeout_ms: %d%s'
-            % (port, key, HS_MS, "" if unix else ", unix_socket: false"))
+    """The dataplane's agent keys for a TLS listener on 127.0.0.1:port.
+    max_clients 8: gw1's dataplane has three nodes of control (gw1,
+    gw1-wrongkey, gw1-who) knocking at once, and a cap of 2 handshakes
+    (4 / 2) would cut one off mid-way at times (that cap is
+    handshake_slots')."""
+    return (', listen: "127.0.0.1:%d", psk_file: "%s", handshake_timeout_ms: %d, '
+            'max_clients: 8%s' % (port, key, HS_MS, "" if unix else ", unix_socket: false"))
 
 
 def ctr(env, node, name):

@@ -93,11 +93,13 @@ e2e_check "both versions ran: A counted $ha requests, B $hb; together $((ha + hb
 e2e_check "no rule dropped, refused or banned anything: +$(d rules_dropped) +$(d rules_rejected) +$(d rules_banned)" \
 	test $(($(d rules_dropped) + $(d rules_rejected) + $(d rules_banned))) -eq 0
 
-if [[ $before == null ]]; then
-	# lab_up waits for rules.files (lab.d/sipedge-control.yaml) to be in force
-	e2e_fail "no live ruleset when the case began: the lab's rules.files were not in force"
-elif ((${#before_files[@]} == 0)); then
-	e2e_fail "the rules in force before (version $before) named no file: not put back"
+if [[ $before == null || ${#before_files[@]} == 0 ]]; then
+	# lab_up waits for rules.files (lab.d/sipedge-control.yaml) to be in
+	# force; a live ruleset cannot be unloaded: the one rule of A (count
+	# only) is left rather than B's 10 000
+	lab_ctl rules load "$dir/A.rules" >/dev/null 2>&1
+	e2e_fail "no live ruleset named by files when the case began (version $before):" \
+		"the lab's rules.files were not in force; A's one count rule left live"
 elif out=$(lab_ctl rules load "${before_files[@]}" 2>&1); then
 	e2e_info "the rules in force before (version $before) put back: $(head -1 <<<"$out")"
 else
