@@ -318,6 +318,7 @@ static void print_usage(FILE *f)
 	unsigned i;
 
 	fputs("usage: sipedgectl COMMAND [OPTIONS] [OPERANDS]\n"
+	      "       sipedgectl [--socket PATH] [--timeout SECONDS] [--json] COMMAND ...\n"
 	      "       sipedgectl --help | --version\n"
 	      "\ncommands:\n",
 	      f);
@@ -517,15 +518,48 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv, struct c
 	return 0;
 }
 
+/* Words of the options given before the command ("sipedgectl --socket S
+ * stats", as other CLIs take them): the remote ones every command that
+ * asks sipedge-control has (--json, --socket, --timeout). remote_opt: how
+ * many words w takes (0: not one of them). leading_opts: how many words
+ * they take before the command; other words stop the count; 0 when no
+ * command follows them. */
+static int remote_opt(const char *w)
+{
+	if (strcmp(w, "--json") == 0 || strncmp(w, "--socket=", 9) == 0 ||
+	    strncmp(w, "--timeout=", 10) == 0)
+		return 1; /* one word */
+	if (strcmp(w, "--socket") == 0 || strcmp(w, "--timeout") == 0)
+		return 2; /* and its value */
+	return 0;
+}
+
+static int leading_opts(int argc, char **argv)
+{
+	int i = 1, n;
+
+	while (i < argc && (n = remote_opt(argv[i])) > 0 && i + n <= argc)
+		i += n;
+	return i < argc && i > 1 && argv[i][0] != '-' ? i - 1 : 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const struct ctl_cmd *cmd;
 	struct ctl_args a;
-	int rc;
+	int rc, lead;
 
 	if (argc < 2) {
 		print_usage(stderr);
 		return CTL_EXIT_USAGE;
+	}
+	/* options first: moved after the command name, where each command
+	 * parses its options (one that does not take them says so) */
+	if ((lead = leading_opts(argc, argv)) > 0) {
+		char *w = argv[1 + lead];
+
+		memmove(&argv[2], &argv[1], (size_t)lead * sizeof(*argv));
+		argv[1] = w;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		cmd = cmd_find("help");
@@ -534,7 +568,13 @@ static int run(int argc, char **argv)
 	else
 		cmd = cmd_find(argv[1]);
 	if (cmd == NULL) {
-		if (argv[1][0] == '-')
+		if (remote_opt(argv[1]) > 0)
+			fprintf(stderr,
+				"sipedgectl: no command after the options (\"%s\" ...): "
+				"sipedgectl [--socket PATH] [--timeout SECONDS] [--json] COMMAND "
+				"(`sipedgectl help` lists the commands)\n",
+				argv[1]);
+		else if (argv[1][0] == '-')
 			fprintf(stderr,
 				"sipedgectl: unknown option \"%s\" "
 				"(`sipedgectl help` lists the commands)\n",

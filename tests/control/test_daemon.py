@@ -43,6 +43,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -129,6 +130,19 @@ def t_cli(env, dp):
     rc, out, err = env.ctl("rules", "list")
     check(rc == 0 and out.startswith("VERSION") and "gw1" in out,
           "rules list: no version yet, gw1 listed", out + err)
+    # the remote options before the command, as other CLIs take them
+    for args, want_rc, want in (
+            (["--socket", env.sock, "rules", "list"], 0, "VERSION"),
+            (["--json", "--socket=" + env.sock, "--timeout", "5", "status"], 0, '"ok":true'),
+            (["--socket", env.sock], 2, "no command after the options"),
+            (["--socket"], 2, "no command after the options"),
+            (["--socketx", env.sock, "status"], 2, 'unknown option "--socketx"'),
+            (["--socket", env.sock, "inspect", "x"], 2, 'inspect: unknown option "--socket"')):
+        p = subprocess.run([cplib.CTL] + args, capture_output=True, text=True, timeout=30)
+        check(p.returncode == want_rc and want in p.stdout + p.stderr,
+              "sipedgectl %s: status %d, %s" % (" ".join(args).replace(env.sock, "SOCK"),
+                                                 want_rc, want), (p.returncode, p.stdout[-300:],
+                                                                  p.stderr[-300:]))
     rc, out, err = env.ctl("bans", "add", "192.0.2.1/24")
     check(rc == 1 and "host bits are set" in err, "bans add with host bits: refused", err)
     rc, out, err = env.ctl("backends", "weight", "kam1", "0")
