@@ -599,10 +599,16 @@ static char *atom_expr(const struct c_atom *a)
 static void diag_cond(struct cc *c, const struct rs_rule *r, const struct rs_cond *cd,
 		      const char *what)
 {
+	/* Hyperscan's messages end with a full stop; the diagnostic may be
+	 * followed by more ("; nothing was pushed") */
+	int wl = (int)strlen(what);
+
+	if (wl > 0 && what[wl - 1] == '.')
+		wl--;
 	diag_add(c->diag, cd->pat_loc.line ? &cd->pat_loc : &cd->loc,
-		 "rule %u: %s /%.*s/ refused by Hyperscan: %s", r->id,
+		 "rule %u: %s /%.*s/ refused by Hyperscan: %.*s", r->id,
 		 cd->op == RS_OP_REGEX ? "regex" : "literal", (int)(cd->pat_len > 80 ? 80 : cd->pat_len),
-		 cd->pat, what);
+		 cd->pat, wl, what);
 }
 
 /* The first rule that uses atom a (hs_compile_multi names an atom). */
