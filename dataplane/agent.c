@@ -83,7 +83,8 @@ static const struct agent_cmd cmds[] = {
 	{"rules.clear", agent_cmd_rules_clear, {{"slot", JSON_STRING}},
 	 "empty a slot"},
 	{"rules.get", agent_cmd_rules_get, {{NULL, 0}}, "what each slot holds"},
-	{"bans.list", agent_cmd_bans_list, {{"limit", JSON_INTEGER}},
+	{"bans.list", agent_cmd_bans_list,
+	 {{"limit", JSON_INTEGER}, {"cursor", JSON_INTEGER, true}, {"scan", JSON_INTEGER, true}},
 	 "the dynamic bans of every worker and the manual bans in force"},
 	{"bans.lift", agent_cmd_bans_lift, {{"ip", JSON_STRING}},
 	 "remove the dynamic ban of an address"},
@@ -237,8 +238,8 @@ static const char *cmd_list(char *buf, size_t len)
 	return buf;
 }
 
-/* The arguments of req against cmd's: each one known, present and of its
- * type ("id" and "cmd" aside). */
+/* The arguments of req against cmd's: each one known, present (unless
+ * optional) and of its type ("id" and "cmd" aside). */
 static int check_args(const struct agent_cmd *cmd, json_t *req, char *err)
 {
 	const char *key;
@@ -260,7 +261,7 @@ static int check_args(const struct agent_cmd *cmd, json_t *req, char *err)
 			return agent_wrong_type(err, arg->name, arg->type, v);
 	}
 	for (unsigned i = 0; i < RTE_DIM(cmd->args) && cmd->args[i].name; i++)
-		if (json_object_get(req, cmd->args[i].name) == NULL)
+		if (!cmd->args[i].optional && json_object_get(req, cmd->args[i].name) == NULL)
 			return agent_fail(err, "%s: missing argument \"%s\" (%s)", cmd->name,
 					  cmd->args[i].name, agent_type_name(cmd->args[i].type));
 	return 0;

@@ -115,19 +115,21 @@ struct agent {
 	unsigned log_lines, log_dropped;
 };
 
-/* A command: its handler reads its arguments from req (each present and of
- * the JSON type the table gives: agent.c has checked) and adds the fields
+/* A command: its handler reads its arguments from req (each of the JSON
+ * type the table gives, and present unless optional: agent.c has checked;
+ * the handler gives an optional one its default) and adds the fields
  * of its reply to reply. Returns 0, or -1 with the message in err (the
  * reply's fields are then dropped). */
 struct agent_arg {
 	const char *name;
 	json_type type;		/* JSON_INTEGER, JSON_OBJECT, ... */
+	bool optional;
 };
 
 struct agent_cmd {
 	const char *name;
 	int (*fn)(struct agent *a, json_t *req, json_t *reply, char *err);
-	struct agent_arg args[3]; /* every one required; name NULL ends */
+	struct agent_arg args[3]; /* name NULL ends */
 	const char *help;
 };
 

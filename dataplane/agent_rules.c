@@ -38,6 +38,7 @@
 #include "worker.h"
 
 #define AGENT_BANS_LIMIT 10000	     /* bans.list's limit: a reply under 1 MiB */
+#define AGENT_BANS_SCAN	 262144	     /* bans.list's scan: slots one call reads */
 /* Decoded bytes of one rules.chunk: 768 KiB less 1.5 KiB, so that its
  * base64 (1046528 characters) and the request's other fields fit in the
  * agent's 1 MiB line. */
@@ -440,9 +441,19 @@ json_t *agent_rules_snapshot(struct agent *a)
 
 /* ---- bans ---- */
 
-/* Every worker's dynamic bans in force, up to limit in all: [{"ip",
- * "worker", "rule", "expires_in_s"}]; *total the count in all tables. */
-static json_t *dynamic_json(const struct dp *dp, unsigned limit, unsigned *total)
+/* A position in the dynamic tables: worker << 32 | slot, the cursor of
+ * bans.list. */
+struct ban_pos {
+	unsigned worker;
+	uint32_t slot;
+};
+
+/* The dynamic bans in force from *pos on, through at most scan slots in all
+ * (across workers), up to limit of them: [{"ip", "worker", "rule",
+ * "expires_in_s"}]. *pos ends where the next call goes on (worker
+ * n_workers: the last table's end). NULL when memory ran out. */
+static json_t *dynamic_json(const struct dp *dp, unsigned limit, uint32_t scan,
+			    struct ban_pos *pos)
 {
 	struct ban_info *bi = calloc(limit, sizeof(*bi));
 	json_t *arr = json_array();
@@ -450,11 +461,15 @@ static json_t *dynamic_json(const struct dp *dp, unsigned limit, unsigned *total
 	unsigned left = limit;
 	char ip[64];
 
-	*total = 0;
-	for (unsigned k = 0; bi && arr && k < dp->n_workers; k++) {
-		unsigned all, n = ban_table_list(dp->workers[k], now, bi, left, &all);
+	while (bi && arr && pos->worker < dp->n_workers && scan > 0 && left > 0) {
+		const struct worker *w = dp->workers[pos->worker];
+		uint32_t slots = ban_table_slots(w), end = slots, next;
+		unsigned n;
 
-		*total += all;
+		if (slots - pos->slot > scan)
+			end = pos->slot + scan;
+		n = ban_table_walk(w, now, pos->slot, end, bi, left, &next);
+		scan -= next - pos->slot;
 		left -= n;
 		for (unsigned i = 0; i < n; i++) {
 			json_t *o = json_object();
@@ -463,11 +478,16 @@ static json_t *dynamic_json(const struct dp *dp, unsigned limit, unsigned *total
 			if (o != NULL) {
 				agent_set(o, "ip", json_string(cfg_fmt_addr(&bi[i].ip, 0, ip,
 									    sizeof(ip))));
-				agent_set(o, "worker", json_integer(k));
+				agent_set(o, "worker", json_integer(pos->worker));
 				agent_set(o, "rule", json_integer(bi[i].rule));
 				agent_set(o, "expires_in_s", json_integer((json_int_t)s));
 			}
 			agent_append(arr, o);
+		}
+		pos->slot = next;
+		if (next == slots) {
+			pos->worker++;
+			pos->slot = 0;
 		}
 	}
 	if (bi == NULL) {
@@ -505,22 +525,42 @@ static json_t *manual_json(const struct agent *a, unsigned limit, unsigned *tota
 	return arr;
 }
 
-/* bans.list {limit}: the dynamic bans of every worker and the manual bans
- * in force, each list cut at limit. Reads every slot of every table: a few
- * milliseconds for the default sizes. */
+/* bans.list {limit, cursor?, scan?}: the dynamic bans of at most scan
+ * slots from cursor on (a page: the main lcore answers nothing else while
+ * it reads them) and the manual bans in force, each list cut at limit.
+ * dynamic_total is the tables' own count, not a walk. */
 int agent_cmd_bans_list(struct agent *a, json_t *req, json_t *reply, char *err)
 {
 	json_int_t limit = json_integer_value(json_object_get(req, "limit"));
-	unsigned nd, nm;
+	json_t *jc = json_object_get(req, "cursor"), *js = json_object_get(req, "scan");
+	json_int_t cursor = jc ? json_integer_value(jc) : 0;
+	json_int_t scan = js ? json_integer_value(js) : AGENT_BANS_SCAN;
+	const struct dp *dp = a->dp;
+	uint32_t slots = ban_table_slots(dp->workers[0]);
+	struct ban_pos pos = {(unsigned)((uint64_t)cursor >> 32), (uint32_t)cursor};
+	unsigned nd = 0, nm;
 	json_t *d, *m;
 
 	if (limit < 1 || limit > AGENT_BANS_LIMIT)
 		return agent_fail(err, "limit: %" JSON_INTEGER_FORMAT " out of range [1, %d]", limit,
 				  AGENT_BANS_LIMIT);
-	d = dynamic_json(a->dp, (unsigned)limit, &nd);
+	if (scan < 1 || scan > AGENT_BANS_SCAN)
+		return agent_fail(err, "scan: %" JSON_INTEGER_FORMAT " out of range [1, %d]", scan,
+				  AGENT_BANS_SCAN);
+	if (cursor < 0 || pos.worker >= dp->n_workers || pos.slot >= slots)
+		return agent_fail(err, "cursor: %" JSON_INTEGER_FORMAT " is not worker << 32 | "
+				  "slot of a table here (workers 0..%u, slots 0..%" PRIu32 "; "
+				  "next_cursor of the previous reply)", cursor, dp->n_workers - 1,
+				  slots - 1);
+	d = dynamic_json(dp, (unsigned)limit, (uint32_t)scan, &pos);
 	m = manual_json(a, (unsigned)limit, &nm);
+	for (unsigned k = 0; k < dp->n_workers; k++)
+		nd += ban_table_count(dp->workers[k]);
 	agent_set(reply, "dynamic", d);
 	agent_set(reply, "dynamic_total", json_integer(nd));
+	agent_set(reply, "next_cursor", pos.worker < dp->n_workers
+						? json_integer((json_int_t)pos.worker << 32 | pos.slot)
+						: json_null());
 	agent_set(reply, "manual", m);
 	agent_set(reply, "manual_total", json_integer(nm));
 	agent_set(reply, "state_version", json_integer(a->cur.version));

@@ -342,29 +342,61 @@ void ban_ctl_drain(struct worker *w)
 	}
 }
 
-unsigned ban_table_list(const struct worker *w, uint64_t now, struct ban_info *out,
-			unsigned max, unsigned *total)
+/* The bans in force among slots [from, end): into out while there is room
+ * (*next: the slot after the last one written when it filled up, else
+ * end); *all counts every one when all is not NULL (then the walk goes on
+ * to end). A free slot's signature is 0, read without its entry; a used
+ * one is read whole (slot_read). */
+static unsigned walk(const struct ban_table *t, uint64_t now, uint32_t from, uint32_t end,
+		     struct ban_info *out, unsigned max, uint32_t *next, unsigned *all)
 {
-	const struct ban_table *t = w->ban;
-	uint32_t slots = (t->mask + 1) * BAN_GROUP;
-	unsigned n = 0, all = 0;
+	unsigned n = 0;
 
-	for (uint32_t i = 0; i < slots; i++) {
+	*next = end;
+	for (uint32_t i = from; i < end; i++) {
 		struct ban_entry e;
 
-		if (__atomic_load_n(&t->e[i].expires, __ATOMIC_RELAXED) <= now ||
+		if (__atomic_load_n(&t->sig[i], __ATOMIC_RELAXED) == 0 ||
+		    __atomic_load_n(&t->e[i].expires, __ATOMIC_RELAXED) <= now ||
 		    !slot_read(t, i, &e) || e.expires <= now)
 			continue;
-		all++;
+		if (all != NULL)
+			(*all)++;
 		if (out != NULL && n < max) {
 			ip_of(e.k, 0, &out[n].ip);
 			out[n].rule = e.rule;
 			out[n].expires = e.expires;
-			n++;
+			if (++n == max && all == NULL) {
+				*next = i + 1;
+				break;
+			}
 		}
 	}
-	*total = all;
 	return n;
+}
+
+unsigned ban_table_list(const struct worker *w, uint64_t now, struct ban_info *out,
+			unsigned max, unsigned *total)
+{
+	uint32_t next;
+
+	*total = 0;
+	return walk(w->ban, now, 0, ban_table_slots(w), out, max, &next, total);
+}
+
+unsigned ban_table_walk(const struct worker *w, uint64_t now, uint32_t from, uint32_t end,
+			struct ban_info *out, unsigned max, uint32_t *next)
+{
+	if (max == 0) {
+		*next = from;
+		return 0;
+	}
+	return walk(w->ban, now, from, end, out, max, next, NULL);
+}
+
+uint32_t ban_table_slots(const struct worker *w)
+{
+	return w->ban ? (w->ban->mask + 1) * BAN_GROUP : 0;
 }
 
 unsigned ban_table_count(const struct worker *w)

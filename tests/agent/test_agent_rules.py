@@ -33,9 +33,14 @@ the end. One worker, one backend. The cases:
              phrase), the counters, the hits per rule id, rules.get, hello
   bans       a ban rule bans its source: its next requests are dropped
              before parsing, bans.list shows it (worker, rule, time),
-             bans.lift lifts it; manual bans by prefix in the state drop
-             their sources and go with a state without them; every bad
-             state.bans and bans.* input with its message
+             bans.lift lifts it; 80 bans read in pages (scan 64, limit
+             3, limit 7) from cursor 0 to a null next_cursor: each once,
+             the union equal to one whole-table call, cursors increasing,
+             limit kept; manual bans by prefix in the state drop their
+             sources and go with a state without them; every bad
+             state.bans and bans.* input with its message (cursor negative,
+             past the workers, past the table, not an integer; scan 0,
+             negative, over 262144, not an integer)
   swap       under continuous traffic, 20 commits alternate two rulesets
              (rule 31 drops MESSAGE, then only counts it): every request
              sent is forwarded or counted dropped, none lost; rule 31's hits
@@ -142,7 +147,7 @@ def frame(dst_mac, src_ip, payload, sport=5062):
     udp = udp[:6] + struct.pack("!H", ck) + udp[8:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 1, 0, 64, 17, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", 0xFFFF - _sum16(ip)) + ip[12:]
-    return _mac(dst_mac) + _mac(CLI_MACS[src_ip]) + b"\x08\x00" + ip + udp
+    return _mac(dst_mac) + _mac(CLI_MACS.get(src_ip, "02:00:00:00:01:fe")) + b"\x08\x00" + ip + udp
 
 
 def request(label, method, src_ip=CLEAN):
@@ -554,7 +559,20 @@ def case_bans(c, feed, se):
     bad = [(dict(limit=0), "limit: 0 out of range [1, 10000]"),
            (dict(limit=10001), "limit: 10001 out of range [1, 10000]"),
            (dict(limit="5"), 'limit: expected an integer, found a string "5"'),
-           (dict(), 'bans.list: missing argument "limit" (an integer)')]
+           (dict(), 'bans.list: missing argument "limit" (an integer)'),
+           (dict(limit=5, cursor=-1), "cursor: -1 is not worker << 32 | slot of a table here "
+            "(workers 0..0, slots 0..1023; next_cursor of the previous reply)"),
+           (dict(limit=5, cursor=1 << 32), f"cursor: {1 << 32} is not worker << 32 | slot"),
+           (dict(limit=5, cursor=1024), "cursor: 1024 is not worker << 32 | slot"),
+           (dict(limit=5, cursor=-(1 << 63)), f"cursor: {-(1 << 63)} is not worker"),
+           (dict(limit=5, cursor="0"), 'cursor: expected an integer, found a string "0"'),
+           (dict(limit=5, cursor=1.5), "cursor: expected an integer, found a real"),
+           (dict(limit=5, cursor=None), "cursor: expected an integer, found null"),
+           (dict(limit=5, scan=0), "scan: 0 out of range [1, 262144]"),
+           (dict(limit=5, scan=-3), "scan: -3 out of range [1, 262144]"),
+           (dict(limit=5, scan=262145), "scan: 262145 out of range [1, 262144]"),
+           (dict(limit=5, scan=[64]), "scan: expected an integer, found an array"),
+           (dict(limit=5, cursor=0, scan=64, page=1), 'bans.list: unknown argument "page"')]
     bad_lift = [(dict(ip="10.77.1"), 'ip: "10.77.1" is not an IPv4 or IPv6 address'),
                 (dict(ip="10.77.1.3/32"), 'ip: "10.77.1.3/32" is not an IPv4 or IPv6 address'),
                 (dict(ip=""), 'ip: "" is not an IPv4 or IPv6 address'),
@@ -566,6 +584,8 @@ def case_bans(c, feed, se):
             g.has(repr(args), err_of(c.call("bans.list", **args)), want)
         for args, want in bad_lift:
             g.has(repr(args), err_of(c.call("bans.lift", **args)), want)
+
+    case_bans_paging(c, feed)
 
     states = [
         ({"bans": {}}, "state.bans: expected an array, found an object"),
@@ -724,6 +744,62 @@ def case_wire(d, verdict_reqs, swap_sent):
         g.eq("swap: every INVITE and REFER forwarded once", other, [])
         g.ok("swap: some MESSAGEs forwarded (count version), some not (drop version)",
              0 < msg_fwd < sum(1 for r in swap_sent if r[1] == "MESSAGE"), msg_fwd)
+
+
+PAGED = [f"10.77.1.{i}" for i in range(100, 180)]	# 80 sources banned for the paging case
+TABLE = 1024						# CONFIG's rules.ban_table_size
+
+
+def pages(c, **args):
+    """bans.list from cursor 0 until next_cursor is null: the replies."""
+    rs, cursor = [], 0
+    while cursor is not None and len(rs) <= TABLE:
+        r = c.call("bans.list", cursor=cursor, **args)
+        rs.append(r)
+        cursor = r.get("next_cursor") if r.get("ok") else None
+    return rs
+
+
+def case_bans_paging(c, feed):
+    """80 sources banned by rule 13 (PUBLISH), read back in one call and in
+    pages of 64 slots (and of 3 bans)."""
+    s0 = c.call("snapshot")
+    n = feed.send([(f"p-pub-{i}", "PUBLISH", ip) for i, ip in enumerate(PAGED)])
+    s = settle(c, s0, n)
+    with Group("bans.list in pages: each ban once, the union the whole table") as g:
+        g.eq("80 bans made, none evicted",
+             (counters(s, "ctr", "ban_inserts") - counters(s0, "ctr", "ban_inserts"),
+              counters(s, "ctr", "ban_table_evictions") - counters(s0, "ctr", "ban_table_evictions")),
+             (80, 0))
+        whole = c.call("bans.list", limit=10000)
+        g.eq("one call: all 80, dynamic_total 80, next_cursor null",
+             (sorted(b["ip"] for b in whole.get("dynamic", [])), whole.get("dynamic_total"),
+              whole.get("next_cursor", "absent")), (sorted(PAGED), 80, None))
+        for what, args, n_pages in (("scan 64", dict(limit=10000, scan=64), TABLE // 64),
+                                    ("scan 64, limit 3", dict(limit=3, scan=64), None),
+                                    ("limit 7, no scan", dict(limit=7), 80 // 7 + 1)):
+            rs = pages(c, **args)
+            seen = [b["ip"] for r in rs for b in r.get("dynamic", [])]
+            cursors = [r.get("next_cursor") for r in rs]
+            g.eq(f"{what}: every page ok", [r.get("error") for r in rs if not r.get("ok")], [])
+            g.eq(f"{what}: each ban once", sorted(seen), sorted(PAGED))
+            g.eq(f"{what}: the same entries as the one call",
+                 sorted(b for r in rs for b in map(tuple, (sorted(x.items()) for x in r["dynamic"]))),
+                 sorted(tuple(sorted(x.items())) for x in whole.get("dynamic", [])))
+            g.ok(f"{what}: next_cursor strictly increasing, null last",
+                 cursors[-1] is None and all(0 < a < b for a, b in zip(cursors, cursors[1:-1])) and
+                 all(isinstance(x, int) for x in cursors[:-1]), cursors)
+            g.ok(f"{what}: at most limit a page",
+                 max(len(r["dynamic"]) for r in rs) <= args["limit"], [len(r["dynamic"]) for r in rs])
+            g.ok(f"{what}: dynamic_total 80 on every page",
+                 {r.get("dynamic_total") for r in rs} == {80}, [r.get("dynamic_total") for r in rs])
+            if n_pages is not None:
+                g.eq(f"{what}: pages", len(rs), n_pages)
+        r = c.call("bans.list", limit=10000, cursor=TABLE - 1, scan=262144)
+        g.eq("from the last slot: next_cursor null",
+             (r.get("ok"), r.get("next_cursor", "absent")), (True, None))
+        r = c.call("bans.list", limit=10000, cursor=0, scan=1)
+        g.eq("scan 1: next_cursor 1", (r.get("ok"), r.get("next_cursor")), (True, 1))
 
 
 def lab(binary, wd):

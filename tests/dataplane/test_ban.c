@@ -11,6 +11,9 @@
  *   - the dynamic table: insert, renew, expiry (lookup, sweep), eviction
  *     when a group is full (the newest survive), lift through the control
  *     ring (and the ring full), counters;
+ *   - the table read in pages (ban_table_walk, as bans.list reads it):
+ *     every page size and cap on bans give each ban once, the same as a
+ *     whole read, expired ones left out;
  *   - reading a table while its owner writes it (another lcore inserting
  *     and clearing for a second): nothing torn is ever reported;
  *   - the manual table against a naive reference on random prefixes and
@@ -25,6 +28,9 @@
  *     3, 31, 32 and 33; hits per rule id across three versions (folded when
  *     retired, never going back); blobs the loader refuses (garbage,
  *     truncated, flipped) with a reason and nothing leaked.
+ *
+ * test_ban --timing prints instead how long one bans.list page and a whole
+ * table take to read at the largest rules.ban_table_size (docs/agent.md).
  */
 #define CHECK_MAIN
 #include "check.h"
@@ -298,6 +304,117 @@ static void test_eviction(void)
 		ban_ctl_drain(w);
 	CHECK_INT(ban_table_count(w), 0);
 	w->now = t0;
+}
+
+/* The table read in pages (ban_table_walk, what bans.list does): for page
+ * sizes of 1, 16, 100 and the whole table, and at most 1, 3 or 5000 bans a
+ * call, every ban in force comes exactly once, the same as ban_table_list
+ * reads at once, and each call goes forward. 300 sources, 50 of them
+ * expired (left in their slots: no sweep). */
+static void test_walk(void)
+{
+	static struct ban_info all[1024], got[1024], page[1024];
+	static const uint32_t scans[] = {1, 16, 100, 1024};
+	static const unsigned maxes[] = {1, 3, 5000};
+	uint64_t t0 = w->now, hz = dp.tsc_hz;
+	uint32_t slots = ban_table_slots(w), next;
+	unsigned total, n;
+
+	check_ctx = "walk";
+	CHECK_INT(slots, 1024);
+	for (unsigned i = 0; i < 300; i++) {
+		struct dp_ip ip = i % 2 ? v4(198, 51, i >> 8, i & 255) : v6((uint16_t)i, 9);
+
+		ban_insert(w, &ip, 7000 + i, i < 50 ? t0 + 1 : t0 + hz + i);
+	}
+	w->now = t0 + 2;
+	n = ban_table_list(w, w->now, all, RTE_DIM(all), &total);
+	CHECK_INT(n, total);
+	CHECK(n >= 240 && n <= 250); /* a full group evicts: ~250 in force */
+	CHECK_INT(ban_table_count(w), n + 50);
+	for (unsigned a = 0; a < RTE_DIM(scans); a++)
+		for (unsigned b = 0; b < RTE_DIM(maxes); b++) {
+			uint32_t from = 0;
+			unsigned got_n = 0, calls = 0, over = 0;
+
+			while (from < slots && calls++ <= slots) {
+				uint32_t end = slots - from > scans[a] ? from + scans[a] : slots;
+				unsigned k = ban_table_walk(w, w->now, from, end, page, maxes[b], &next);
+
+				over += k > maxes[b] || next <= from || next > end ||
+					(k < maxes[b] && next != end);
+				for (unsigned i = 0; i < k && got_n < RTE_DIM(got); i++)
+					got[got_n++] = page[i];
+				from = next;
+			}
+			check_ctx = "walk: pages";
+			CHECK_INT(over, 0);
+			CHECK_INT(got_n, n);
+			CHECK(memcmp(got, all, n * sizeof(all[0])) == 0);
+		}
+	check_ctx = "walk: max 0 reads nothing, goes nowhere";
+	CHECK_INT(ban_table_walk(w, w->now, 5, slots, page, 0, &next), 0);
+	CHECK_INT(next, 5);
+	check_ctx = "walk: an empty range";
+	CHECK_INT(ban_table_walk(w, w->now, slots, slots, page, 10, &next), 0);
+	CHECK_INT(next, slots);
+	/* all of them over: the sweep empties the table for the next cases */
+	w->now = t0 + 2 * hz + 300;
+	for (unsigned i = 0; i < 1024 / 16; i++)
+		ban_ctl_drain(w);
+	CHECK_INT(ban_table_count(w), 0);
+	w->now = t0;
+}
+
+/* --timing: main-lcore time of one bans.list page (262144 slots) against
+ * the whole table at the largest rules.ban_table_size, empty, with 262144
+ * bans and with 2 million. A figure for docs/agent.md, not a check. */
+static void timing(void)
+{
+	static struct ban_info out[10000];
+	struct worker *t = rte_zmalloc("wt", sizeof(*t), 64);
+	static const unsigned loads[] = {0, 262144, 2097152, 2097152};
+	unsigned made = 0;
+
+	if (t != NULL)
+		t->id = 1; /* its control ring's name */
+	if (t == NULL || ban_table_create(t, BAN_TABLE_MAX) != 0) {
+		fprintf(stderr, "timing: no memory for a table of %u slots\n", BAN_TABLE_MAX);
+		exit(1);
+	}
+	t->st = w->st;
+	t->now = 1000000;
+	for (unsigned l = 0; l < RTE_DIM(loads); l++) {
+		uint64_t best_page = UINT64_MAX, best_all = UINT64_MAX;
+		unsigned total = 0, n = 0;
+		uint32_t next;
+
+		for (; made < loads[l]; made++) {
+			struct dp_ip ip = v4(10 + (made >> 24), (made >> 16) & 255, (made >> 8) & 255,
+					     made & 255);
+
+			ban_insert(t, &ip, 1, t->now + dp.tsc_hz * 3600);
+		}
+		if (l == RTE_DIM(loads) - 1)
+			t->now += dp.tsc_hz * 7200; /* all expired, none swept: the worst page */
+		for (unsigned r = 0; r < 5; r++) {
+			uint64_t c0 = rte_rdtsc(), c1, c2;
+
+			n = ban_table_walk(t, t->now, 0, 262144, out, RTE_DIM(out), &next);
+			c1 = rte_rdtsc();
+			ban_table_list(t, t->now, out, RTE_DIM(out), &total);
+			c2 = rte_rdtsc();
+			best_page = RTE_MIN(best_page, c1 - c0);
+			best_all = RTE_MIN(best_all, c2 - c1);
+		}
+		printf("timing: %u slots, %u in use%s: a page of 262144 slots (limit %zu, %u read) "
+		       "%.3f ms; the whole table %.3f ms (best of 5)\n", BAN_TABLE_MAX,
+		       ban_table_count(t), l == RTE_DIM(loads) - 1 ? ", all expired" : "",
+		       RTE_DIM(out), n, 1e3 * (double)best_page / (double)dp.tsc_hz,
+		       1e3 * (double)best_all / (double)dp.tsc_hz);
+	}
+	ban_table_free(t);
+	rte_free(t);
 }
 
 /* ---- reading while the owner writes ---- */
@@ -918,19 +1035,24 @@ static void test_filter_bad_blobs(void)
 int main(int argc, char **argv)
 {
 	char prefix[64];
-	char *eal[] = {argv[0], "--no-huge", "--no-pci", "-m", "256", "-l", "0,1",
+	bool timed = argc > 1 && strcmp(argv[1], "--timing") == 0;
+	char *eal[] = {argv[0], "--no-huge", "--no-pci", "-m", timed ? "512" : "256", "-l", "0,1",
 		       "--log-level", "error", prefix, NULL};
 
-	(void)argc;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=test-ban-%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
 	setup(1024);
+	if (timed) {
+		timing();
+		goto out;
+	}
 	test_prefix_parse();
 	test_dynamic();
 	test_eviction();
+	test_walk();
 	test_torn();
 	test_manual();
 	test_stage();
@@ -938,6 +1060,7 @@ int main(int argc, char **argv)
 	test_filter_verdicts();
 	test_filter_hits();
 	test_filter_bad_blobs();
+out:
 	filter_fini(&dp);
 	ban_deny_free(dp.deny);
 	ban_table_free(w);
