@@ -16,11 +16,13 @@
  * the two never disagree for long.
  *
  * Dynamic bans live in each dataplane only (a ban rule's source, for its
- * ban_s): bans.list asks every connected node, bans.remove sends bans.lift
- * to every one. Both answer when the last node has.
+ * ban_s): bans.list asks every connected node (page by page: a dataplane
+ * reads a bounded part of its tables per call), bans.remove sends
+ * bans.lift to every one. Both answer when the last node has.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +287,9 @@ struct ask {
 	json_t *extra; /* members of the reply besides "nodes" */
 	unsigned remaining, hits;
 	bool (*take)(json_t *entry, json_t *reply);
+	/* sends req (consumed) to n, its answer to ask_done in the end: as
+	 * ctl_agent_send, < 0 when it did not go */
+	int (*send)(struct ask *a, struct ctl_node *n, json_t *req);
 	char none[200]; /* the error when no node counts */
 };
 
@@ -332,9 +337,17 @@ static void ask_done(struct ctl_node *n, json_t *reply, void *arg)
 	}
 }
 
-/* req is a template, copied for each node; extra is consumed. */
+/* One request, one reply: ask_done takes it. */
+static int ask_one(struct ask *a, struct ctl_node *n, json_t *req)
+{
+	return ctl_agent_send(n, req, ask_done, a);
+}
+
+/* req is a template, copied for each node (send: ask_one, or one that asks
+ * more than once); extra is consumed. */
 static enum ctl_result ask_all(struct ctl_req *r, json_t *req, json_t *extra,
-			       bool (*take)(json_t *, json_t *), const char *none)
+			       bool (*take)(json_t *, json_t *), const char *none,
+			       int (*send)(struct ask *, struct ctl_node *, json_t *))
 {
 	struct ask *a = calloc(1, sizeof(*a));
 	struct ctl_node *n;
@@ -351,6 +364,7 @@ static enum ctl_result ask_all(struct ctl_req *r, json_t *req, json_t *extra,
 	a->nodes = json_array();
 	a->extra = extra;
 	a->take = take;
+	a->send = send != NULL ? send : ask_one;
 	a->remaining = 1;
 	snprintf(a->none, sizeof(a->none), "%s", none != NULL ? none : "");
 	for (n = r->cp->nodes; n != NULL; n = n->next) {
@@ -361,7 +375,7 @@ static enum ctl_result ask_all(struct ctl_req *r, json_t *req, json_t *extra,
 			continue;
 		}
 		a->remaining++;
-		if (ctl_agent_send(n, json_deep_copy(req), ask_done, a) < 0)
+		if (a->send(a, n, json_deep_copy(req)) < 0)
 			a->remaining--;
 	}
 	if (--a->remaining > 0)
@@ -415,6 +429,126 @@ static json_t *manual_json(const struct ctl_bans *b)
 	return arr;
 }
 
+/* ---- bans.list, page by page ---- */
+
+/* A node's bans.list goes in pages (docs/agent.md, "bans.list": one call
+ * reads at most 262144 slots, so that the dataplane's main lcore is never
+ * held long): the next page is asked for, from the reply's next_cursor,
+ * until limit bans are in or next_cursor is null. At most LIST_PAGES per
+ * node, and each next_cursor past the one before, so that a dataplane that
+ * never says null cannot keep control asking (a real one needs 16 per
+ * worker at the largest table). */
+#define LIST_PAGES 4096u
+
+struct list_pages {
+	struct ask *a;
+	json_t *acc;	  /* the first page's reply, later pages' bans added */
+	json_int_t limit; /* bans wanted in all */
+	json_int_t cursor; /* of the page asked for */
+	unsigned pages;	   /* answered */
+};
+
+static void list_page(struct ctl_node *n, json_t *reply, void *arg);
+
+/* Sends the request for the page at p->cursor; false when it did not go
+ * (p then untouched). */
+static bool list_ask(struct list_pages *p, struct ctl_node *n, json_t *req)
+{
+	return ctl_agent_send(n, req, list_page, p) == 0;
+}
+
+/* The node's answer, to ask_done: reply (the whole list), or an error. */
+static void list_end(struct list_pages *p, struct ctl_node *n, json_t *reply)
+{
+	ask_done(n, reply, p->a); /* reply may be p->acc */
+	json_decref(p->acc);
+	free(p);
+}
+
+static void list_fail(struct list_pages *p, struct ctl_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void list_fail(struct list_pages *p, struct ctl_node *n, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	json_t *r;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	r = json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	list_end(p, n, r);
+	json_decref(r);
+}
+
+static void list_page(struct ctl_node *n, json_t *reply, void *arg)
+{
+	struct list_pages *p = arg;
+	json_t *next, *dyn, *req;
+	json_int_t got;
+
+	if (reply == NULL || !json_is_true(json_object_get(reply, "ok"))) {
+		list_end(p, n, reply); /* a later page's error is the node's */
+		return;
+	}
+	p->pages++;
+	dyn = json_object_get(reply, "dynamic");
+	next = json_object_get(reply, "next_cursor");
+	if (p->acc == NULL) {
+		p->acc = json_incref(reply);
+	} else {
+		json_array_extend(json_object_get(p->acc, "dynamic"), dyn);
+		json_object_set(p->acc, "dynamic_total", json_object_get(reply, "dynamic_total"));
+	}
+	got = (json_int_t)json_array_size(json_object_get(p->acc, "dynamic"));
+	if (next == NULL)
+		next = json_null(); /* a dataplane from before pages: its whole table */
+	if (!json_is_array(dyn) || (!json_is_null(next) && !json_is_integer(next))) {
+		list_fail(p, n, "bans.list page %u: the reply has no dynamic list, or a "
+			  "next_cursor neither an integer nor null", p->pages);
+		return;
+	}
+	json_object_set_new(p->acc, "pages", json_integer(p->pages));
+	json_object_set_new(p->acc, "more", json_boolean(!json_is_null(next)));
+	if (json_is_null(next) || got >= p->limit) {
+		json_object_del(p->acc, "next_cursor");
+		list_end(p, n, p->acc);
+		return;
+	}
+	if (json_integer_value(next) <= p->cursor || p->pages >= LIST_PAGES) {
+		list_fail(p, n, "bans.list: the dataplane's next_cursor %" JSON_INTEGER_FORMAT
+			  " after %u pages (from %" JSON_INTEGER_FORMAT "): %s; listing stopped",
+			  json_integer_value(next), p->pages, p->cursor,
+			  p->pages >= LIST_PAGES ? "still not at the end" : "does not go forward");
+		return;
+	}
+	p->cursor = json_integer_value(next);
+	req = json_pack("{s:s, s:I, s:I}", "cmd", "bans.list", "limit", p->limit - got, "cursor",
+			p->cursor);
+	if (!list_ask(p, n, req))
+		list_end(p, n, NULL);
+}
+
+/* ask_all's send for bans.list: the first page; list_page asks for the
+ * rest. */
+static int list_first(struct ask *a, struct ctl_node *n, json_t *req)
+{
+	struct list_pages *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		json_decref(req);
+		return -ENOMEM;
+	}
+	p->a = a;
+	p->limit = json_integer_value(json_object_get(req, "limit"));
+	if (!list_ask(p, n, req)) {
+		free(p);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
 enum ctl_result ctl_cmd_bans_list(struct ctl_req *r)
 {
 	json_t *lim = json_object_get(r->msg, "limit");
@@ -426,7 +560,7 @@ enum ctl_result ctl_cmd_bans_list(struct ctl_req *r)
 	req = json_pack("{s:s, s:I}", "cmd", "bans.list", "limit",
 			(json_int_t)(lim != NULL ? json_integer_value(lim) : 1000));
 	rc = ask_all(r, req, json_pack("{s:o}", "manual", manual_json(r->cp->bans)), take_list,
-		     NULL);
+		     NULL, list_first);
 	json_decref(req);
 	return rc;
 }
@@ -539,7 +673,7 @@ enum ctl_result ctl_cmd_bans_remove(struct ctl_req *r)
 	snprintf(ip, sizeof(ip), "%.*s", (int)(strchr(norm, '/') - norm), norm);
 	snprintf(none, sizeof(none), "bans.remove %s: no manual ban and no node has it banned", ip);
 	req = json_pack("{s:s, s:s}", "cmd", "bans.lift", "ip", ip);
-	rc = ask_all(r, req, json_pack("{s:s}", "kind", "dynamic"), take_lift, none);
+	rc = ask_all(r, req, json_pack("{s:s}", "kind", "dynamic"), take_lift, none, NULL);
 	json_decref(req);
 	return rc;
 }

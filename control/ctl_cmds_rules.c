@@ -848,9 +848,13 @@ static void bans_dynamic(json_t *r)
 							   1000,
 						   d, sizeof(d)));
 		}
-		if (json_integer_value(json_object_get(n, "dynamic_total")) >
-		    (json_int_t)json_array_size(json_object_get(n, "dynamic")))
-			printf("%s: %lld dynamic bans in all (--limit shows more)\n", node,
+		/* more: the listing stopped at --limit with slots left to read
+		 * (dynamic_total counts expired bans not yet cleared too, so
+		 * it alone cannot tell) */
+		if (json_is_true(json_object_get(n, "more")))
+			printf("%s: stopped at %zu dynamic bans, --limit's; %lld slots in use "
+			       "in all\n", node,
+			       json_array_size(json_object_get(n, "dynamic")),
 			       (long long)json_integer_value(json_object_get(n, "dynamic_total")));
 	}
 	ctl_table_print(&t, stdout, 0);

@@ -38,7 +38,9 @@ class RulesAgent(fake_agent.Agent):
     def __init__(self, a):
         super().__init__(a)
         self.slots = {"live": None, "shadow": None}
-        self.staged = None      # {slot, version, size, buf, loaded}
+        # {slot, version, size, buf, loaded}; not "staged", fake_agent.Agent's
+        # staged state (a state pushed beside a ruleset broke the other)
+        self.upload = None
         self.staged_rules = None
 
     def hello_extra(self, r):
@@ -53,7 +55,7 @@ class RulesAgent(fake_agent.Agent):
         def err(msg):
             return {"id": rid, "ok": False, "error": msg}
 
-        st = self.staged
+        st = self.upload
         if cmd == "rules.begin":
             slot, v, size = req.get("slot"), req.get("version"), req.get("size")
             if slot not in ("live", "shadow"):
@@ -62,7 +64,7 @@ class RulesAgent(fake_agent.Agent):
                 return err("version: %r" % v)
             if not isinstance(size, int) or not 1 <= size <= MAX_BLOB:
                 return err("size: %r out of range" % size)
-            self.staged = {"slot": slot, "version": v, "size": size, "buf": bytearray(),
+            self.upload = {"slot": slot, "version": v, "size": size, "buf": bytearray(),
                            "loaded": False}
             return {"id": rid, "ok": True}
         if cmd == "rules.chunk":
@@ -97,11 +99,11 @@ class RulesAgent(fake_agent.Agent):
             prev = self.slots[st["slot"]]
             self.slots[st["slot"]] = {"version": st["version"], "sha256": st["sha256"],
                                       "n_rules": 0}
-            self.staged = None
+            self.upload = None
             return {"id": rid, "ok": True, "slot": st["slot"], "version": st["version"],
                     "previous": prev["version"] if prev else None}
         if cmd == "rules.abort":
-            self.staged = None
+            self.upload = None
             return {"id": rid, "ok": True}
         if cmd == "rules.clear":
             if req.get("slot") not in self.slots:
@@ -113,9 +115,24 @@ class RulesAgent(fake_agent.Agent):
                     "shadow": self.slots["shadow"]}
         return None
 
+    def bans_list(self, req):
+        """bans.list in pages of 100 "slots", one ban each, misbehaving as
+        --bans-pages says: fail2 (page 2 refused), stuck (next_cursor
+        never moves), endless (it never says null)."""
+        mode, cur, rid = self.a.bans_pages, req.get("cursor", 0), req.get("id")
+        if mode == "fail2" and cur == 100:
+            return {"id": rid, "ok": False, "error": "cursor: 100: page 2 refused by --bans-pages"}
+        dyn = [] if mode == "endless" else [{"ip": "10.9.%d.%d" % (cur // 25600, cur // 100 % 256),
+                                             "worker": 0, "rule": 7, "expires_in_s": 60}]
+        return {"id": rid, "ok": True, "dynamic": dyn, "dynamic_total": 1000,
+                "next_cursor": cur if mode == "stuck" and cur > 0 else cur + 100,
+                "manual": [], "manual_total": 0, "state_version": self.version}
+
     def handle(self, req):
         if str(req.get("cmd", "")).startswith("rules."):
             return self.rules(req)
+        if req.get("cmd") == "bans.list" and self.a.bans_pages:
+            return self.bans_list(req)
         r = super().handle(req)
         if req.get("cmd") == "hello" and r.get("ok"):
             self.hello_extra(r)
@@ -127,6 +144,7 @@ def add_args(p):
     p.add_argument("--hs-version")
     p.add_argument("--cpu-features", type=int, default=0)
     p.add_argument("--tune", type=int, default=0)
+    p.add_argument("--bans-pages", choices=("fail2", "stuck", "endless"))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,12 @@ asked to confirm what control says. The story:
              again, the next load takes the next number; the dataplane
              restarted: the live version pushed again (a resync)
   bans       add, list, remove; persisted across a restart of control; in
-             the dataplane's state; expiry
+             the dataplane's state; expiry; 40 dynamic bans on gw1, whose
+             ban table (1048576 slots) takes 4 bans.list pages: `bans
+             list` reads all 4 (each ban once), --limit 10 stops at the
+             first 10 and says so; fake nodes whose later page is refused,
+             whose next_cursor does not move or never ends (cut at 4096
+             pages): each its own error beside gw1's whole list
   big        10 000 rules loaded while `status` keeps answering within a
              second
   requests   every bad request: wrong types, unknown and missing
@@ -113,7 +118,10 @@ def sip(method="INVITE", ua="Linphone/5.0", call_id="abc@192.0.2.1", ruri="sip:b
 # what it did with them read back from its pcap files.
 # a line limit under the parser's default: explain must parse with the
 # node's limits (its hello says them), not its own defaults
-PCAP_CONFIG = tar.pcap_config("gw1", "gw1.agent", (2, 3), limits=", max_line: 1500")
+# a ban table of 4 pages (1048576 slots; a bans.list call reads 262144):
+# `bans list` must page through it
+PCAP_CONFIG = tar.pcap_config("gw1", "gw1.agent", (2, 3), limits=", max_line: 1500",
+                              extra="rules: {{ban_table_size: 1048576}}\n")
 
 
 class PcapDataplane(cplib.Dataplane):
@@ -492,10 +500,78 @@ def t_bans(env, dp):
     check(wait_for(lambda: "198.51.100.0/24" not in
                    {b["prefix"] for b in dp.call("state.get")["state"].get("bans", [])}, 10),
           "and out of the dataplane's state")
+    t_bans_pages(env, dp)
     rc, out, err = env.ctl("bans", "add", "nonsense")
     check(rc == 1 and "not an IPv4 or IPv6 address" in err, "bans add nonsense: refused", err)
     rc, out, err = env.ctl("bans", "add", "192.0.2.0/24", "--for", "5y")
     check(rc == 2 and '"5y"' in err, "bans add --for 5y: usage error", err)
+
+
+def t_bans_pages(env, dp):
+    """40 sources banned by rule 1004 on gw1, whose table is 4 pages: control
+    reads every page; with --limit 10 it stops at 10."""
+    srcs = ["10.77.1.%d" % i for i in range(100, 140)]
+    frames = [tar.frame(tar.Feed.mac, ip, sip(ua="evil-bot", call_id="ban-%s" % ip).encode())
+              for ip in srcs]
+    tar.test_drain.Feed.send(dp.feed, frames)
+    c = agentlib.Client(dp.sock, 10)
+    made = wait_for(lambda: sum(c.call("snapshot")["bans"]["dynamic"]) >= 40, 20)
+    whole = [b["ip"] for b in c.call("bans.list", limit=10000)["dynamic"]]  # 1st page only
+    c.close()
+    check(made, "40 dynamic bans made on gw1 by rule 1004")
+    rc, r, err = env.ctl_json("bans", "list")
+    n = (r or {}).get("nodes", [{}])[0]
+    got = [b["ip"] for b in n.get("dynamic", [])]
+    check(rc == 0 and n.get("ok") and sorted(got) == sorted(srcs) and len(set(got)) == 40,
+          "bans list: all 40, each once, from a table of 4 pages", (r, err))
+    check(n.get("pages") == 4 and n.get("more") is False and n.get("dynamic_total") == 40,
+          "read in 4 pages, none left (the dataplane's one call had %d of them)" % len(whole),
+          {k: v for k, v in n.items() if k != "dynamic"})
+    check(0 < len(whole) < 40, "one dataplane call alone does not see them all", whole)
+    rc, r10, err = env.ctl_json("bans", "list", "--limit", "10")
+    n10 = (r10 or {}).get("nodes", [{}])[0]
+    check(rc == 0 and [b["ip"] for b in n10.get("dynamic", [])] == got[:10] and
+          n10.get("more") is True and 1 <= n10.get("pages", 0) <= 4,
+          "--limit 10: the first 10, in table order; more left", (r10, err))
+    rc, out, err = env.ctl("bans", "list", "--limit", "10")
+    check(rc == 0 and "gw1: stopped at 10 dynamic bans, --limit's; 40 slots in use in all" in out
+          and out.count("10.77.1.1") == 10, "bans list --limit 10, as text", out + err)
+    rc, out, err = env.ctl("bans", "list")
+    check(rc == 0 and "stopped at" not in out and all(ip in out for ip in srcs),
+          "bans list, as text: all 40, no 'stopped at'", out + err)
+    # three fake nodes whose later pages go wrong: each node's error is its
+    # own, gw1's list is whole beside them
+    fakes = [(name, env.fake(name, "--bans-pages", mode, script="fake_agent_rules.py"))
+             for name, mode in (("gw2", "fail2"), ("gw3", "stuck"), ("gw4", "endless"))]
+    nodes = [("gw1", dp.sock)] + [(name, f.sock) for name, f in fakes]
+    env.write_cfg(nodes, collect_ms=300)
+    reload = env.ctl("config", "reload")
+    up = wait_for(lambda: all(env.node_up(n) for n, _ in nodes), 20)
+    check(up, "gw2, gw3, gw4 added and up", (reload, [(x["name"], x["link"], x["last_error"])
+                                                        for x in env.ctl_json("nodes")[1]["nodes"]]))
+    t0 = time.monotonic()
+    rc, r, err = env.ctl_json("bans", "list")
+    took = time.monotonic() - t0
+    by = {x["node"]: x for x in (r or {}).get("nodes", [])}
+    check(up and rc == 0 and sorted(b["ip"] for b in by.get("gw1", {}).get("dynamic", [])) ==
+          sorted(srcs), "four nodes: gw1's 40 bans beside the fakes' errors", (r, err))
+    want = {"gw2": "cursor: 100: page 2 refused by --bans-pages",
+            "gw3": "bans.list: the dataplane's next_cursor 100 after 2 pages (from 100): does "
+                   "not go forward; listing stopped",
+            "gw4": "bans.list: the dataplane's next_cursor 409600 after 4096 pages (from "
+                   "409500): still not at the end; listing stopped"}
+    for name, msg in want.items():
+        x = by.get(name, {})
+        check(x.get("ok") is False and x.get("error") == msg and "dynamic" not in x,
+              "%s: a later page's failure is the node's error" % name, x)
+    check(took < 30, "the endless node cut at 4096 pages in %.1f s" % took)
+    rc, out, err = env.ctl("bans", "list")
+    check(rc == 0 and "gw2: cursor: 100: page 2 refused by --bans-pages" in out,
+          "as text: gw2's error on its line", out + err)
+    env.write_cfg([("gw1", dp.sock)], collect_ms=300)
+    env.ctl("config", "reload")
+    for _, f in fakes:
+        f.stop()
 
 
 def t_big(env, dp):
