@@ -197,6 +197,14 @@ static const struct via_row via_rows[] = {
 	 "z9hG4bK[1]:2:abcdefghijklmnopqrstuvwxyz0123456789", NULL, NULL, NULL},
 	{"SIP/2.0/UDP h;Maddr=1.2.3.4;TTL=1;rports=1;received1=x", 0, "SIP/2.0", "UDP", "h",
 	 SIP_HOST_NAME, 0, false, 0, true, 1, NULL, NULL, "1.2.3.4", NULL},
+	/* names matched by a word compare with case folded by OR 0x20: mixed
+	 * case is each name; token bytes next to the letters ('`', '~',
+	 * '\'', '-') and other names of the same lengths are none */
+	{"SIP/2.0/UDP h;bRaNcH=z9hG4bKq;ReCeIvEd=10.0.0.9;rPoRt=9;tTl=2;mAdDr=10.0.0.8", 0,
+	 "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, true, 9, true, 2, "z9hG4bKq", "10.0.0.9",
+	 "10.0.0.8", NULL},
+	{"SIP/2.0/UDP h;br`nch=1;receiveD1=x;rp~rt=2;tt'=3;madd-=4;branc=5;ttll=6", 0, "SIP/2.0",
+	 "UDP", "h", SIP_HOST_NAME, 0, false, 0, false, 0, NULL, NULL, NULL, NULL},
 	{"SIP/2.0/ UDP h", 0, "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, false, 0, false, 0, NULL,
 	 NULL, NULL, ""},
 	VIA_BAD("SIP/2.0/UDP 1.2.3.256"),
