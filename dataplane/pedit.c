@@ -93,14 +93,20 @@ bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t
 	 * the fewest bytes wins. A request grows near its top (our Via and
 	 * Record-Route), so the tail usually stays; a response shrinks there,
 	 * so its status line moves down over our old Via. */
-	for (unsigned c = 0; c < n; c++) {
-		int64_t o = (int64_t)sg[c].src - sg[c].out, moved = 0;
+	int64_t d[PE_MAX + 1]; /* where segment k would have to go: src - out */
 
-		if (o < -(int64_t)left || o + newlen > (int64_t)len + right)
+	for (unsigned k = 0; k < n; k++)
+		d[k] = (int64_t)sg[k].src - sg[k].out;
+	for (unsigned c = 0; c < n; c++) {
+		int64_t o = d[c], moved = 0;
+
+		/* a placement depends on o alone: the one before was the same
+		 * (an edit that inserts as much as it deletes keeps o) */
+		if ((c > 0 && o == d[c - 1]) || o < -(int64_t)left ||
+		    o + newlen > (int64_t)len + right)
 			continue;
 		for (unsigned k = 0; k < n; k++)
-			if (o + sg[k].out != sg[k].src)
-				moved += sg[k].len;
+			moved += d[k] != o ? sg[k].len : 0;
 		if (moved < best_moved) {
 			best_moved = moved;
 			best = c;
