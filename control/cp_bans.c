@@ -510,7 +510,13 @@ static void list_page(struct ctl_node *n, json_t *reply, void *arg)
 		return;
 	}
 	json_object_set_new(p->acc, "pages", json_integer(p->pages));
-	json_object_set_new(p->acc, "more", json_boolean(!json_is_null(next)));
+	/* a dataplane from before pages counted only the bans in force in
+	 * dynamic_total and cut its one list at the limit */
+	json_object_set_new(p->acc, "more",
+			    json_boolean(json_object_get(reply, "next_cursor") != NULL
+						 ? !json_is_null(next)
+						 : json_integer_value(json_object_get(
+							   reply, "dynamic_total")) > got));
 	if (json_is_null(next) || got >= p->limit) {
 		json_object_del(p->acc, "next_cursor");
 		list_end(p, n, p->acc);

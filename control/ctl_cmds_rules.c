@@ -852,8 +852,8 @@ static void bans_dynamic(json_t *r)
 		 * (dynamic_total counts expired bans not yet cleared too, so
 		 * it alone cannot tell) */
 		if (json_is_true(json_object_get(n, "more")))
-			printf("%s: stopped at %zu dynamic bans, --limit's; %lld slots in use "
-			       "in all\n", node,
+			printf("%s: stopped at %zu dynamic bans, --limit's (there may be more); "
+			       "%lld slots in use in all\n", node,
 			       json_array_size(json_object_get(n, "dynamic")),
 			       (long long)json_integer_value(json_object_get(n, "dynamic_total")));
 	}

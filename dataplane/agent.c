@@ -85,7 +85,8 @@ static const struct agent_cmd cmds[] = {
 	{"rules.get", agent_cmd_rules_get, {{NULL, 0}}, "what each slot holds"},
 	{"bans.list", agent_cmd_bans_list,
 	 {{"limit", JSON_INTEGER}, {"cursor", JSON_INTEGER, true}, {"scan", JSON_INTEGER, true}},
-	 "the dynamic bans of every worker and the manual bans in force"},
+	 "a page of the workers' dynamic bans (from cursor, at most scan slots) and the manual "
+	 "bans in force"},
 	{"bans.lift", agent_cmd_bans_lift, {{"ip", JSON_STRING}},
 	 "remove the dynamic ban of an address"},
 };

@@ -69,8 +69,8 @@ struct ban_info {
 
 /* ban_table_list - up to max bans of worker w's table in force at TSC
  * now, into out (NULL: only counted); *total gets how many there are in
- * all. Reads every slot: tens of milliseconds at BAN_TABLE_MAX, so not for
- * the agent (ban_table_walk). Main lcore, while the worker runs. Returns
+ * all. Reads every slot: ~5 ms at BAN_TABLE_MAX, so not for the agent,
+ * which reads pages (ban_table_walk). Main lcore, while the worker runs. Returns
  * the number written. */
 unsigned ban_table_list(const struct worker *w, uint64_t now, struct ban_info *out,
 			unsigned max, unsigned *total);

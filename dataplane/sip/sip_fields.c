@@ -248,6 +248,8 @@ static bool port_value(struct sip_str v, uint16_t *port)
  * a literal of lower-case letters, in any case: one load and an OR of 0x20
  * per byte, exact for such a literal (only a letter's capital folds onto
  * it), where a compare byte by byte cost a third of a Via's parse. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "name_is folds the low bytes of a word: a little-endian CPU");
 static inline bool name_is(struct sip_str n, const char *lit, uint32_t len)
 {
 	uint64_t a = 0, b = 0;

@@ -756,7 +756,7 @@ static void test_host_classes(void)
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 
 	for (unsigned k = 0; k < 300000; k++) {
-		char host[16], via[64], uri[64];
+		char host[24], via[64], uri[64]; /* a quad prints up to 16 */
 		size_t n;
 		struct sip_via v;
 		struct sip_uri u;
