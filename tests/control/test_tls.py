@@ -379,6 +379,25 @@ def slow_handshake_dp(env, name, good):
     return port, dp if ok else None
 
 
+def ctrs(obs, *names):
+    """Counters of one snapshot, each summed over its blocks."""
+    snap = obs.call("snapshot")
+    return {c: agentlib.counters(snap, "ctr", c) for c in names}
+
+
+def knock(obs, port, socks, srcs):
+    """A silent TCP client from each address of srcs, into socks, once the
+    dataplane has taken or refused each."""
+    def knocked():
+        c = ctrs(obs, "agent_accepted", "agent_refused")
+        return c["agent_accepted"] + c["agent_refused"]
+    base = knocked()
+    socks.extend(socket.create_connection(("127.0.0.1", port), timeout=5,
+                                          source_address=(src, 0)) for src in srcs)
+    wait_for(lambda: knocked() >= base + len(srcs), 10,
+             "%d silent clients accepted" % len(srcs))
+
+
 def handshake_slots(env, good_hex, good):
     """Clients that open TCP connections and never start a handshake,
     held open (agent.handshake_timeout_ms 60 s: never cut off by time
@@ -393,23 +412,13 @@ def handshake_slots(env, good_hex, good):
     silent = []
 
     def evicted():
-        return sum(w["ctr"].get("agent_tls_evicted", 0) for w in obs.call("snapshot")["workers"])
-
-    def knocked():
-        snap = obs.call("snapshot")
-        return sum(agentlib.counters(snap, "ctr", c) for c in ("agent_accepted", "agent_refused"))
+        return ctrs(obs, "agent_tls_evicted")["agent_tls_evicted"]
 
     def silent_open(k):
         """k more silent TCP clients, each from an address of its own
-        (127.0.0.11, .12, ...: one address holds one handshake, see
-        handshake_per_address), once the dataplane has taken or refused
-        each."""
-        base = knocked()
-        silent.extend(socket.create_connection(("127.0.0.1", port), timeout=5,
-                                               source_address=("127.0.0.%d" % (11 + len(silent)
-                                                                               + i), 0))
-                      for i in range(k))
-        wait_for(lambda: knocked() >= base + k, 10, "%d silent clients accepted" % k)
+        (127.0.0.11, .12, ...: an address displaces its own handshakes,
+        see handshake_per_address)."""
+        knock(obs, port, silent, ["127.0.0.%d" % (11 + len(silent) + i) for i in range(k)])
 
     try:
         silent_open(6)
@@ -462,20 +471,6 @@ def handshake_per_address(env, good):
     obs = agentlib.Client(dp.sock)
     socks = []
 
-    def ctrs():
-        snap = obs.call("snapshot")
-        return {c: agentlib.counters(snap, "ctr", c)
-                for c in ("agent_accepted", "agent_refused", "agent_tls_replaced",
-                          "agent_tls_evicted")}
-
-    def knock(src):
-        """A silent client from src, once the dataplane has taken it."""
-        base = ctrs()
-        socks.append(socket.create_connection(("127.0.0.1", port), timeout=5,
-                                              source_address=(src, 0)))
-        wait_for(lambda: ctrs()["agent_accepted"] + ctrs()["agent_refused"] >
-                 base["agent_accepted"] + base["agent_refused"], 10, "%s accepted" % src)
-
     def is_open(s):
         s.setblocking(False)
         try:
@@ -486,10 +481,10 @@ def handshake_per_address(env, good):
             return False
 
     try:
-        knock("127.0.0.51")  # another host's handshake, under way
+        knock(obs, port, socks, ["127.0.0.51"])  # another host's handshake, under way
         for _ in range(6):
-            knock("127.0.0.50")
-        c = ctrs()
+            knock(obs, port, socks, ["127.0.0.50"])
+        c = ctrs(obs, "agent_tls_replaced", "agent_tls_evicted")
         check(c["agent_tls_replaced"] == 5 and c["agent_tls_evicted"] == 0,
               "6 silent clients from 127.0.0.50: each newer one cut off the one before it "
               "(agent_tls_replaced 5), no handshake evicted by the cap", c)
