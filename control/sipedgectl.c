@@ -520,17 +520,24 @@ static int parse_args(const struct ctl_cmd *cmd, int argc, char **argv, struct c
 
 /* Words of the options given before the command ("sipedgectl --socket S
  * stats", as other CLIs take them): the remote ones every command that
- * asks sipedge-control has (--json, --socket, --timeout). remote_opt: how
+ * asks sipedge-control has (ctl_remote_opts). remote_opt: how
  * many words w takes (0: not one of them). leading_opts: how many words
  * they take before the command; other words stop the count; 0 when no
  * command follows them. */
 static int remote_opt(const char *w)
 {
-	if (strcmp(w, "--json") == 0 || strncmp(w, "--socket=", 9) == 0 ||
-	    strncmp(w, "--timeout=", 10) == 0)
-		return 1; /* one word */
-	if (strcmp(w, "--socket") == 0 || strcmp(w, "--timeout") == 0)
-		return 2; /* and its value */
+	if (strncmp(w, "--", 2) != 0)
+		return 0;
+	for (const struct ctl_opt *o = ctl_remote_opts; o->name != NULL; o++) {
+		size_t n = strlen(o->name);
+
+		if (strncmp(w + 2, o->name, n) != 0)
+			continue;
+		if (w[2 + n] == '\0')
+			return o->arg != NULL ? 2 : 1; /* a value takes the next word */
+		if (w[2 + n] == '=' && o->arg != NULL)
+			return 1;
+	}
 	return 0;
 }
 
