@@ -658,7 +658,7 @@ static unsigned live_conns(const struct agent *a)
 }
 
 /* A new connection; a TLS one (from src) starts with its handshake. */
-static void conn_add(struct agent *a, int fd, bool tcp, const struct dp_ip *src)
+static void conn_add(struct agent *a, int fd, bool tcp, const struct dp_addr *src)
 {
 	struct agent_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -755,7 +755,7 @@ static unsigned handshakes_from(const struct agent *a, const struct agent_conn *
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < a->n_conn; i++)
-		n += !a->conn[i]->dead && a->conn[i]->handshaking && same_ip(&a->conn[i]->src, &c->src);
+		n += !a->conn[i]->dead && a->conn[i]->handshaking && same_ip(&a->conn[i]->src.ip, &c->src.ip);
 	return n;
 }
 
@@ -776,7 +776,7 @@ static bool evict_handshake(struct agent *a, const struct dp_ip *src, const char
 	for (unsigned i = 0; src != NULL && i < a->n_conn; i++) {
 		struct agent_conn *c = a->conn[i];
 
-		if (!c->dead && c->handshaking && same_ip(&c->src, src) &&
+		if (!c->dead && c->handshaking && same_ip(&c->src.ip, src) &&
 		    (k == NULL || c->hs_deadline < k->hs_deadline))
 			k = c;
 	}
@@ -825,16 +825,22 @@ static bool make_room(struct agent *a, const struct dp_ip *src)
 	       evict_idle(a);
 }
 
-/* The address of a TCP peer (af 0 for anything else). */
-static void peer_ip(const struct sockaddr_storage *ss, struct dp_ip *ip)
+/* The address and port of a TCP peer (af 0 for anything else). */
+static void peer_addr(const struct sockaddr_storage *ss, struct dp_addr *pa)
 {
-	memset(ip, 0, sizeof(*ip));
+	memset(pa, 0, sizeof(*pa));
 	if (ss->ss_family == AF_INET) {
-		ip->af = 4;
-		memcpy(ip->a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		pa->ip.af = 4;
+		memcpy(pa->ip.a, &s4->sin_addr, 4);
+		pa->port = ntohs(s4->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
-		ip->af = 6;
-		memcpy(ip->a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		pa->ip.af = 6;
+		memcpy(pa->ip.a, &s6->sin6_addr, 16);
+		pa->port = ntohs(s6->sin6_port);
 	}
 }
 
@@ -845,7 +851,7 @@ static void accept_some(struct agent *a, int lfd, bool tcp)
 		struct sockaddr_storage ss = {0};
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct dp_ip src;
+		struct dp_addr src;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -854,8 +860,8 @@ static void accept_some(struct agent *a, int lfd, bool tcp)
 				agent_conn_log(a, "accept: %s", strerror(errno)); /* EMFILE... */
 			return;
 		}
-		peer_ip(&ss, &src);
-		if (make_room(a, tcp ? &src : NULL))
+		peer_addr(&ss, &src);
+		if (make_room(a, tcp ? &src.ip : NULL))
 			conn_add(a, fd, tcp, &src);
 		else
 			refuse(a, fd, tcp);

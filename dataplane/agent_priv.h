@@ -60,7 +60,7 @@ struct agent_conn {
 	bool bad_identity;	/* TLS: it offered an identity we do not know */
 	uint64_t hs_deadline;	/* TSC by which the handshake must be done */
 	char peer[AGENT_PEER_MAX]; /* TCP: its address, for logs */
-	struct dp_ip src;	/* TCP: its address (one handshake each) */
+	struct dp_addr src;	/* TCP: its address and port (accept4's) */
 	struct agent_buf in;	/* received, not yet answered */
 	size_t scanned;		/* in.p[in.off..scanned) holds no '\n' */
 	struct agent_buf out;	/* replies not yet sent */

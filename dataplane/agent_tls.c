@@ -17,7 +17,6 @@
  * once. Every failure is counted by kind (agent_tls_*) and logged through
  * the connection log's rate limit.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -200,23 +199,7 @@ void agent_tls_reload(struct agent *a)
 /* agent_tls_start - see agent_priv.h. Returns 0 or -ENOMEM. */
 int agent_tls_start(struct agent *a, struct agent_conn *c)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (getpeername(c->xp.fd, (struct sockaddr *)&ss, &sl) == 0) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
-	}
-	snprintf(c->peer, sizeof(c->peer), ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
-		 port);
+	cfg_fmt_addr(&c->src.ip, c->src.port, c->peer, sizeof(c->peer)); /* accept4's */
 	c->handshaking = true;
 	c->hs_deadline = a->mw->now +
 			 (uint64_t)a->dp->cfg.agent.handshake_timeout_ms * a->dp->tsc_hz / 1000;
