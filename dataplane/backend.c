@@ -353,7 +353,7 @@ static void probe_send(struct dp *dp, struct worker *mw, unsigned i)
 	const struct cfg_backend *cb = &dp->cfg.backends[i];
 	struct be_probe_state *s = &probe[i];
 	int pi = dp_port_for(dp, DP_ROLE_CORE, cb->addr.ip.af);
-	char me[80], them[80], br[TOKEN_BRANCH_LEN + 1];
+	char me[80], them[80], br[TOKEN_BRANCH_MAX + 1];
 	struct dp_addr src;
 	struct rte_mbuf *m;
 	char *p;
@@ -371,10 +371,9 @@ static void probe_send(struct dp *dp, struct worker *mw, unsigned i)
 	src.port = dp->cfg.sip_ports[0];
 	fmt_host(&src.ip, me, sizeof(me));
 	fmt_host(&cb->addr.ip, them, sizeof(them));
-	token_branch(dp->key_branch,
-		     token_siphash(dp->key_branch, (uint64_t[]){i, s->seq}, 16),
-		     DP_ROLE_CORE, NULL, br);
-	br[TOKEN_BRANCH_LEN] = '\0';
+	br[token_branch(dp->key_branch,
+			token_siphash(dp->key_branch, (uint64_t[]){i, s->seq}, 16),
+			DP_ROLE_CORE, NULL, br)] = '\0';
 	p = rte_pktmbuf_mtod(m, char *);
 	n = snprintf(p, rte_pktmbuf_tailroom(m),
 		     "OPTIONS sip:%s:%u SIP/2.0\r\n"

@@ -354,6 +354,7 @@ struct hop {
 	unsigned out_af, in_af;		/* families used on each side */
 	uint16_t port;			/* our SIP port */
 	const char *br;
+	unsigned brlen;
 	bool rr, path, add_mf;
 	const struct dp_addr *client;	/* the flow for the token */
 };
@@ -388,7 +389,7 @@ static void insert_hop(const struct dp *dp, const struct sip_msg *m,
 	o = put(o, "Via: SIP/2.0/UDP ", 17);
 	o = put_us(o, h->out, h->out_af, h->port);
 	o = put(o, ";branch=", 8);
-	o = put(o, h->br, TOKEN_BRANCH_LEN);
+	o = put(o, h->br, h->brlen);
 	o = put(o, "\r\n", 2);
 	pe_add(pe, m->hdrs[v].name_off, 0, s, (uint32_t)(o - s));
 	via_end = o;
@@ -577,7 +578,8 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 	struct sip_iter it;
 	struct sip_str topval;
 	struct sip_via top;
-	char br[TOKEN_BRANCH_LEN];
+	char br[TOKEN_BRANCH_MAX];
+	unsigned brlen;
 	struct dp_addr resp_to;
 	struct hop h;
 	unsigned reason = 0;
@@ -631,8 +633,8 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 		memset(&resp_to, 0, sizeof(resp_to)); /* its responses will be dropped */
 	}
 	loop = loop_hash(m);
-	token_branch(dp->key_branch, (uint64_t)loop << 32 | txn_hash(m, &top, in->role),
-		     from_access ? DP_ROLE_CORE : DP_ROLE_ACCESS, &resp_to, br);
+	brlen = token_branch(dp->key_branch, (uint64_t)loop << 32 | txn_hash(m, &top, in->role),
+			     from_access ? DP_ROLE_CORE : DP_ROLE_ACCESS, &resp_to, br);
 	if (looped(dp, m, loop, topval, &top)) {
 		if (ack)
 			set_drop(p, STATS_DROP_ack_loop);
@@ -646,6 +648,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 	h.in_af = p->src.ip.af;
 	h.port = p->dst.port;
 	h.br = br;
+	h.brlen = brlen;
 	h.add_mf = m->max_forwards < 0;
 	if (from_access) {
 		const struct be_table *t = __atomic_load_n(&dp->be, __ATOMIC_ACQUIRE);
@@ -726,26 +729,46 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 
 /* ---- responses ---- */
 
-/* The branch of the top Via value v when it has the shape of ours, found
- * after ";branch=" exactly as insert_hop() writes it (the Via is not
- * parsed); its MAC is checked once we know where the response goes. */
-static const char *via_branch(struct sip_str v)
+/* The value of the ";branch=" of Via value v (which may go on with more
+ * Via values after a comma): where insert_hop() writes it, at the first ';'
+ * (one memchr), else anywhere in v (a Via rewritten by a peer). first:
+ * only at the first ';', and only when no ',' comes before it, so that the
+ * branch found is the first value's even though v was not split. */
+static const char *via_branch(struct sip_str v, bool first)
 {
-	const char *e = v.p + v.len;
-	/* insert_hop writes ";branch=" as the first parameter: look there
-	 * first (one memchr), and search the whole value only when it is not */
 	const char *b = memchr(v.p, ';', v.len);
 
-	if (b == NULL || e - b < 8 || memcmp(b, ";branch=", 8) != 0)
-		b = memmem(v.p, v.len, ";branch=", 8);
+	if (b != NULL && v.p + v.len - b >= 8 && memcmp(b, ";branch=", 8) == 0) {
+		if (first && memchr(v.p, ',', (size_t)(b - v.p)) != NULL)
+			return NULL;
+		return b + 8;
+	}
+	if (first)
+		return NULL;
+	b = memmem(v.p, v.len, ";branch=", 8);
+	return b != NULL ? b + 8 : NULL;
+}
 
-	if (b == NULL || e - (b + 8) < TOKEN_BRANCH_LEN)
-		return NULL;
-	b += 8;
-	if (b + TOKEN_BRANCH_LEN < e && b[TOKEN_BRANCH_LEN] != ';' &&
-	    b[TOKEN_BRANCH_LEN] != ' ' && b[TOKEN_BRANCH_LEN] != '\t')
-		return NULL;
-	return b;
+/* Whether the top Via value is ours: its branch verifies for the side it
+ * came in on (*to: where the response goes) and its token ends at e or
+ * before a parameter. Returns the branch's length, or 0. */
+static unsigned branch_ours(const struct dp *dp, unsigned side, const char *br, const char *e,
+			    struct dp_addr *to)
+{
+	unsigned n = token_branch_check(dp->key_branch, br, (uint32_t)(e - br), side, to);
+
+	if (n == 0 || (br + n < e && br[n] != ';' && br[n] != ' ' && br[n] != '\t'))
+		return 0;
+	return n;
+}
+
+/* Whether header k has another Via below it. */
+static bool via_below(const struct sip_msg *m, unsigned k)
+{
+	for (unsigned i = k + 1; i < m->nhdrs; i++)
+		if (m->hdrs[i].id == SIP_HDR_VIA)
+			return true;
+	return false;
 }
 
 static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
@@ -753,52 +776,56 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 {
 	struct dp *dp = w->dp;
 	const struct dp_port *in = &dp->ports[p->in_port];
+	unsigned k = m->first[SIP_HDR_VIA]; /* sip_parse made sure of one */
+	struct sip_str topval = sip_hdr_value(m, k), nextval = {NULL, 0};
+	const char *e = topval.p + topval.len, *br = via_branch(topval, true);
+	struct dp_addr to;
 	struct sip_iter it;
-	struct sip_str topval, nextval;
-	struct sip_via next;
 	struct pedits pe;
-	const char *br;
-	unsigned reason = 0;
-	int k, rc, op;
+	unsigned reason = 0, n = 0;
+	bool next, alone;
+	int rc, op;
 
-	sip_iter_init(&it);
-	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
-	    (br = via_branch(topval)) == NULL) {
-		set_drop(p, STATS_DROP_resp_not_ours);
-		return;
+	/* Usually our Via is the whole first Via line, as we wrote it: then
+	 * no value is split. The next Via is not parsed: our branch says
+	 * where the response goes (token.h), as the Via below ours said when
+	 * the request passed. */
+	alone = br != NULL && (n = branch_ours(dp, in->role, br, e, &to)) != 0 && br + n == e;
+	if (alone) {
+		next = via_below(m, k);
+	} else {
+		sip_iter_init(&it);
+		if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
+		    (br = via_branch(topval, false)) == NULL ||
+		    branch_ours(dp, in->role, br, topval.p + topval.len, &to) == 0) {
+			set_drop(p, STATS_DROP_resp_not_ours);
+			return;
+		}
+		rc = sip_value_next(m, SIP_HDR_VIA, &it, &nextval);
+		if (rc < 0) {
+			set_drop(p, STATS_DROP_resp_no_via);
+			return;
+		}
+		next = rc == 1;
+		alone = it.hdr != (int)k; /* the next value is on a line of its own */
 	}
-	k = it.hdr;
-	rc = sip_value_next(m, SIP_HDR_VIA, &it, &nextval);
-	if (rc == 0) {
+	if (!next) {
 		/* only our Via: the answer to a request we made, a probe */
-		if (in->role == DP_ROLE_CORE &&
-		    token_branch_ok(dp->key_branch, br, TOKEN_BRANCH_LEN, DP_ROLE_CORE, NULL)) {
+		if (in->role == DP_ROLE_CORE && to.ip.af == 0) {
 			p->step = DP_STEP_EXCEPTION;
 			p->exc = DP_EXC_PROBE_REPLY;
 		} else {
-			set_drop(p, STATS_DROP_resp_not_ours);
+			set_drop(p, STATS_DROP_resp_no_via);
 		}
 		return;
 	}
-	if (rc < 0 || sip_parse_via(nextval.p, nextval.len, &next) < 0) {
-		set_drop(p, STATS_DROP_resp_no_via);
-		return;
-	}
-	if (!via_dest(&next, &p->out_dst)) {
+	/* a request whose Via below ours named no address we could send to,
+	 * or named us: a response looping through us */
+	if (to.ip.af == 0 || px_is_our_ip(dp, &to.ip)) {
 		set_drop(p, STATS_DROP_resp_via_host);
 		return;
 	}
-	/* ours only if signed for this side and this destination: a branch
-	 * replayed on a forged response cannot send it anywhere else */
-	if (!token_branch_ok(dp->key_branch, br, TOKEN_BRANCH_LEN, in->role, &p->out_dst)) {
-		set_drop(p, STATS_DROP_resp_not_ours);
-		return;
-	}
-	if (px_is_our_ip(dp, &p->out_dst.ip)) {
-		/* a Via of ours below our own: a response looping through us */
-		set_drop(p, STATS_DROP_resp_via_host);
-		return;
-	}
+	p->out_dst = to;
 	op = dp_port_for(dp, in->role == DP_ROLE_CORE ? DP_ROLE_ACCESS : DP_ROLE_CORE,
 			 p->out_dst.ip.af);
 	if (op < 0) {
@@ -809,12 +836,10 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 	/* pop our Via: the whole line when it is alone in its header, else
 	 * the element and the comma after it */
 	pe_init(&pe);
-	if (it.hdr != k)
-		pe_add(&pe, m->hdrs[k].name_off, px_line_end(m, (unsigned)k) - m->hdrs[k].name_off,
-		       NULL, 0);
+	if (alone)
+		pe_add(&pe, m->hdrs[k].name_off, px_line_end(m, k) - m->hdrs[k].name_off, NULL, 0);
 	else
-		pe_add(&pe, (uint32_t)(topval.p - m->buf),
-		       (uint32_t)(nextval.p - topval.p), NULL, 0);
+		pe_add(&pe, (uint32_t)(topval.p - m->buf), (uint32_t)(nextval.p - topval.p), NULL, 0);
 	p->out = emit(w, mb, m, &pe, &reason);
 	if (p->out == NULL) {
 		set_drop(p, reason);

@@ -145,12 +145,96 @@ static uint64_t branch_mac(const uint64_t key[2], uint64_t h, unsigned side,
 	return token_siphash(key, in, sizeof(in));
 }
 
-void token_branch(const uint64_t key[2], uint64_t h, unsigned side,
-		  const struct dp_addr *to, char *out)
+/* The digits after the MAC that name where the response goes: an IPv4
+ * address and port in 12, an IPv6 one in 36. */
+#define DEST4_DIGITS	12u
+#define DEST6_DIGITS	36u
+
+static unsigned put_dest(char *out, const struct dp_addr *to)
 {
+	uint64_t hi, lo;
+	char port[16];
+
+	if (to == NULL || (to->ip.af != 4 && to->ip.af != 6))
+		return 0;
+	if (to->ip.af == 4) {
+		uint32_t a;
+
+		memcpy(&a, to->ip.a, 4);
+		out[0] = '4';
+		/* 16 digits of (address, port) << 16; the length cuts the
+		 * last 4, zeros */
+		put_hex64(out + 1, ((uint64_t)__builtin_bswap32(a) << 16 | to->port) << 16);
+		return 1 + DEST4_DIGITS;
+	}
+	memcpy(&hi, to->ip.a, 8);
+	memcpy(&lo, to->ip.a + 8, 8);
+	out[0] = '6';
+	put_hex64(out + 1, __builtin_bswap64(hi));
+	put_hex64(out + 17, __builtin_bswap64(lo));
+	put_hex64(port, (uint64_t)to->port << 48);
+	memcpy(out + 33, port, 4);
+	return 1 + DEST6_DIGITS;
+}
+
+/* The value of n (at most 16) hex digits at p, read through a copy padded
+ * with leading zeros, so that no byte past the n is read. */
+static bool get_hex_n(const char *p, unsigned n, uint64_t *v)
+{
+	char d[16];
+
+	memset(d, '0', sizeof(d));
+	memcpy(d + 16 - n, p, n);
+	return get_hex64(d, v);
+}
+
+/* Where a branch's tail (p, n bytes, after the MAC) says the response goes;
+ * false when it is no tail token_branch writes. */
+static bool get_dest(const char *p, unsigned n, struct dp_addr *to)
+{
+	uint64_t a, b, port;
+
+	memset(to, 0, sizeof(*to));
+	if (n == 0)
+		return true;
+	if (n == 1 + DEST4_DIGITS && p[0] == '4') {
+		uint32_t ip;
+
+		if (!get_hex_n(p + 1, DEST4_DIGITS, &a))
+			return false;
+		ip = __builtin_bswap32((uint32_t)(a >> 16));
+		to->ip.af = 4;
+		memcpy(to->ip.a, &ip, 4);
+		to->port = (uint16_t)a;
+		return true;
+	}
+	if (n == 1 + DEST6_DIGITS && p[0] == '6') {
+		if (!get_hex64(p + 1, &a) || !get_hex64(p + 17, &b) ||
+		    !get_hex_n(p + 33, 4, &port))
+			return false;
+		a = __builtin_bswap64(a);
+		b = __builtin_bswap64(b);
+		to->ip.af = 6;
+		memcpy(to->ip.a, &a, 8);
+		memcpy(to->ip.a + 8, &b, 8);
+		to->port = (uint16_t)port;
+		return true;
+	}
+	return false;
+}
+
+unsigned token_branch(const uint64_t key[2], uint64_t h, unsigned side,
+		      const struct dp_addr *to, char *out)
+{
+	char tail[1 + DEST6_DIGITS];
+	unsigned n = put_dest(tail, to);
+
 	memcpy(out, "z9hG4bK", 7);
 	put_hex64(out + 7, h);
-	put_hex64(out + 23, branch_mac(key, h, side, to));
+	/* family 0 signs as NULL does: both send nowhere */
+	put_hex64(out + 23, branch_mac(key, h, side, n ? to : NULL));
+	memcpy(out + TOKEN_BRANCH_MIN, tail, n);
+	return TOKEN_BRANCH_MIN + n;
 }
 
 void token_branch_loop_prefix(uint32_t loop, char *out)
@@ -162,16 +246,26 @@ void token_branch_loop_prefix(uint32_t loop, char *out)
 	memcpy(out + 7, h, 8);
 }
 
-bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len,
-		     unsigned side, const struct dp_addr *to)
+unsigned token_branch_check(const uint64_t key[2], const char *br, uint32_t avail,
+			    unsigned side, struct dp_addr *to)
 {
 	uint64_t h, mac;
+	unsigned n;
 
-	if (len != TOKEN_BRANCH_LEN || memcmp(br, "z9hG4bK", 7) != 0)
-		return false;
-	if (!get_hex64(br + 7, &h) || !get_hex64(br + 23, &mac))
-		return false;
-	return branch_mac(key, h, side, to) == mac;
+	if (avail < TOKEN_BRANCH_MIN || memcmp(br, "z9hG4bK", 7) != 0)
+		return 0;
+	/* the tail's first byte says its length */
+	n = avail == TOKEN_BRANCH_MIN ? 0 :
+	    br[TOKEN_BRANCH_MIN] == '4' ? 1 + DEST4_DIGITS :
+	    br[TOKEN_BRANCH_MIN] == '6' ? 1 + DEST6_DIGITS : 0;
+	if (TOKEN_BRANCH_MIN + n > avail)
+		return 0;
+	if (!get_hex64(br + 7, &h) || !get_hex64(br + 23, &mac) ||
+	    !get_dest(br + TOKEN_BRANCH_MIN, n, to))
+		return 0;
+	if (branch_mac(key, h, side, to->ip.af ? to : NULL) != mac)
+		return 0;
+	return TOKEN_BRANCH_MIN + n;
 }
 
 static const char b64[64] =

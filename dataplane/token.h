@@ -21,27 +21,36 @@
 /* SipHash-2-4 (Aumasson, Bernstein) of len bytes under a 128-bit key. */
 uint64_t token_siphash(const uint64_t key[2], const void *p, size_t len);
 
-/* Branch: "z9hG4bK" + 16 hex digits of h + 16 hex digits of its MAC. */
-#define TOKEN_BRANCH_LEN	(7u + 32u)
+/* Branch: "z9hG4bK", 16 hex digits of h, 16 of its MAC, then where the
+ * response to the request goes: '4' and 12 hex digits (address, port), '6'
+ * and 36, or nothing (a request of our own, or a peer whose Via names no
+ * address we can send to). A stateless proxy may keep such state in its
+ * branch (RFC 3261 16.11), as the flow token keeps the client's address:
+ * the response is routed from its top Via, with no parse of the next. */
+#define TOKEN_BRANCH_MIN	(7u + 32u)
+#define TOKEN_BRANCH_MAX	(TOKEN_BRANCH_MIN + 1u + 36u)
 
 /* Writes the branch for hash h (which the caller derives from the request,
- * RFC 3261 16.11) into out[TOKEN_BRANCH_LEN]. The MAC also covers where the
- * response to this request must arrive (side: the role of our port it comes
- * back to) and where it will be sent (to: from the Via below ours; NULL for
- * a request of our own): a branch seen on the wire cannot be replayed on a
- * forged response to send it anywhere else. */
-void token_branch(const uint64_t key[2], uint64_t h, unsigned side,
-		  const struct dp_addr *to, char *out);
+ * RFC 3261 16.11) into out[TOKEN_BRANCH_MAX]; returns its length. side: the
+ * role of our port the response comes back to; to: where it will be sent,
+ * as the Via below ours says once rewritten (NULL or family 0: nowhere).
+ * The MAC covers h, side and to: a branch seen on the wire cannot be
+ * replayed on a forged response to send it anywhere else, nor in from the
+ * other side. */
+unsigned token_branch(const uint64_t key[2], uint64_t h, unsigned side,
+		      const struct dp_addr *to, char *out);
 
 /* The first TOKEN_BRANCH_LOOP_LEN bytes of every branch whose hash has
  * loop in its upper 32 bits: "z9hG4bK" and 8 hex digits. */
 #define TOKEN_BRANCH_LOOP_LEN	(7u + 8u)
 void token_branch_loop_prefix(uint32_t loop, char *out);
 
-/* Whether br (len bytes) is a branch that token_branch made with this key,
- * side and to. */
-bool token_branch_ok(const uint64_t key[2], const char *br, uint32_t len,
-		     unsigned side, const struct dp_addr *to);
+/* Checks the branch at br, whose Via value has avail bytes from br on:
+ * returns its length when token_branch made it with this key and side
+ * (the caller checks that the value's token ends there), with *to set to
+ * where the response goes (family 0: nowhere); 0 when it is not ours. */
+unsigned token_branch_check(const uint64_t key[2], const char *br, uint32_t avail,
+			    unsigned side, struct dp_addr *to);
 
 /* Flow token: "se" + base64url(af, address, port, MAC64). At most: */
 #define TOKEN_FLOW_MAX		(2u + 36u)

@@ -309,15 +309,14 @@ static void build_frames(struct rte_mempool *mp)
 	while (nframes[0] + nframes[1] < NFRAMES) {
 		for (unsigned t = 0; t < ntpl && nframes[0] + nframes[1] < NFRAMES; t++) {
 			for (unsigned k = 0; k < tpls[t].weight; k++) {
-				char br[TOKEN_BRANCH_LEN + 1];
+				char br[TOKEN_BRANCH_MAX + 1];
 				unsigned side = tpls[t].response ? 1 : 0;
 				struct sip_msg msg;
 				size_t n;
 
 				/* signed as for a response arriving on the core and
 				 * going to @CLIENT_RECEIVED@:@CLIENT_RPORT@ */
-				token_branch(dp.key_branch, seq, DP_ROLE_CORE, &client, br);
-				br[TOKEN_BRANCH_LEN] = '\0';
+				br[token_branch(dp.key_branch, seq, DP_ROLE_CORE, &client, br)] = '\0';
 				n = render(&tpls[t], seq++, br, buf, sizeof(buf));
 				if (n == 0 || sip_parse(buf, (uint32_t)n, &dp.lim, 0, &msg) <= 0)
 					die("%s: does not render to a valid message", tpls[t].name);

@@ -207,8 +207,15 @@ static void test_register(void)
 	CHECK(starts(r.out, "REGISTER sip:10.77.1.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.2.1:5060;branch=z9hG4bK"));
 	hdr_line(r.out, "Via: SIP/2.0/UDP 10.77.2.1:5060;branch=", v, sizeof(v));
 	/* signed for a response arriving on the core, to go to 10.77.1.2:40000 */
-	CHECK(token_branch_ok(dp.key_branch, v, (uint32_t)strlen(v), DP_ROLE_CORE, &src));
-	CHECK(!token_branch_ok(dp.key_branch, v, (uint32_t)strlen(v), DP_ROLE_ACCESS, &src));
+	{
+		struct dp_addr to;
+
+		CHECK_INT(token_branch_check(dp.key_branch, v, (uint32_t)strlen(v), DP_ROLE_CORE, &to),
+			  strlen(v));
+		CHECK(memcmp(&to, &src, sizeof(to)) == 0);
+		CHECK_INT(token_branch_check(dp.key_branch, v, (uint32_t)strlen(v), DP_ROLE_ACCESS, &to),
+			  0);
+	}
 	/* the client's Via: received and rport filled (RFC 3581) */
 	CHECK(strstr(r.out, "Via: SIP/2.0/UDP 192.168.1.20:5062;branch=z9hG4bK-reg-1;rport=40000;received=10.77.1.2\r\n") != NULL);
 	CHECK(strstr(r.out, "Max-Forwards: 69\r\n") != NULL);
@@ -544,7 +551,7 @@ static void test_response(void)
 {
 	struct res inv, resp;
 	struct dp_addr client, be;
-	char msg[4096], ourvia[512];
+	char msg[4096], ourvia[512], corevia[512], top[256];
 	const char *rest;
 
 	addr4(&client, 1, 2, 40001);
@@ -572,24 +579,46 @@ static void test_response(void)
 	CHECK(starts(resp.out, "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2\r\n"));
 	CHECK_INT(resp.out_len, strlen(msg) - strlen(ourvia) - 7);
 
-	check_ctx = "response: our Via first in a comma list";
-	snprintf(msg, sizeof(msg),
-		 "SIP/2.0 200 OK\r\nVia: %s, SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2\r\n"
-		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
-		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
-	run(1, &be, msg, &resp);
-	CHECK_INT(resp.p.step, DP_STEP_FORWARD);
-	CHECK(memcmp(&resp.p.out_dst, &client, sizeof(client)) == 0);
-	CHECK(starts(resp.out, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2\r\n"));
-
-	check_ctx = "response whose next Via was changed (elsewhere): not ours";
-	snprintf(msg, sizeof(msg),
-		 "SIP/2.0 200 OK\r\nVia: %s, SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2\r\n"
-		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
-		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
-	run(1, &be, msg, &resp);
-	CHECK_INT(resp.p.step, DP_STEP_DROP);
-	CHECK_INT(resp.p.reason, STATS_DROP_resp_not_ours);
+	/* the client's Via as we rewrote it, which the response carries back */
+#define CLIENT_VIA "SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-c1;rport=40001;received=10.77.1.2"
+	static const struct {
+		const char *ctx, *before, *after; /* the Via lines around ours */
+		unsigned step, reason;
+		const char *top; /* forwarded: the top Via then */
+	} vias[] = {
+		{"response: our Via first in a comma list", "", ", " CLIENT_VIA, DP_STEP_FORWARD, 0,
+		 CLIENT_VIA},
+		/* our branch says where it goes; the Via below is not followed */
+		{"response whose next Via was changed (elsewhere): still to the client", "",
+		 ", SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2", DP_STEP_FORWARD, 0,
+		 "SIP/2.0/UDP 10.77.1.2:5070;branch=z9hG4bK-c2"},
+		{"response: a parameter added to our Via (split, then routed)", "",
+		 ";received=10.77.2.1\r\nVia: " CLIENT_VIA, DP_STEP_FORWARD, 0, CLIENT_VIA},
+		{"response: our branch behind a Via value that is not ours", "SIP/2.0/UDP 10.9.9.9, ",
+		 "\r\nVia: " CLIENT_VIA, DP_STEP_DROP, STATS_DROP_resp_not_ours, NULL},
+		{"response: our branch with bytes after it in its token", "", "0\r\nVia: " CLIENT_VIA,
+		 DP_STEP_DROP, STATS_DROP_resp_not_ours, NULL},
+	};
+	for (unsigned i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+		check_ctx = vias[i].ctx;
+		snprintf(msg, sizeof(msg),
+			 "SIP/2.0 200 OK\r\nVia: %s%s%s\r\n"
+			 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
+			 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n",
+			 vias[i].before, ourvia, vias[i].after);
+		run(1, &be, msg, &resp);
+		CHECK_INT(resp.p.step, vias[i].step);
+		if (vias[i].step == DP_STEP_DROP) {
+			CHECK_INT(resp.p.reason, vias[i].reason);
+			continue;
+		}
+		CHECK(memcmp(&resp.p.out_dst, &client, sizeof(client)) == 0);
+		/* ours popped, the next one on top as it was */
+		snprintf(top, sizeof(top), "SIP/2.0 200 OK\r\nVia: %s\r\n", vias[i].top);
+		CHECK(starts(resp.out, top));
+		CHECK(strstr(resp.out, ourvia) == NULL);
+	}
+#undef CLIENT_VIA
 
 	check_ctx = "response with a forged branch: dropped";
 	ourvia[strlen(ourvia) - 1] ^= 1;
@@ -601,22 +630,28 @@ static void test_response(void)
 	CHECK_INT(resp.p.step, DP_STEP_DROP);
 	CHECK_INT(resp.p.reason, STATS_DROP_resp_not_ours);
 
-	check_ctx = "response with a host name in the next Via: dropped (no DNS)";
+	check_ctx = "a response to a core request whose Via names a host: dropped (no DNS)";
 	ourvia[strlen(ourvia) - 1] ^= 1;
+	run(1, &be,
+	    "INVITE sip:alice@10.77.1.2:40001 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP pbx.example.net;branch=z9hG4bK-c2\r\n"
+	    "Max-Forwards: 70\r\nFrom: <sip:bob@b>;tag=f\r\nTo: <sip:alice@b>\r\n"
+	    "Call-ID: resp-2@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", &inv);
+	CHECK_INT(inv.p.step, DP_STEP_FORWARD);
+	hdr_line(inv.out, "Via: ", corevia, sizeof(corevia));
 	snprintf(msg, sizeof(msg),
 		 "SIP/2.0 200 OK\r\nVia: %s\r\nVia: SIP/2.0/UDP pbx.example.net;branch=z9hG4bK-c2\r\n"
-		 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
-		 "Call-ID: resp-1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
-	run(1, &be, msg, &resp);
+		 "From: <sip:bob@b>;tag=f\r\nTo: <sip:alice@b>;tag=t\r\n"
+		 "Call-ID: resp-2@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n", corevia);
+	run(0, &client, msg, &resp);
 	CHECK_INT(resp.p.step, DP_STEP_DROP);
 	CHECK_INT(resp.p.reason, STATS_DROP_resp_via_host);
 
 	check_ctx = "response with only our Via, signed as a probe, from the core: a probe reply";
 	{
-		char pb[TOKEN_BRANCH_LEN + 1];
+		char pb[TOKEN_BRANCH_MAX + 1];
 
-		token_branch(dp.key_branch, 77, DP_ROLE_CORE, NULL, pb);
-		pb[TOKEN_BRANCH_LEN] = '\0';
+		pb[token_branch(dp.key_branch, 77, DP_ROLE_CORE, NULL, pb)] = '\0';
 		snprintf(msg, sizeof(msg),
 			 "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.77.2.1:5060;branch=%s\r\n"
 			 "From: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>;tag=t\r\n"
@@ -632,7 +667,7 @@ static void test_response(void)
 		 "Call-ID: probe-0-1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", ourvia);
 	run(1, &be, msg, &resp);
 	CHECK_INT(resp.p.step, DP_STEP_DROP);
-	CHECK_INT(resp.p.reason, STATS_DROP_resp_not_ours);
+	CHECK_INT(resp.p.reason, STATS_DROP_resp_no_via);
 }
 
 static void test_core_requests(void)
@@ -681,15 +716,15 @@ static void test_core_requests(void)
 		CHECK_INT(rr.p.out_port, 1);
 		CHECK(memcmp(&rr.p.out_dst, &kam, sizeof(kam)) == 0);
 
-		check_ctx = "the same branch replayed to send a response elsewhere: dropped";
+		check_ctx = "the same branch replayed to send a response elsewhere: to kam1 still";
 		snprintf(resp, sizeof(resp),
 			 "SIP/2.0 200 OK\r\n%s\r\n"
 			 "Via: SIP/2.0/UDP 10.77.2.200:5060;rport=6379;branch=z9hG4bK-x\r\n"
 			 "From: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
 			 "Call-ID: core-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", ourvia);
 		run(0, &client, resp, &rr);
-		CHECK_INT(rr.p.step, DP_STEP_DROP);
-		CHECK_INT(rr.p.reason, STATS_DROP_resp_not_ours);
+		CHECK_INT(rr.p.step, DP_STEP_FORWARD);
+		CHECK(memcmp(&rr.p.out_dst, &kam, sizeof(kam)) == 0);
 
 		check_ctx = "the same branch replayed from the core side: dropped";
 		snprintf(resp, sizeof(resp),
@@ -796,37 +831,57 @@ static void test_core_requests(void)
 	CHECK_INT(r.p.out_dst.ip.a[3], 9);
 }
 
-/* The hex digits of a branch, written and read 16 at a time: every h
- * comes back, and a branch with any byte but 0-9 a-f in either half (upper
- * case too) is refused. */
+/* A branch's hex digits and where it says the response goes: every h and
+ * address comes back, for IPv4, IPv6 and none; a branch with any byte but
+ * 0-9 a-f (upper case too), any other digit, or its tail cut short, is
+ * refused. */
 static void test_branch_hex(void)
 {
 	uint64_t key[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull}, h = 1;
-	struct dp_addr to;
-	char br[TOKEN_BRANCH_LEN];
+	struct dp_addr dests[3], got;
+	char br[TOKEN_BRANCH_MAX];
+	unsigned n = 0;
 
-	addr4(&to, 1, 2, 5060);
-	check_ctx = "branch hex: every h round trips";
-	for (unsigned k = 0; k < 5000; k++) {
+	addr4(&dests[0], 1, 2, 5060);
+	memset(&dests[1], 0, sizeof(dests[1]));
+	dests[1].ip.af = 6;
+	for (unsigned i = 0; i < 16; i++)
+		dests[1].ip.a[i] = (uint8_t)(0xf0 + i);
+	dests[1].port = 65535;
+	memset(&dests[2], 0, sizeof(dests[2]));
+	check_ctx = "branch hex: every h and destination round trips";
+	for (unsigned k = 0; k < 6000; k++) {
+		struct dp_addr *to = &dests[k % 3];
+
 		h = h * 6364136223846793005ull + 1442695040888963407ull;
-		token_branch(key, k < 3 ? (uint64_t[]){0, ~0ull, 0x0f0f0f0f0f0f0f0full}[k] : h, 1, &to,
-			     br);
-		CHECK(token_branch_ok(key, br, TOKEN_BRANCH_LEN, 1, &to));
-		for (unsigned i = 7; i < TOKEN_BRANCH_LEN; i++)
+		to->port = to->ip.af ? (uint16_t)(h >> 48) : 0;
+		if (to->ip.af == 4)
+			memcpy(to->ip.a, &h, 4);
+		n = token_branch(key, k < 3 ? (uint64_t[]){0, ~0ull, 0x0f0f0f0f0f0f0f0full}[k] : h, 1,
+				 to, br);
+		CHECK_INT(n, TOKEN_BRANCH_MIN + (to->ip.af == 4 ? 13 : to->ip.af == 6 ? 37 : 0));
+		CHECK_INT(token_branch_check(key, br, n, 1, &got), n);
+		CHECK(memcmp(&got, to, sizeof(got)) == 0);
+		for (unsigned i = 7; i < n; i++)
 			CHECK((br[i] >= '0' && br[i] <= '9') || (br[i] >= 'a' && br[i] <= 'f'));
 	}
-	check_ctx = "branch hex: a bad digit anywhere is refused";
-	for (unsigned i = 7; i < TOKEN_BRANCH_LEN; i++) {
+	/* the last one is k = 5999: none; go over an IPv6 one */
+	n = token_branch(key, h, 1, &dests[1], br);
+	check_ctx = "branch hex: a bad or changed digit anywhere is refused";
+	for (unsigned i = 7; i < n; i++) {
 		for (unsigned c = 0; c < 256; c++) {
-			char bad[TOKEN_BRANCH_LEN];
+			char bad[TOKEN_BRANCH_MAX];
 
-			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+			if (c == (unsigned char)br[i])
 				continue;
 			memcpy(bad, br, sizeof(bad));
 			bad[i] = (char)c;
-			CHECK(!token_branch_ok(key, bad, TOKEN_BRANCH_LEN, 1, &to));
+			CHECK_INT(token_branch_check(key, bad, n, 1, &got), 0);
 		}
 	}
+	check_ctx = "branch: its tail cut short";
+	for (unsigned a = 0; a < n; a++)
+		CHECK_INT(token_branch_check(key, br, a, 1, &got), 0);
 }
 
 static void test_tokens(void)
@@ -835,7 +890,7 @@ static void test_tokens(void)
 	uint64_t key[2];
 	uint8_t k[16], msg[15];
 	struct dp_addr a, b;
-	char t[TOKEN_BRANCH_LEN + TOKEN_FLOW_MAX];
+	char t[TOKEN_BRANCH_MAX + TOKEN_FLOW_MAX];
 	unsigned n;
 
 	check_ctx = "SipHash-2-4 test vector";
@@ -874,22 +929,26 @@ static void test_tokens(void)
 	CHECK_INT(token_flow_parse(dp.key_token, t, n - 1, &b), 0);
 	CHECK_INT(token_flow_parse(dp.key_branch, t, n, &b), -1);
 
-	check_ctx = "branch: signed, other keys and edits refused";
+	check_ctx = "branch: signed, other keys and sides refused";
 	addr4(&a, 1, 2, 5060);
-	token_branch(dp.key_branch, 0x1234, DP_ROLE_CORE, &a, t);
-	CHECK(token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &a));
-	CHECK(!token_branch_ok(dp.key_token, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &a));
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN - 1, DP_ROLE_CORE, &a));
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_ACCESS, &a));
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, NULL));
-	b = a;
-	b.port++;
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &b));
-	b = a;
-	b.ip.a[3]++;
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &b));
-	t[10] ^= 1;
-	CHECK(!token_branch_ok(dp.key_branch, t, TOKEN_BRANCH_LEN, DP_ROLE_CORE, &a));
+	n = token_branch(dp.key_branch, 0x1234, DP_ROLE_CORE, &a, t);
+	CHECK_INT(token_branch_check(dp.key_branch, t, n, DP_ROLE_CORE, &b), n);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	CHECK_INT(token_branch_check(dp.key_token, t, n, DP_ROLE_CORE, &b), 0);
+	CHECK_INT(token_branch_check(dp.key_branch, t, n, DP_ROLE_ACCESS, &b), 0);
+	/* bytes after it are the caller's to judge: the length says where it ends */
+	t[n] = ';';
+	CHECK_INT(token_branch_check(dp.key_branch, t, n + 1, DP_ROLE_CORE, &b), n);
+
+	check_ctx = "branch: no destination, or a destination dropped from it";
+	n = token_branch(dp.key_branch, 0x1234, DP_ROLE_CORE, NULL, t);
+	CHECK_INT(n, TOKEN_BRANCH_MIN);
+	CHECK_INT(token_branch_check(dp.key_branch, t, n, DP_ROLE_CORE, &b), n);
+	CHECK_INT(b.ip.af, 0);
+	n = token_branch(dp.key_branch, 0x1234, DP_ROLE_CORE, &a, t);
+	CHECK_INT(token_branch_check(dp.key_branch, t, TOKEN_BRANCH_MIN, DP_ROLE_CORE, &b), 0);
+	t[TOKEN_BRANCH_MIN] = '6'; /* the IPv4 tail read as an IPv6 one */
+	CHECK_INT(token_branch_check(dp.key_branch, t, n, DP_ROLE_CORE, &b), 0);
 }
 
 /* Rendezvous hashing: shares follow weights, and taking a backend out moves

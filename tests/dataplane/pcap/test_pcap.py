@@ -131,8 +131,17 @@ def branch_mac(h, side=1, to=None):
     return siphash24(*KEY_BRANCH, b)
 
 
+def branch_tail(to):
+    """Where the response goes, after the MAC: '4' + address and port in
+    12 hex digits, '6' + 36, nothing for a probe's."""
+    if to is None:
+        return ""
+    a = ipaddress.ip_address(to[0])
+    return "%d%s%04x" % (a.version, a.packed.hex(), to[1])
+
+
 def make_branch(h, side=1, to=None):
-    return "z9hG4bK%016x%016x" % (h, branch_mac(h, side, to))
+    return "z9hG4bK%016x%016x%s" % (h, branch_mac(h, side, to), branch_tail(to))
 
 
 def via_values(payload):
@@ -160,7 +169,7 @@ def branch_ok(br, payload=None):
     """Whether br is a branch we signed: for the message it was sent in
     (payload: the side is that of the address in our Via, the destination
     what the Via below ours says), or as a probe's (payload None)."""
-    m = re.fullmatch(r"z9hG4bK([0-9a-f]{16})([0-9a-f]{16})", br)
+    m = re.fullmatch(r"z9hG4bK([0-9a-f]{16})([0-9a-f]{16})(4[0-9a-f]{12}|6[0-9a-f]{36})?", br)
     if not m:
         return False
     side, to = 1, None
@@ -171,6 +180,11 @@ def branch_ok(br, payload=None):
         ours = re.match(r"SIP/2\.0/UDP\s+(\[[^\]]+\]|[^:;\s]+)", vias[0]).group(1).strip("[]")
         side = 1 if ours in (C_IP4, C_IP6) else 0
         to = resp_target(vias[1])
+        # the tail names the same place, in token.c's spelling
+        if (m.group(3) or "") != branch_tail(to):
+            return False
+    elif m.group(3):
+        return False
     return branch_mac(int(m.group(1), 16), side, to) == int(m.group(2), 16)
 
 
@@ -533,7 +547,7 @@ def cseq(b):
 
 
 OUR_VIA_RE = re.compile(
-    rb"^([^\r\n]+)\r\nVia: SIP/2\.0/UDP ([0-9.]+|\[[0-9a-f:]+\]):5060;branch=(z9hG4bK[0-9a-f]{32})\r\n")
+    rb"^([^\r\n]+)\r\nVia: SIP/2\.0/UDP ([0-9.]+|\[[0-9a-f:]+\]):5060;branch=(z9hG4bK[0-9a-f]{32}(?:4[0-9a-f]{12}|6[0-9a-f]{36})?)\r\n")
 
 
 def our_via(b):
@@ -1224,7 +1238,7 @@ def run_sip(binary):
         probes = [d for d in cdg if is_probe(d)]
         g.eq("probes on core", sorted(d.dst for d in probes), sorted(BACKENDS))
         for d in probes:
-            ov = re.search(r"branch=(z9hG4bK[0-9a-f]{32})", d.payload.decode(errors="replace"))
+            ov = re.search(r"branch=(z9hG4bK[0-9a-f]{32})(?![0-9a-f])", d.payload.decode(errors="replace"))
             g.ok(f"probe to {d.dst}: branch signed by our key", ov and branch_ok(ov.group(1)))
         g.eq("non-UDP frames out", [o.summary() for o in aother + cother], [])
         g.eq("counter path_added", r.counters.get("path_added", 0), n_reg)
@@ -1245,7 +1259,7 @@ def run_core(binary, st):
     tok = make_token(CLI4, 40000)
     reg_out = st.get("reg1_out")
     if reg_out is None:		# the sip run failed: build the Via ourselves
-        reg_out = expected_forward(register(1), C_IP4, make_branch(0x1234), "",
+        reg_out = expected_forward(register(1), C_IP4, make_branch(0x1234, to=(CLI4, 40000)), "",
                                    (";rport\r\n", ";rport=40000;received=10.77.1.2\r\n"))
     vias = [ln for ln in reg_out.decode().split("\r\n") if ln.startswith("Via: ")]
     our, client = vias[0], vias[1]
@@ -1382,6 +1396,8 @@ def self_test():
         br = make_branch(0x0123456789ABCDEF)
         g.ok("branch round trip", branch_ok(br) and len(br) == 39)
         g.ok("a changed branch fails", not branch_ok(br[:-1] + ("0" if br[-1] != "0" else "1")))
+        g.eq("branch tails", (len(make_branch(1, to=(CLI4, 40000))), len(make_branch(1, to=(CLI6, 5060)))),
+             (52, 76))
         t4, t6 = make_token(CLI4, 40000), make_token(CLI6, 5060)
         g.eq("token lengths", (len(t4), len(t6)), (22, 38))
         g.eq("token v4 round trip", decode_token(t4), (CLI4, 40000))
