@@ -285,9 +285,22 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
 	return false;
 }
 
+/* Whether the name-addr or addr-spec v may have header parameters: a ';'
+ * after its first '>', or anywhere in a value with no '>'. Header
+ * parameters come after the URI's '>', and a '>' before that one (in a
+ * quoted display name) only widens the search; so false only when the
+ * parse would find none either (or fail). */
+static bool may_have_params(struct sip_str v)
+{
+	const char *gt = memchr(v.p, '>', v.len), *p = gt != NULL ? gt : v.p;
+
+	return memchr(p, ';', (size_t)(v.p + v.len - p)) != NULL;
+}
+
 /* Whether To has a tag (an in-dialog request). *memo (-1: not yet known)
  * keeps the answer: an INVITE asks twice, for its backend and for its
- * Record-Route, and To is parsed once. */
+ * Record-Route, and To is parsed once; not at all when it can hold no
+ * parameter (a new dialog's To, as a rule). */
 static bool to_has_tag(const struct sip_msg *m, int8_t *memo)
 {
 	int k = sip_hdr_first(m, SIP_HDR_TO);
@@ -296,7 +309,8 @@ static bool to_has_tag(const struct sip_msg *m, int8_t *memo)
 
 	if (*memo < 0) {
 		v = k >= 0 ? sip_hdr_value(m, (unsigned)k) : (struct sip_str){NULL, 0};
-		*memo = k >= 0 && sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.p != NULL;
+		*memo = k >= 0 && may_have_params(v) && sip_parse_nameaddr(v.p, v.len, &na) > 0 &&
+			na.tag.p != NULL;
 	}
 	return *memo > 0;
 }

@@ -269,6 +269,45 @@ static void via_on_top(const struct res *fwd, const char *via, const char *ruri,
 		snprintf(out, len, "%.*s%s%s", (int)(eol + 2 - fwd->out), fwd->out, via, eol + 2);
 }
 
+/* An INVITE is in a dialog (no Record-Route of ours) when its To has a
+ * tag: To is taken apart only when it may hold a parameter, and each shape
+ * here must come out as the full parse says. */
+static void test_to_tag(void)
+{
+	static const struct {
+		const char *to;
+		bool tag;
+	} tos[] = {
+		{"<sip:bob@example.net;user=phone>", false}, /* ';' only in the URI */
+		{"<sip:bob@example.net;user=phone>;tag=t1", true},
+		{"<sip:bob@example.net> ;tag=t1", true},
+		{"<sip:bob@example.net>;x=\"a>b\"", false},
+		{"\"b>o;b\" <sip:bob@example.net>", false},	/* '>' and ';' quoted */
+		{"\"b>o;b\" <sip:bob@example.net>;tag=t1", true},
+		{"sip:bob@example.net", false},
+		{"sip:bob@example.net;tag=t1", true},	/* addr-spec: params are the header's */
+		{"<sip:bob@example.net>;TAG=t1", true},
+		{"<sip:bob@example.net>;tagx=t1", false},
+	};
+	struct dp_addr src;
+	char msg[2048];
+	struct res r;
+
+	addr4(&src, 1, 2, 40000);
+	for (unsigned i = 0; i < sizeof(tos) / sizeof(tos[0]); i++) {
+		check_ctx = tos[i].to;
+		snprintf(msg, sizeof(msg),
+			 "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-tt%u;rport\r\n"
+			 "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=f\r\nTo: %s\r\n"
+			 "Call-ID: to-tag-%u@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+			 i, tos[i].to, i);
+		run(0, &src, msg, &r);
+		CHECK_INT(r.p.step, DP_STEP_FORWARD);
+		CHECK_INT(strstr(r.out, "\r\nRecord-Route: ") == NULL, tos[i].tag);
+	}
+}
+
 /* RFC 3261 16.3 step 4: a request that comes back to us through the core
  * with the same Request-URI, From, Call-ID and CSeq has looped; with a new
  * Request-URI it spirals and goes on. inv: the INVITE we forwarded. */
@@ -1095,6 +1134,7 @@ int main(int argc, char **argv)
 	test_rendezvous();
 	test_register();
 	test_invite();
+	test_to_tag();
 	test_route_to_backend();
 	test_malformed();
 	test_response();
