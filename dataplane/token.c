@@ -125,24 +125,26 @@ static bool get_hex64(const char *p, uint64_t *v)
 #endif
 }
 
-/* The MAC of a branch: 'B' (a domain byte: a branch MAC is never valid as
- * a flow-token MAC and vice versa), h, the side the response arrives on,
- * and the address it goes to (family, 16 address bytes, port). */
+/* The MAC of a branch: h, then where the response goes (the address,
+ * its port, big-endian), then one byte of the side it arrives on and the
+ * family (0: nowhere). 15 bytes for IPv4 or nowhere, which SipHash takes
+ * in one block and its last, and 27 for IPv6. Flow tokens have their own
+ * key, so a MAC of one is never valid as the other's. */
 static uint64_t branch_mac(const uint64_t key[2], uint64_t h, unsigned side,
 			   const struct dp_addr *to)
 {
-	uint8_t in[1 + 8 + 1 + 1 + 16 + 2] = {0};
+	uint8_t in[8 + 16 + 2 + 1];
+	unsigned af = to != NULL ? to->ip.af : 0, alen = af == 6 ? 16 : 4;
 
-	in[0] = 'B';
-	memcpy(in + 1, &h, 8);
-	in[9] = (uint8_t)side;
-	if (to != NULL) {
-		in[10] = to->ip.af;
-		memcpy(in + 11, to->ip.a, 16);
-		in[27] = (uint8_t)(to->port >> 8);
-		in[28] = (uint8_t)to->port;
-	}
-	return token_siphash(key, in, sizeof(in));
+	memcpy(in, &h, 8);
+	if (af != 0)
+		memcpy(in + 8, to->ip.a, alen);
+	else
+		memset(in + 8, 0, alen);
+	in[8 + alen] = (uint8_t)(af != 0 ? to->port >> 8 : 0);
+	in[9 + alen] = (uint8_t)(af != 0 ? to->port : 0);
+	in[10 + alen] = (uint8_t)(side << 4 | af);
+	return token_siphash(key, in, 11 + alen);
 }
 
 /* The digits after the MAC that name where the response goes: an IPv4

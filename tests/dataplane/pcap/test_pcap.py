@@ -119,15 +119,15 @@ KEY_TOKEN = (siphash24(*K, b"token-key-0"), siphash24(*K, b"token-key-1"))
 
 
 def branch_mac(h, side=1, to=None):
-    """token.c's branch MAC: 'B', h (8 bytes LE), the side the response
-    arrives on (0 access, 1 core), then where it goes: family, 16 address
-    bytes, port (big-endian); zeros for a request of our own (a probe)."""
-    b = b"B" + h.to_bytes(8, "little") + bytes([side])
+    """token.c's branch MAC: h (8 bytes LE), where the response goes (the
+    address, its port big-endian; 4 zero bytes and a zero port for a
+    request of our own, a probe), then side << 4 | family (0 for none)."""
     if to is None:
-        b += bytes(19)
+        b = h.to_bytes(8, "little") + bytes(6) + bytes([side << 4])
     else:
         a = ipaddress.ip_address(to[0])
-        b += bytes([a.version]) + a.packed.ljust(16, b"\0") + to[1].to_bytes(2, "big")
+        b = h.to_bytes(8, "little") + a.packed + to[1].to_bytes(2, "big") + \
+            bytes([side << 4 | a.version])
     return siphash24(*KEY_BRANCH, b)
 
 
