@@ -112,6 +112,48 @@ static bool uri_is_us(const struct dp *dp, const struct sip_uri *u)
 	return px_is_our_ip(dp, &ip) && worker_is_sip_port(dp, port);
 }
 
+/* Whether the host and port at h (up to e) are one of our addresses as
+ * put_us() spells it, a ':' and one of our SIP ports; sets *rest past them. */
+static bool our_hostport(const struct dp *dp, const char *h, const char *e, const char **rest)
+{
+	const char *c = NULL;
+	unsigned port = 0, digits = 0;
+
+	for (unsigned i = 0; i < dp->n_ports && c == NULL; i++) {
+		const struct dp_port *pt = &dp->ports[i];
+
+		if (pt->ip4_len && e - h > pt->ip4_len && h[pt->ip4_len] == ':' &&
+		    memcmp(h, pt->ip4_str, pt->ip4_len) == 0)
+			c = h + pt->ip4_len + 1;
+		else if (pt->ip6_len && e - h > pt->ip6_len && h[pt->ip6_len] == ':' &&
+			 memcmp(h, pt->ip6_str, pt->ip6_len) == 0)
+			c = h + pt->ip6_len + 1;
+	}
+	if (c == NULL)
+		return false;
+	for (; c < e && *c >= '0' && *c <= '9' && digits < 5; c++, digits++)
+		port = port * 10 + (unsigned)(*c - '0');
+	*rest = c;
+	return digits > 0 && port <= 65535 && worker_is_sip_port(dp, (uint16_t)port);
+}
+
+/* Whether Route value v is ours exactly as put_rr_uri() writes it,
+ * "<sip:" flow token "@" our host ":" SIP port ";lr" [";ob"] ">", with a
+ * token that verifies (*client): then it needs no parse. Any other
+ * spelling, or a token that does not verify, is left to the parse. */
+static bool route_as_we_write(const struct dp *dp, struct sip_str v, struct dp_addr *client)
+{
+	const char *e = v.p + v.len, *at, *rest;
+
+	if (v.len < 16 || memcmp(v.p, "<sip:", 5) != 0 || e[-1] != '>' ||
+	    (at = memchr(v.p + 5, '@', v.len - 5)) == NULL || !our_hostport(dp, at + 1, e, &rest))
+		return false;
+	if (!((e - rest == 4 && memcmp(rest, ";lr>", 4) == 0) ||
+	      (e - rest == 7 && memcmp(rest, ";lr;ob>", 7) == 0)))
+		return false;
+	return token_flow_parse(dp->key_token, v.p + 5, (uint32_t)(at - v.p - 5), client) == 1;
+}
+
 /* Our Route entries at the top of the Route set: deleted from the message,
  * and the first flow token among them decoded. Returns -1 for a tampered
  * token, -2 for a Route list that does not parse, 0 otherwise; *left tells whether Route entries not ours remain
@@ -140,7 +182,8 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 	while ((rc = sip_value_next(m, SIP_HDR_ROUTE, &it, &val)) == 1) {
 		struct sip_nameaddr na;
 		struct sip_uri u;
-		bool ours;
+		struct dp_addr client;
+		bool fast, parsed, ours;
 
 		if (it.hdr != hdr) {
 			/* the previous header was ours entirely: drop its line */
@@ -151,10 +194,13 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 			hdr = it.hdr;
 			any_in_hdr = false;
 		}
-		bool parsed = sip_parse_nameaddr(val.p, val.len, &na) > 0 &&
-			      sip_parse_uri(na.uri.p, na.uri.len, &u) > 0;
-
-		ours = parsed && uri_is_us(dp, &u);
+		/* ours as we write it: no parse; else the parse says */
+		fast = route_as_we_write(dp, val, &client);
+		parsed = fast;
+		if (!fast)
+			parsed = sip_parse_nameaddr(val.p, val.len, &na) > 0 &&
+				 sip_parse_uri(na.uri.p, na.uri.len, &u) > 0;
+		ours = fast || (parsed && uri_is_us(dp, &u));
 		if (!ours) {
 			r->left = true;
 			if (parsed) /* else r->next stays empty: no IP literal to go to */
@@ -167,7 +213,10 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 		if (!any_in_hdr)
 			del_from = (uint32_t)(val.p - m->buf);
 		any_in_hdr = true;
-		if (!r->token && u.user.len) {
+		if (!r->token && fast) {
+			r->client = client;
+			r->token = true;
+		} else if (!r->token && u.user.len) {
 			int t = token_flow_parse(dp->key_token, u.user.p, u.user.len,
 						 &r->client);
 

@@ -709,6 +709,63 @@ static void test_response(void)
 	CHECK_INT(resp.p.reason, STATS_DROP_resp_no_via);
 }
 
+/* A Route of ours is recognised with no parse when it is spelled as we
+ * write it; every other spelling must come out as the parse says. The
+ * Route is "<sip:" user "@" at; user NULL: our token (tampered: one
+ * character changed). Where the request goes: 10.77.net.last:port. */
+static void test_route_spellings(void)
+{
+	static const struct {
+		const char *ctx, *user, *at;
+		bool tampered;
+		unsigned step, code, net, last, port;
+	} rows[] = {
+		{"as we write it", NULL, "10.77.2.1:5060;lr>", false, DP_STEP_FORWARD, 0, 1, 2, 40002},
+		{"with ;ob", NULL, "10.77.2.1:5060;lr;ob>", false, DP_STEP_FORWARD, 0, 1, 2, 40002},
+		{"no port: 5060", NULL, "10.77.2.1;lr>", false, DP_STEP_FORWARD, 0, 1, 2, 40002},
+		{"one parameter more", NULL, "10.77.2.1:5060;lr;x=1>", false, DP_STEP_FORWARD, 0, 1, 2,
+		 40002},
+		{"a leading zero in the port", NULL, "10.77.2.1:05060;lr>", false, DP_STEP_FORWARD, 0, 1,
+		 2, 40002},
+		{"a port we do not listen on: not ours, and our address", NULL, "10.77.2.1:5061;lr>",
+		 false, DP_STEP_REPLY, 404, 0, 0, 0},
+		{"an address that starts as ours: not ours", NULL, "10.77.2.10:5060;lr>", false,
+		 DP_STEP_FORWARD, 0, 2, 10, 5060},
+		{"no token in it: the Request-URI", "alice", "10.77.2.1:5060;lr>", false,
+		 DP_STEP_FORWARD, 0, 1, 20, 5062},
+		{"a token with one character changed", NULL, "10.77.2.1:5060;lr>", true, DP_STEP_DROP, 0,
+		 0, 0, 0},
+	};
+	struct dp_addr client, kam, want;
+	char token[TOKEN_FLOW_MAX + 1], msg[2048];
+	struct res r;
+
+	addr4(&client, 1, 2, 40002);
+	addr4(&kam, 2, 2, 5060);
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		check_ctx = rows[i].ctx;
+		token[token_flow(dp.key_token, &client, token)] = '\0';
+		if (rows[i].tampered)
+			token[5] = token[5] == 'A' ? 'B' : 'A';
+		snprintf(msg, sizeof(msg),
+			 "BYE sip:alice@10.77.1.20:5062 SIP/2.0\r\nRoute: <sip:%s@%s\r\n"
+			 "Via: SIP/2.0/UDP 10.77.2.2;branch=z9hG4bK-rs%u\r\n"
+			 "Max-Forwards: 69\r\nFrom: <sip:bob@b>;tag=k\r\nTo: <sip:alice@b>;tag=c\r\n"
+			 "Call-ID: route-%u@x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+			 rows[i].user ? rows[i].user : token, rows[i].at, i, i);
+		run(1, &kam, msg, &r);
+		CHECK_INT(r.p.step, rows[i].step);
+		if (rows[i].step == DP_STEP_REPLY)
+			CHECK_INT(r.p.reply_code, rows[i].code);
+		if (rows[i].step == DP_STEP_DROP)
+			CHECK_INT(r.p.reason, STATS_DROP_token_bad);
+		if (rows[i].step != DP_STEP_FORWARD)
+			continue;
+		addr4(&want, rows[i].net, rows[i].last, rows[i].port);
+		CHECK(memcmp(&r.p.out_dst, &want, sizeof(want)) == 0);
+	}
+}
+
 static void test_core_requests(void)
 {
 	struct res r;
@@ -1139,6 +1196,7 @@ int main(int argc, char **argv)
 	test_malformed();
 	test_response();
 	test_core_requests();
+	test_route_spellings();
 
 	check_ctx = "no backend healthy: 503";
 	{
