@@ -198,6 +198,10 @@ static void load_mix(const char *dir)
 		die("%s: no messages", dir);
 }
 
+/* @GW_ROUTE@: the URI of our Record-Route and Path as sipedge writes it,
+ * with the client's flow token (build_frames fills it in). */
+static char gw_route[64 + TOKEN_FLOW_MAX];
+
 /* Renders a template: placeholders replaced, @UNIQ@ by 8 hex digits of u. */
 static size_t render(const struct tpl *t, unsigned u, const char *branch,
 		     char *out, size_t cap)
@@ -209,7 +213,7 @@ static size_t render(const struct tpl *t, unsigned u, const char *branch,
 		{"@CLIENT@", "192.0.2.10:5062"},
 		{"@CLIENT_RECEIVED@", "10.77.1.2"},
 		{"@CLIENT_RPORT@", "40000"},
-		{"@GW_ROUTE@", "sip:10.77.2.1:5060;lr"},
+		{"@GW_ROUTE@", gw_route},
 		{"@BACKEND@", "10.77.2.2:5060"},
 		{"@BRANCH@", NULL},
 		{"@UNIQ@", NULL},
@@ -299,8 +303,11 @@ static void build_frames(struct rte_mempool *mp)
 	struct dp_addr client = {.port = 40000};
 
 	cfg_parse_ip("10.77.1.2", &client.ip);
-	static char buf[8192];
+	static char buf[8192], tok[TOKEN_FLOW_MAX + 1];
 	unsigned total = 0, seq = 0;
+
+	tok[token_flow(dp.key_token, &client, tok)] = '\0';
+	snprintf(gw_route, sizeof(gw_route), "sip:%s@10.77.2.1:5060;lr", tok);
 
 	for (unsigned t = 0; t < ntpl; t++)
 		total += tpls[t].weight;
