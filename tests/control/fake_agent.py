@@ -206,6 +206,11 @@ def main(agent_cls=None, add_args=None):
                     del bufs[s]
                     break
                 r = ag.handle(req)
+                if r.get("close"):      # the handler says: hang up, answer nothing
+                    sel.unregister(s)
+                    s.close()
+                    del bufs[s]
+                    break
                 if req.get("cmd") == a.bad_id and isinstance(r.get("id"), int):
                     r["id"] += 1000
                 s.sendall((json.dumps(r) + "\n").encode())

@@ -117,15 +117,18 @@ class RulesAgent(fake_agent.Agent):
 
     def bans_list(self, req):
         """bans.list in pages of 100 "slots", one ban each, misbehaving as
-        --bans-pages says: fail2 (page 2 refused), stuck (next_cursor
-        never moves), endless (it never says null); or old: a dataplane
-        from before pages (no next_cursor), 5 bans listed of 1000 in force."""
+        --bans-pages says: fail2 (page 2 refused), drop2 (the link cut
+        instead of page 2), stuck (next_cursor never moves), endless (it
+        never says null); or old: a dataplane from before pages (no
+        next_cursor), 5 bans listed of 1000 in force."""
         mode, cur, rid = self.a.bans_pages, req.get("cursor", 0), req.get("id")
         if mode == "old":
             return {"id": rid, "ok": True, "dynamic_total": 1000, "manual": [],
                     "manual_total": 0, "state_version": self.version,
                     "dynamic": [{"ip": "10.8.0.%d" % i, "worker": 0, "rule": 7,
                                  "expires_in_s": 60} for i in range(5)]}
+        if mode == "drop2" and cur == 100:
+            return {"close": True}
         if mode == "fail2" and cur == 100:
             return {"id": rid, "ok": False, "error": "cursor: 100: page 2 refused by --bans-pages"}
         dyn = [] if mode == "endless" else [{"ip": "10.9.%d.%d" % (cur // 25600, cur // 100 % 256),
@@ -150,7 +153,7 @@ def add_args(p):
     p.add_argument("--hs-version")
     p.add_argument("--cpu-features", type=int, default=0)
     p.add_argument("--tune", type=int, default=0)
-    p.add_argument("--bans-pages", choices=("fail2", "stuck", "endless", "old"))
+    p.add_argument("--bans-pages", choices=("fail2", "drop2", "stuck", "endless", "old"))
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ asked to confirm what control says. The story:
              list` reads all 4 (each ban once), --limit 10 stops at the
              first 10 and says so; fake nodes whose later page is refused,
              whose next_cursor does not move or never ends (cut at 4096
-             pages): each its own error beside gw1's whole list; one from
-             before pages (no next_cursor): its list, more from its total
+             pages), whose link drops instead of page 2 (and comes back):
+             each its own error beside gw1's whole list; one from before
+             pages (no next_cursor): its list, more from its total
   big        10 000 rules loaded while `status` keeps answering within a
              second
   requests   every bad request: wrong types, unknown and missing
@@ -540,11 +541,11 @@ def t_bans_pages(env, dp):
     rc, out, err = env.ctl("bans", "list")
     check(rc == 0 and "stopped at" not in out and all(ip in out for ip in srcs),
           "bans list, as text: all 40, no 'stopped at'", out + err)
-    # three fake nodes whose later pages go wrong: each node's error is its
-    # own, gw1's list is whole beside them
+    # fake nodes whose later pages go wrong (refused, stuck, endless, the
+    # link cut): each node's error is its own, gw1's list is whole beside them
     fakes = [(name, env.fake(name, "--bans-pages", mode, script="fake_agent_rules.py"))
              for name, mode in (("gw2", "fail2"), ("gw3", "stuck"), ("gw4", "endless"),
-                                ("gw5", "old"))]
+                                ("gw5", "old"), ("gw6", "drop2"))]
     nodes = [("gw1", dp.sock)] + [(name, f.sock) for name, f in fakes]
     env.write_cfg(nodes, collect_ms=300)
     reload = env.ctl("config", "reload")
@@ -567,6 +568,12 @@ def t_bans_pages(env, dp):
         check(x.get("ok") is False and x.get("error") == msg and "dynamic" not in x,
               "%s: a later page's failure is the node's error" % name, x)
     check(took < 30, "the endless node cut at 4096 pages in %.1f s" % took)
+    x = by.get("gw6", {})
+    check(x.get("ok") is False and "dynamic" not in x and
+          x.get("error") == "link to the dataplane lost",
+          "gw6, whose link drops instead of page 2: the node's error, nothing listed", x)
+    check(wait_for(lambda: env.node_up("gw6"), 20), "gw6 linked again after the drop",
+          [(n["name"], n["link"], n["last_error"]) for n in env.ctl_json("nodes")[1]["nodes"]])
     x = by.get("gw5", {})
     check(x.get("ok") is True and len(x.get("dynamic", [])) == 5 and x.get("pages") == 1 and
           x.get("more") is True,
