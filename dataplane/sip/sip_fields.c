@@ -62,24 +62,39 @@ int sip_hdr_find(const struct sip_msg *m, const char *name, uint32_t len)
 
 /* ---- comma lists ---- */
 
+#if defined(__SSE2__)
+/* The lanes of b that hold one of , " < > \\ */
+static inline unsigned specials(__m128i b)
+{
+	__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8(',')),
+					      _mm_cmpeq_epi8(b, _mm_set1_epi8('"'))),
+				 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('<')),
+							   _mm_cmpeq_epi8(b, _mm_set1_epi8('>'))),
+					      _mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Next byte at or after p that is one of , " < > \\ (the bytes that matter to
  * element_end), or e. SIMD, 16 bytes a step: list values are mostly URIs
- * and parameters where none of these occur for tens of bytes. */
-static inline const char *next_special(const char *p, const char *e)
+ * and parameters where none of these occur for tens of bytes. Bytes back to
+ * lo (<= p) may be read: the last step loads the 16 bytes that end at e,
+ * as class_len_back() does, instead of a byte loop over the value's end. */
+static inline const char *next_special(const char *p, const char *e, const char *lo)
 {
 #if defined(__SSE2__)
-	for (; e - p >= 16; p += 16) {
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i m = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8(',')),
-				     _mm_cmpeq_epi8(b, _mm_set1_epi8('"'))),
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('<')),
-						  _mm_cmpeq_epi8(b, _mm_set1_epi8('>'))),
-				     _mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))));
-		unsigned bits = (unsigned)_mm_movemask_epi8(m);
-		if (bits != 0)
-			return p + __builtin_ctz(bits);
+	if (e - lo >= 16) {
+		for (; e - p > 16; p += 16) {
+			unsigned bits = specials(_mm_loadu_si128((const __m128i *)(const void *)p));
+			if (bits != 0)
+				return p + __builtin_ctz(bits);
+		}
+		unsigned bits = specials(_mm_loadu_si128((const __m128i *)(const void *)(e - 16))) >>
+				(p - (e - 16));
+		return bits != 0 ? p + __builtin_ctz(bits) : e;
 	}
+#else
+	(void)lo;
 #endif
 	while (p < e && *p != ',' && *p != '"' && *p != '<' && *p != '>' && *p != '\\')
 		p++;
@@ -87,12 +102,13 @@ static inline const char *next_special(const char *p, const char *e)
 }
 
 /* End of one list element starting at p: the first comma outside a quoted
- * string and outside <...>, or e. NULL when a quote or bracket is open. */
-static const char *element_end(const char *p, const char *e)
+ * string and outside <...>, or e. NULL when a quote or bracket is open.
+ * Bytes from lo (<= p, the message) to e may be read. */
+static const char *element_end(const char *p, const char *e, const char *lo)
 {
 	bool quote = false, angle = false;
 
-	for (p = next_special(p, e); p < e; p = next_special(p + 1, e)) {
+	for (p = next_special(p, e, lo); p < e; p = next_special(p + 1, e, lo)) {
 		char c = *p;
 		if (quote) {
 			if (c == '\\' && p + 1 < e)
@@ -137,7 +153,7 @@ int sip_value_next(const struct sip_msg *m, enum sip_hdr_id id,
 		}
 		const char *e = v.p + v.len;
 		const char *s = skip_lws(v.p + it->off, e);
-		const char *q = (sip_hdr_flags[id] & HDRF_MULTI) ? element_end(s, e) : e;
+		const char *q = (sip_hdr_flags[id] & HDRF_MULTI) ? element_end(s, e, m->buf) : e;
 		if (q == NULL)
 			return -SIP_ERR_BAD_VALUE;
 		const char *end = rtrim_lws(s, q);
@@ -157,9 +173,10 @@ struct gparam {
 };
 
 /* Reads one ";name[=value]" at *pp, LWS allowed around ';' and '='; a value
- * is a token, a host (with [] and ':') or a quoted string. Returns 1 with *g
- * set, 0 at the end, -1 when malformed. */
-static int gparam_next(const char **pp, const char *e, struct gparam *g)
+ * is a token, a host (with [] and ':') or a quoted string. Bytes back to lo
+ * (the start of the field) may be read, for the token runs' last step.
+ * Returns 1 with *g set, 0 at the end, -1 when malformed. */
+static int gparam_next(const char **pp, const char *e, const char *lo, struct gparam *g)
 {
 	const char *p = skip_lws(*pp, e);
 
@@ -169,8 +186,7 @@ static int gparam_next(const char **pp, const char *e, struct gparam *g)
 		return -1;
 	p = skip_lws(p + 1, e);
 	const char *n = p;
-	while (p < e && cc_is((uint8_t)*p, CC_TOKEN))
-		p++;
+	p += class_len_back(p, e, lo, sip_tok_lo);
 	if (p == n)
 		return -1;
 	g->name = mkstr(n, p);
@@ -188,7 +204,7 @@ static int gparam_next(const char **pp, const char *e, struct gparam *g)
 			/* token runs (16 bytes a step: branches are long) joined
 			 * by the bytes of an IPv6 reference */
 			for (;;) {
-				p += token_len(p, e, e);
+				p += class_len_back(p, e, lo, sip_tok_lo);
 				if (p == e || (*p != '[' && *p != ']' && *p != ':'))
 					break;
 				p++;
@@ -203,12 +219,12 @@ static int gparam_next(const char **pp, const char *e, struct gparam *g)
 	return 1;
 }
 
-static bool all_gparams(const char *p, const char *e)
+static bool all_gparams(const char *p, const char *e, const char *lo)
 {
 	struct gparam g;
 	int rc;
 
-	while ((rc = gparam_next(&p, e, &g)) > 0)
+	while ((rc = gparam_next(&p, e, lo, &g)) > 0)
 		;
 	return rc == 0;
 }
@@ -318,6 +334,27 @@ static bool via_param(struct sip_via *v, const struct gparam *g)
 	}
 }
 
+/* The sent-by host at h (not at e) in general: a reference in brackets, or
+ * the bytes up to ':', ';' or LWS, which must be a name or IPv4. Returns its
+ * end with *type set, or NULL. */
+static const char *via_host(const char *h, const char *e, uint8_t *type)
+{
+	const char *he = h;
+
+	if (*h == '[') {
+		he = find_byte(h, e, ']');
+		if (he == NULL)
+			return NULL;
+		he++;
+	} else {
+		while (he < e && *he != ':' && *he != ';' && !is_lws((uint8_t)*he))
+			he++;
+	}
+	if (sip_check_host(h, he, type) < 0 || (*type == SIP_HOST_IPV6 && *h != '['))
+		return NULL;
+	return he;
+}
+
 int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 {
 	const char *e = p + len, *q = p;
@@ -342,35 +379,32 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 	}
 	v->proto = mkstr(name.p, version.p + version.len);
 
-	/* LWS sent-by */
+	/* LWS sent-by: most often a dotted quad, which ends where the walk of
+	 * via_host() would stop and which sip_check_host() calls IPv4 */
 	const char *h = skip_lws(q, e);
 	if (h == q || h == e)
 		return -SIP_ERR_BAD_VIA;
-	const char *he = h;
-	if (*h == '[') {
-		he = find_byte(h, e, ']');
-		if (he == NULL)
-			return -SIP_ERR_BAD_VIA;
-		he++;
-	} else {
-		while (he < e && *he != ':' && *he != ';' && !is_lws((uint8_t)*he))
-			he++;
-	}
-	if (sip_check_host(h, he, &v->host_type) < 0 ||
-	    (v->host_type == SIP_HOST_IPV6 && *h != '['))
+	const char *he = is_digit((uint8_t)*h) ? quad_end(h, e) : NULL;
+	if (he != NULL && (he == e || *he == ':' || *he == ';' || is_lws((uint8_t)*he)))
+		v->host_type = SIP_HOST_IPV4;
+	else if ((he = via_host(h, e, &v->host_type)) == NULL)
 		return -SIP_ERR_BAD_VIA;
 	v->host = v->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
 	q = skip_lws(he, e);
 	if (q < e && *q == ':') {
-		struct sip_str port;
+		/* port_value() in the same pass as the digits' walk */
 		q = skip_lws(q + 1, e);
 		const char *ps = q;
-		while (q < e && is_digit((uint8_t)*q))
-			q++;
-		port = mkstr(ps, q);
-		if (!port_value(port, &v->port))
+		unsigned port = 0;
+		for (; q < e && is_digit((uint8_t)*q); q++) {
+			if (q - ps == 5)
+				return -SIP_ERR_BAD_VIA;
+			port = port * 10 + (unsigned)(*q - '0');
+		}
+		if (q == ps || port > 65535)
 			return -SIP_ERR_BAD_VIA;
-		v->port_str = port;
+		v->port = (uint16_t)port;
+		v->port_str = mkstr(ps, q);
 	}
 
 	/* *( SEMI via-params ) */
@@ -378,7 +412,7 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 	struct gparam g;
 	int rc;
 	q = ps;
-	while ((rc = gparam_next(&q, e, &g)) > 0)
+	while ((rc = gparam_next(&q, e, p, &g)) > 0)
 		if (!via_param(v, &g))
 			return -SIP_ERR_BAD_VIA;
 	if (rc < 0)
@@ -469,7 +503,7 @@ int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 		return -SIP_ERR_BAD_NAME_ADDR;
 	const char *ps = skip_lws(q, e);
 	if (ps < e) {
-		if (*ps != ';' || !all_gparams(ps, e))
+		if (*ps != ';' || !all_gparams(ps, e, p))
 			return -SIP_ERR_BAD_NAME_ADDR;
 		na->params = mkstr(skip_lws(ps + 1, e), e);
 		struct sip_str tag;
@@ -496,7 +530,7 @@ int sip_parse_ctype(const char *p, uint32_t len, struct sip_ctype *ct)
 		return -SIP_ERR_BAD_VALUE;
 	const char *ps = skip_lws(q, e);
 	if (ps < e) {
-		if (!all_gparams(ps, e))
+		if (!all_gparams(ps, e, p))
 			return -SIP_ERR_BAD_VALUE;
 		ct->params = mkstr(skip_lws(ps + 1, e), e);
 	}

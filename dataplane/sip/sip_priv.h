@@ -236,6 +236,32 @@ static inline uint32_t class_len(const char *p, const char *end, const char *lim
 	return (uint32_t)(p - s);
 }
 
+/* class_len() for a run that may not read past end but may read back to
+ * lo (<= p), such as a field handed over alone (a Via value): the last step
+ * loads the 16 bytes that end at end and drops the lanes before p, so a run
+ * near the field's end needs no byte loop either when end - lo >= 16. */
+static inline uint32_t class_len_back(const char *p, const char *end, const char *lo,
+				      const uint8_t *lo_tab)
+{
+#if defined(__SSSE3__)
+	if (end - lo >= 16) {
+		const char *s = p;
+		for (; end - p > 16; p += 16) {
+			unsigned stop = class_stops(_mm_loadu_si128((const __m128i *)(const void *)p),
+						    lo_tab);
+			if (stop != 0)
+				return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop);
+		}
+		unsigned stop = class_stops(_mm_loadu_si128((const __m128i *)(const void *)(end - 16)),
+					    lo_tab) >> (p - (end - 16));
+		return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop | 1u << (end - p));
+	}
+#else
+	(void)lo;
+#endif
+	return class_len(p, end, end, lo_tab);
+}
+
 /* First byte c in [p, e), or NULL: memchr for the short strings of a
  * start line or URI, inline, where a library call costs more than the
  * search. */
@@ -254,6 +280,55 @@ static inline const char *find_byte(const char *p, const char *e, char c)
 		if (*p == c)
 			return p;
 	return NULL;
+}
+
+/* find_byte() that may also read back to lo (<= p), as class_len_back():
+ * no byte loop at the end of a string of 16 bytes or more. */
+static inline const char *find_byte_back(const char *p, const char *e, const char *lo, char c)
+{
+#if defined(__SSE2__)
+	if (e - lo >= 16) {
+		const __m128i v = _mm_set1_epi8(c);
+		for (; e - p > 16; p += 16) {
+			unsigned m = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
+			if (m != 0)
+				return p + __builtin_ctz(m);
+		}
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				     _mm_loadu_si128((const __m128i *)(const void *)(e - 16)), v)) >>
+			     (p - (e - 16));
+		return m != 0 ? p + __builtin_ctz(m) : NULL;
+	}
+#else
+	(void)lo;
+#endif
+	return find_byte(p, e, c);
+}
+
+/* End of the dotted quad that starts at p: four numbers of 1-3 digits, each
+ * at most 255, joined by dots, the last not followed by a digit; NULL when
+ * [p, e) does not start with one. The common host, in one pass. */
+static inline const char *quad_end(const char *p, const char *e)
+{
+	for (unsigned i = 0;; i++) {
+		if (p == e || !is_digit((uint8_t)*p))
+			return NULL;
+		unsigned v = (unsigned)(*p++ - '0');
+		if (p < e && is_digit((uint8_t)*p)) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (p < e && is_digit((uint8_t)*p)) {
+				v = v * 10 + (unsigned)(*p++ - '0');
+				if (v > 255 || (p < e && is_digit((uint8_t)*p)))
+					return NULL;
+			}
+		}
+		if (i == 3)
+			return p;
+		if (p == e || *p != '.')
+			return NULL;
+		p++;
+	}
 }
 
 /* Token and word runs in [p, end), reading at most up to lim (>= end). */

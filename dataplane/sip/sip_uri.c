@@ -71,34 +71,13 @@ static bool valid_ipv6(const char *p, const char *e)
 /* hostname = *( domainlabel "." ) toplabel [ "." ], where a toplabel starts
  * with a letter; a name whose last label starts with a digit can only be
  * an IPv4 address (four labels of 1-3 digits, each at most 255, no
- * trailing dot). One pass over the bytes checks both. Returns the
- * sip_host_type, or SIP_HOST_NONE when neither. */
-/* Whether [p, e) is exactly a dotted quad of 1-3 digit numbers each at
- * most 255: the common host, decided in one tight pass. Whatever it
- * accepts, the general walk of name_or_ipv4 calls IPv4 too. */
-static bool dotted_quad(const char *p, const char *e)
-{
-	for (unsigned i = 0; i < 4; i++) {
-		unsigned v = 0, d = 0;
-
-		while (p < e && is_digit((uint8_t)*p) && d < 4) {
-			v = v * 10 + (unsigned)(*p++ - '0');
-			d++;
-		}
-		if (d == 0 || d > 3 || v > 255)
-			return false;
-		if (i < 3) {
-			if (p == e || *p != '.')
-				return false;
-			p++;
-		}
-	}
-	return p == e;
-}
-
+ * trailing dot). A dotted quad is taken in one tight pass (quad_end);
+ * whatever that accepts, the general walk calls IPv4 too, and the walk
+ * checks both in one pass over the bytes. Returns the sip_host_type, or
+ * SIP_HOST_NONE when neither. */
 static uint8_t name_or_ipv4(const char *p, const char *e)
 {
-	if (p < e && is_digit((uint8_t)*p) && dotted_quad(p, e))
+	if (p < e && is_digit((uint8_t)*p) && quad_end(p, e) == e)
 		return SIP_HOST_IPV4;
 
 	const char *end = e > p && e[-1] == '.' ? e - 1 : e;
@@ -146,14 +125,15 @@ int sip_check_host(const char *p, const char *end, uint8_t *type)
 		*type = SIP_HOST_IPV6;
 		return 0;
 	}
-	if (find_byte(p, end, ':') != NULL) {
-		if (!valid_ipv6(p, end))
-			return -1;
-		*type = SIP_HOST_IPV6;
-		return 0;
-	}
+	/* a name or IPv4 holds no ':' (not a host character), and every host
+	 * with one is a bare IPv6 or nothing: no search for it first */
 	*type = name_or_ipv4(p, end);
-	return *type == SIP_HOST_NONE ? -1 : 0;
+	if (*type != SIP_HOST_NONE)
+		return 0;
+	if (find_byte(p, end, ':') == NULL || !valid_ipv6(p, end))
+		return -1;
+	*type = SIP_HOST_IPV6;
+	return 0;
 }
 
 /* The run of bytes of a class (its nibble table, gen_hdr.py) and %HH
