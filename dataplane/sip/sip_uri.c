@@ -70,11 +70,10 @@ static bool valid_ipv6(const char *p, const char *e)
 
 /* hostname = *( domainlabel "." ) toplabel [ "." ], where a toplabel starts
  * with a letter; a name whose last label starts with a digit can only be
- * an IPv4 address (four labels of 1-3 digits, each at most 255, no
- * trailing dot). A dotted quad is taken in one tight pass (quad_end);
- * whatever that accepts, the general walk calls IPv4 too, and the walk
- * checks both in one pass over the bytes. Returns the sip_host_type, or
- * SIP_HOST_NONE when neither. */
+ * an IPv4 address: four labels of 1-3 digits, each at most 255, no
+ * trailing dot, which is exactly what quad_end() takes whole. So once that
+ * has failed, the walk only checks the labels of a name. Returns the
+ * sip_host_type, or SIP_HOST_NONE when neither. */
 static uint8_t name_or_ipv4(const char *p, const char *e)
 {
 	if (p < e && is_digit((uint8_t)*p) && quad_end(p, e) == e)
@@ -82,34 +81,19 @@ static uint8_t name_or_ipv4(const char *p, const char *e)
 
 	const char *end = e > p && e[-1] == '.' ? e - 1 : e;
 	const char *label = p;
-	unsigned labels = 0, v = 0;
-	bool digits = true, v4 = true;
 
-	if (p == end)
-		return SIP_HOST_NONE;
-	for (const char *q = p;; q++) {
-		if (q == end || *q == '.') {
+	for (const char *q = p; q < end; q++) {
+		if (*q == '.') {
 			if (q == label || label[0] == '-' || q[-1] == '-')
 				return SIP_HOST_NONE;
-			v4 = v4 && digits && q - label <= 3 && v <= 255;
-			labels++;
-			if (q == end)
-				break;
 			label = q + 1;
-			v = 0;
-			digits = true;
-			continue;
-		}
-		uint8_t c = (uint8_t)*q;
-		if (!cc_is(c, CC_HOST))
+		} else if (!cc_is((uint8_t)*q, CC_HOST)) {
 			return SIP_HOST_NONE;
-		unsigned d = (unsigned)c - '0';
-		digits = digits && d < 10;
-		v = v * 10 + d; /* meaningful only while digits and at most 3 */
+		}
 	}
-	if (is_alpha((uint8_t)label[0]))
-		return SIP_HOST_NAME;
-	return v4 && labels == 4 && end == e ? SIP_HOST_IPV4 : SIP_HOST_NONE;
+	if (label == end || label[0] == '-' || end[-1] == '-')
+		return SIP_HOST_NONE;
+	return is_alpha((uint8_t)label[0]) ? SIP_HOST_NAME : SIP_HOST_NONE;
 }
 
 /* sip_check_host - classify and validate a host: "[v6]", bare v6 (as Via
@@ -119,6 +103,10 @@ int sip_check_host(const char *p, const char *end, uint8_t *type)
 {
 	if (p == end)
 		return -1;
+	if (is_digit((uint8_t)*p) && quad_end(p, end) == end) { /* as name_or_ipv4 */
+		*type = SIP_HOST_IPV4;
+		return 0;
+	}
 	if (*p == '[') {
 		if (end - p < 4 || end[-1] != ']' || !valid_ipv6(p + 1, end - 1))
 			return -1;
