@@ -74,6 +74,18 @@ static inline unsigned specials(__m128i b)
 	return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
+#if defined(__AVX2__)
+static inline unsigned specials32(__m256i b)
+{
+	__m256i m = _mm256_or_si256(
+		_mm256_or_si256(_mm256_cmpeq_epi8(b, _mm256_set1_epi8(',')),
+				_mm256_cmpeq_epi8(b, _mm256_set1_epi8('"'))),
+		_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(b, _mm256_set1_epi8('<')),
+						_mm256_cmpeq_epi8(b, _mm256_set1_epi8('>'))),
+				_mm256_cmpeq_epi8(b, _mm256_set1_epi8('\\'))));
+	return (unsigned)_mm256_movemask_epi8(m);
+}
+#endif
 
 /* Next byte at or after p that is one of , " < > \\ (the bytes that matter to
  * element_end), or e. SIMD, 16 bytes a step: list values are mostly URIs
@@ -84,6 +96,15 @@ static inline const char *next_special(const char *p, const char *e, const char 
 {
 #if defined(__SSE2__)
 	if (e - lo >= 16) {
+#if defined(__AVX2__)
+		/* a Via value is 60-100 bytes, each searched whole */
+		for (; e - p > 32; p += 32) {
+			unsigned bits = specials32(
+				_mm256_loadu_si256((const __m256i *)(const void *)p));
+			if (bits != 0)
+				return p + __builtin_ctz(bits);
+		}
+#endif
 		for (; e - p > 16; p += 16) {
 			unsigned bits = specials(_mm_loadu_si128((const __m128i *)(const void *)p));
 			if (bits != 0)
@@ -392,16 +413,14 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 	v->host = v->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
 	q = skip_lws(he, e);
 	if (q < e && *q == ':') {
-		/* port_value() in the same pass as the digits' walk */
+		/* port_value() in the same pass as the digits' walk: a sixth
+		 * digit is already too many */
 		q = skip_lws(q + 1, e);
-		const char *ps = q;
+		const char *ps = q, *pe = e - q > 6 ? q + 6 : e;
 		unsigned port = 0;
-		for (; q < e && is_digit((uint8_t)*q); q++) {
-			if (q - ps == 5)
-				return -SIP_ERR_BAD_VIA;
-			port = port * 10 + (unsigned)(*q - '0');
-		}
-		if (q == ps || port > 65535)
+		while (q < pe && is_digit((uint8_t)*q))
+			port = port * 10 + (unsigned)(*q++ - '0');
+		if (q == ps || q - ps > 5 || port > 65535)
 			return -SIP_ERR_BAD_VIA;
 		v->port = (uint16_t)port;
 		v->port_str = mkstr(ps, q);
@@ -481,7 +500,7 @@ int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 	}
 
 	if (*q == '<') {
-		const char *ue = find_byte(q + 1, e, '>');
+		const char *ue = find_byte_back(q + 1, e, p, '>');
 		if (ue == NULL || ue == q + 1)
 			return -SIP_ERR_BAD_NAME_ADDR;
 		na->uri = mkstr(q + 1, ue);
@@ -503,11 +522,20 @@ int sip_parse_nameaddr(const char *p, uint32_t len, struct sip_nameaddr *na)
 		return -SIP_ERR_BAD_NAME_ADDR;
 	const char *ps = skip_lws(q, e);
 	if (ps < e) {
-		if (*ps != ';' || !all_gparams(ps, e, p))
+		/* the first tag, taken in the walk that checks the list: in a
+		 * valid list, the one sip_param_find() would give */
+		struct sip_str tag = {NULL, 0};
+		struct gparam g;
+		int rc;
+		if (*ps != ';')
+			return -SIP_ERR_BAD_NAME_ADDR;
+		for (q = ps; (rc = gparam_next(&q, e, p, &g)) > 0;)
+			if (tag.p == NULL && g.name.len == 3 && name_is(g.name, "tag", 3))
+				tag = g.value;
+		if (rc < 0)
 			return -SIP_ERR_BAD_NAME_ADDR;
 		na->params = mkstr(skip_lws(ps + 1, e), e);
-		struct sip_str tag;
-		if (sip_param_find(na->params, SIP_LIT("tag"), &tag) == 1) {
+		if (tag.p != NULL) {
 			if (tag.len == 0)
 				return -SIP_ERR_BAD_NAME_ADDR;
 			na->tag = tag;
