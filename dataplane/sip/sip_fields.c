@@ -196,24 +196,32 @@ struct gparam {
 /* Reads one ";name[=value]" at *pp, LWS allowed around ';' and '='; a value
  * is a token, a host (with [] and ':') or a quoted string. Bytes back to lo
  * (the start of the field) may be read, for the token runs' last step.
- * Returns 1 with *g set, 0 at the end, -1 when malformed. */
+ * Returns 1 with *g set, 0 at the end, -1 when malformed. The ';', the
+ * name and the '=' are looked for before any LWS, which is there only when
+ * they are not (LWS is none of them): the same bytes taken the same way. */
 static int gparam_next(const char **pp, const char *e, const char *lo, struct gparam *g)
 {
-	const char *p = skip_lws(*pp, e);
+	const char *p = *pp;
 
-	if (p == e)
-		return 0;
-	if (*p != ';')
-		return -1;
-	p = skip_lws(p + 1, e);
-	const char *n = p;
+	if (p == e || *p != ';') {
+		p = skip_lws(p, e);
+		if (p == e)
+			return 0;
+		if (*p != ';')
+			return -1;
+	}
+	const char *n = ++p;
 	p += class_len_back(p, e, lo, sip_tok_lo);
-	if (p == n)
-		return -1;
+	if (p == n) {
+		n = p = skip_lws(p, e);
+		p += class_len_back(p, e, lo, sip_tok_lo);
+		if (p == n)
+			return -1;
+	}
 	g->name = mkstr(n, p);
 	g->has_value = false;
 	g->value = mkstr(p, p);
-	const char *r = skip_lws(p, e);
+	const char *r = p < e && *p == '=' ? p : skip_lws(p, e);
 	if (r < e && *r == '=') {
 		p = skip_lws(r + 1, e);
 		const char *v = p;
@@ -222,8 +230,7 @@ static int gparam_next(const char **pp, const char *e, const char *lo, struct gp
 			if (p == NULL)
 				return -1;
 		} else {
-			/* token runs (16 bytes a step: branches are long) joined
-			 * by the bytes of an IPv6 reference */
+			/* token runs joined by the bytes of an IPv6 reference */
 			for (;;) {
 				p += class_len_back(p, e, lo, sip_tok_lo);
 				if (p == e || (*p != '[' && *p != ']' && *p != ':'))
