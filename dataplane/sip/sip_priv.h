@@ -282,6 +282,26 @@ static inline const char *find_byte(const char *p, const char *e, char c)
 	return NULL;
 }
 
+/* find_byte() that may read up to lim (>= e), as class_len() does: the
+ * lanes past e are masked off, so there is no byte loop at the end. */
+static inline const char *find_byte_lim(const char *p, const char *e, const char *lim, char c)
+{
+#if defined(__SSE2__)
+	const __m128i v = _mm_set1_epi8(c);
+	for (; p < e && lim - p >= 16; p += 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
+		if (e - p < 16)
+			m &= (1u << (e - p)) - 1;
+		if (m != 0)
+			return p + __builtin_ctz(m);
+	}
+#else
+	(void)lim;
+#endif
+	return find_byte(p, e, c);
+}
+
 /* find_byte() that may also read back to lo (<= p), as class_len_back():
  * no byte loop at the end of a string of 16 bytes or more. */
 static inline const char *find_byte_back(const char *p, const char *e, const char *lo, char c)

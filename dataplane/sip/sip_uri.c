@@ -207,7 +207,7 @@ int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_u
 
 	/* userinfo: '@' may appear nowhere else unescaped, so the first one
 	 * (if any) ends it. */
-	const char *at = find_byte(q, e, '@');
+	const char *at = find_byte_lim(q, e, lim, '@');
 	if (at != NULL) {
 		const char *ue = run_of(q, at, lim, sip_user_lo);
 		if (ue == NULL || ue == q || (ue != at && *ue != ':'))
@@ -224,7 +224,7 @@ int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_u
 	/* host: a reference in brackets, or the run of host characters */
 	const char *h = q, *he;
 	if (q < e && *q == '[') {
-		he = find_byte(q, e, ']');
+		he = find_byte_lim(q, e, lim, ']');
 		if (he == NULL)
 			return -SIP_ERR_BAD_URI;
 		he++;
@@ -253,7 +253,7 @@ int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_u
 
 	/* uri-parameters, then headers */
 	const char *ps = q;
-	q = find_byte(q, e, '?');
+	q = find_byte_lim(q, e, lim, '?');
 	if (q == NULL)
 		q = e;
 	if (!valid_params(ps, q, lim, sip_param_lo))
