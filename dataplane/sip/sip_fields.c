@@ -198,8 +198,11 @@ struct gparam {
  * (the start of the field) may be read, for the token runs' last step.
  * Returns 1 with *g set, 0 at the end, -1 when malformed. The ';', the
  * name and the '=' are looked for before any LWS, which is there only when
- * they are not (LWS is none of them): the same bytes taken the same way. */
-static int gparam_next(const char **pp, const char *e, const char *lo, struct gparam *g)
+ * they are not (LWS is none of them): the same bytes taken the same way.
+ * Inlined into each parameter loop, where *g stays in registers and the
+ * class tables' loads are hoisted out of the loop (a Via: -100 of ~830). */
+static inline __attribute__((always_inline)) int
+gparam_next(const char **pp, const char *e, const char *lo, struct gparam *g)
 {
 	const char *p = *pp;
 
