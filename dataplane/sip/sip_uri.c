@@ -126,8 +126,11 @@ int sip_check_host(const char *p, const char *end, uint8_t *type)
 
 /* The run of bytes of a class (its nibble table, gen_hdr.py) and %HH
  * escapes at p, reading at most up to lim (>= e): returns where it ends
- * (the caller checks the byte there), or NULL on a bad escape. */
-static const char *run_of(const char *p, const char *e, const char *lim, const uint8_t *cls)
+ * (the caller checks the byte there), or NULL on a bad escape. Inlined,
+ * as valid_params() is, so that a URI's runs share the tables' loads
+ * (~20 instructions of ~420 a URI). */
+static inline __attribute__((always_inline)) const char *
+run_of(const char *p, const char *e, const char *lim, const uint8_t *cls)
 {
 	for (;;) {
 		p += class_len(p, e, lim, cls);
@@ -140,7 +143,8 @@ static const char *run_of(const char *p, const char *e, const char *lim, const u
 }
 
 /* ;name[=value] repeated, each name and value of class cls. */
-static bool valid_params(const char *p, const char *e, const char *lim, const uint8_t *cls)
+static inline __attribute__((always_inline)) bool
+valid_params(const char *p, const char *e, const char *lim, const uint8_t *cls)
 {
 	while (p < e) {
 		if (*p++ != ';')
