@@ -80,6 +80,17 @@ static const struct vn_row vn_rows[] = {
 	{"via list", "Via: SIP/2.0/UDP b.example;branch=z9hG4bK2,SIP/2.0/UDP c.example\r\n",
 	 SIP_HDR_VIA, {"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-t1",
 		       "SIP/2.0/UDP b.example;branch=z9hG4bK2", "SIP/2.0/UDP c.example"}, 0},
+	{"specials past 32 bytes",
+	 "Contact: <sip:abcdefghijklmnopqrstuvwxyz012345@x.example>,\"q,\\\"\" <sip:b@y.example>\r\n",
+	 SIP_HDR_CONTACT,
+	 {"<sip:abcdefghijklmnopqrstuvwxyz012345@x.example>", "\"q,\\\"\" <sip:b@y.example>"}, 0},
+	{"a comma in the last 16 bytes", "Supported: abcdefghijklmnopqrstuvwxyz0123,a\r\n",
+	 SIP_HDR_SUPPORTED, {"abcdefghijklmnopqrstuvwxyz0123", "a"}, 0},
+	{"a comma at byte 32", "Supported: abcdefghijklmnopqrstuvwxyz012345,abcdefghijklmnopq\r\n",
+	 SIP_HDR_SUPPORTED, {"abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopq"}, 0},
+	{"unterminated quote at the end",
+	 "Contact: <sip:abcdefghijklmnopqrstuvwxyz@x.example>;x=\"abc\r\n", SIP_HDR_CONTACT, {NULL},
+	 ANY_ERR},
 	{"not a list header", "Subject: hello, world\r\n", SIP_HDR_SUBJECT, {"hello, world"}, 0},
 	{"absent header", "", SIP_HDR_CONTACT, {NULL}, 0},
 	{"empty element", "Supported: a,,b\r\n", SIP_HDR_SUPPORTED, {"a"}, ANY_ERR},
@@ -123,6 +134,82 @@ static void test_value_next(void)
 			CHECK_INT(r, 0);
 		else
 			CHECK(r < 0);
+	}
+}
+
+/* The end of a list element as sip_value_next() documents it, byte by
+ * byte: the first comma outside quotes and <>, NULL when one is open. */
+static const char *ref_element_end(const char *p, const char *e)
+{
+	bool quote = false, angle = false;
+
+	for (; p < e; p++) {
+		if (quote) {
+			if (*p == '\\' && p + 1 < e)
+				p++;
+			else if (*p == '"')
+				quote = false;
+		} else if (*p == '"') {
+			quote = true;
+		} else if (*p == '<') {
+			angle = true;
+		} else if (*p == '>') {
+			angle = false;
+		} else if (*p == ',' && !angle) {
+			break;
+		}
+	}
+	return quote || angle ? NULL : p;
+}
+
+/* The vector search for a list's special bytes (16 and 32 bytes a step, the
+ * last step loaded back from the value's end) against the byte loop, over
+ * random Contact values of the bytes that matter to it and of runs long
+ * enough to cross every step. The first element and its return. */
+static void test_value_walk(void)
+{
+	static const char *const frag[] = {",", ",", "\"", "\\", "<", ">", "a", " ", "sip:x@y.example",
+					   "abcdefghijklmnopqrst", ";q=1"};
+	uint64_t x = 0x13198a2e03707344ull;
+	char buf[600], val[300];
+
+	for (unsigned k = 0; k < 30000; k++) {
+		size_t n = 0;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint64_t y = x;
+		for (unsigned i = 0, nf = 1 + (unsigned)(x % 12); i < nf; i++) {
+			y = y * 6364136223846793005ull + 1442695040888963407ull;
+			const char *f = frag[(y >> 33) % NELEM(frag)];
+			memcpy(val + n, f, strlen(f));
+			n += strlen(f);
+		}
+		val[n] = '\0';
+		check_ctx = val;
+		int len = snprintf(buf, sizeof(buf), REQ("Contact: %s\r\n"), val);
+		if (parse_copy(buf, (uint32_t)len, NULL, 0, &msg) != len)
+			continue;
+		int h = sip_hdr_first(&msg, SIP_HDR_CONTACT);
+		CHECK(h >= 0);
+		if (h < 0)
+			continue;
+		struct sip_str v = sip_hdr_value(&msg, (unsigned)h), got;
+		const char *e = v.p + v.len, *s0 = v.p;
+		while (s0 < e && *s0 == ' ')
+			s0++;
+		const char *q = ref_element_end(s0, e), *end = q;
+		while (end != NULL && end > s0 && end[-1] == ' ')
+			end--;
+		struct sip_iter it;
+		sip_iter_init(&it);
+		int r = sip_value_next(&msg, SIP_HDR_CONTACT, &it, &got);
+		if (v.len == 0 || q == NULL || end == s0) {
+			CHECK(r < 0);
+		} else {
+			CHECK_INT(r, 1);
+			if (r == 1)
+				CHECK(got.p == s0 && got.len == (uint32_t)(end - s0));
+		}
 	}
 }
 
@@ -207,6 +294,52 @@ static const struct via_row via_rows[] = {
 	 "UDP", "h", SIP_HOST_NAME, 0, false, 0, false, 0, NULL, NULL, NULL, NULL},
 	{"SIP/2.0/ UDP h", 0, "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, false, 0, false, 0, NULL,
 	 NULL, NULL, ""},
+	/* the sent-by quad taken whole where the walk would stop (':', ';',
+	 * LWS, the end), the port's digits in one pass, and each parameter
+	 * step with and without LWS, near the field's end and far from it */
+	{"SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK0000002a6a8f2c1e;rport", 0, "SIP/2.0", "UDP",
+	 "192.0.2.10", SIP_HOST_IPV4, 5062, true, 0, false, 0, "z9hG4bK0000002a6a8f2c1e", NULL,
+	 NULL, "branch=z9hG4bK0000002a6a8f2c1e;rport"},
+	{"SIP/2.0/UDP 255.255.255.255:65535", 0, "SIP/2.0", "UDP", "255.255.255.255", SIP_HOST_IPV4,
+	 65535, false, 0, false, 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/UDP 1.2.3.4\t;rport", 0, "SIP/2.0", "UDP", "1.2.3.4", SIP_HOST_IPV4, 0, true, 0,
+	 false, 0, NULL, NULL, NULL, "rport"},
+	{"SIP/2.0/UDP 1.2.3.4 : 00001", 0, "SIP/2.0", "UDP", "1.2.3.4", SIP_HOST_IPV4, 1, false, 0,
+	 false, 0, NULL, NULL, NULL, ""},
+	{"SIP/2.0/UDP 1.2.3.4:0 ;\tbranch\t=\tz9hG4bKt ; rport = 1 ;x", 0, "SIP/2.0", "UDP",
+	 "1.2.3.4", SIP_HOST_IPV4, 0, true, 1, false, 0, "z9hG4bKt", NULL, NULL, NULL},
+	{"SIP/2.0/UDP 1.2.3.4;x=\"a;branch=b\";branch=z9hG4bKq", 0, "SIP/2.0", "UDP", "1.2.3.4",
+	 SIP_HOST_IPV4, 0, false, 0, false, 0, "z9hG4bKq", NULL, NULL, NULL},
+	{"SIP/2.0/UDP h;received=[2001:db8::2]", 0, "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, false,
+	 0, false, 0, NULL, "[2001:db8::2]", NULL, "received=[2001:db8::2]"},
+	{"SIP/2.0/UDP h;maddr=[::1];x", 0, "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, false, 0, false,
+	 0, NULL, NULL, "[::1]", "maddr=[::1];x"},
+	{"SIP/2.0/UDP h;a", 0, "SIP/2.0", "UDP", "h", SIP_HOST_NAME, 0, false, 0, false, 0, NULL,
+	 NULL, NULL, "a"},
+	{"SIP/2.0/UDP 1.2.3.44;RPORT", 0, "SIP/2.0", "UDP", "1.2.3.44", SIP_HOST_IPV4, 0, true, 0,
+	 false, 0, NULL, NULL, NULL, "RPORT"},
+	{"SIP/2.0/UDP 1.2.3.4;received=10.0.0.255", 0, "SIP/2.0", "UDP", "1.2.3.4", SIP_HOST_IPV4, 0,
+	 false, 0, false, 0, NULL, "10.0.0.255", NULL, NULL},
+	VIA_BAD("SIP/2.0/UDP 1.2.3.1234"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4444:5060"),
+	VIA_BAD("SIP/2.0/UDP 256.1.1.1"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4.:5060"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4-5"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4,"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4:"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4:123456"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4:000001"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4:65536"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4:5060x"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4; "),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;rport="),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;x=\"a"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;branch=\"z9hG4bK\""),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;received=10.0.0.1234"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;received=10.0.0.1."),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;received=1.2.3.4;RECEIVED=1.2.3.4"),
+	VIA_BAD("SIP/2.0/UDP 1.2.3.4;rport;rport"),
 	VIA_BAD("SIP/2.0/UDP 1.2.3.256"),
 	VIA_BAD("SIP/2.0/UDP 1.2.3"),
 	VIA_BAD("SIP/2.0/UDP 1.2.3.4.5"),
@@ -401,6 +534,24 @@ static const struct na_row na_rows[] = {
 	{"<sip:a@b.example>;x=\"a;tag=no\";tag=t", 0, "", false, false, "sip:a@b.example",
 	 "x=\"a;tag=no\";tag=t", "t"},
 
+	/* the tag taken in the walk that checks the parameters: the first
+	 * one, in any case, with LWS, quoted, never inside a quoted value */
+	{"<sip:a@b.example>;TAG=x;tag=y", 0, "", false, false, "sip:a@b.example", "TAG=x;tag=y", "x"},
+	{"<sip:a@b.example>;tags=1;ta=2;tag=3", 0, "", false, false, "sip:a@b.example",
+	 "tags=1;ta=2;tag=3", "3"},
+	{"<sip:a@b.example> ;\ttag = \"q;r\" ;x", 0, "", false, false, "sip:a@b.example",
+	 "tag = \"q;r\" ;x", "\"q;r\""},
+	{"<sip:a@b.example>;x=\"tag=1\"", 0, "", false, false, "sip:a@b.example", "x=\"tag=1\"",
+	 NULL},
+	{"<sip:a-long-user-part@a-long-host.example.net;transport=udp>;tag=abcdefghijklmnopq", 0, "",
+	 false, false, "sip:a-long-user-part@a-long-host.example.net;transport=udp",
+	 "tag=abcdefghijklmnopq", "abcdefghijklmnopq"},
+	NA_BAD("<sip:a@b.example>;tag"),
+	NA_BAD("<sip:a@b.example>;tag=;x=1"),
+	NA_BAD("<sip:a@b.example>;x=1;TAG"),
+	NA_BAD("<sip:a@b.example>;tag=\"a"),
+	NA_BAD("<sip:a-long-user-part@a-long-host.example.net"),
+	NA_BAD("<sip:a-long-user-part@a-long-host.example.net>;;tag=1"),
 	NA_BAD(""),
 	NA_BAD("\"unterminated <sip:a@b.example>"),
 	NA_BAD("<sip:a@b.example"),
@@ -791,9 +942,134 @@ static void test_host_classes(void)
 	}
 }
 
+/* A generic parameter list, ";name[=value]" repeated with LWS around ';'
+ * and '=', read byte by byte from the grammar alone (RFC 3261 25.1 generic-
+ * param; a value a token, a host with [ ] :, or a quoted string), apart from
+ * the parser's vector runs and fast steps. Returns whether [p, e) is one,
+ * with *tag the first tag parameter's value (p NULL when there is none). */
+static bool ref_is_tok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
+}
+
+static const char *ref_lws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static bool ref_gparams(const char *p, const char *e, struct sip_str *tag)
+{
+	tag->p = NULL;
+	tag->len = 0;
+	for (p = ref_lws(p, e); p < e; p = ref_lws(p, e)) {
+		if (*p != ';')
+			return false;
+		const char *n = p = ref_lws(p + 1, e);
+		while (p < e && ref_is_tok(*p))
+			p++;
+		if (p == n)
+			return false;
+		bool is_tag = p - n == 3 && strncasecmp(n, "tag", 3) == 0;
+		const char *v = p, *r = ref_lws(p, e);
+		if (r < e && *r == '=') {
+			v = p = ref_lws(r + 1, e);
+			if (p < e && *p == '"') {
+				for (p++; p < e && *p != '"'; p++)
+					if (*p == '\\' && ++p == e)
+						return false;
+				if (p == e)
+					return false;
+				p++;
+			} else {
+				while (p < e && (ref_is_tok(*p) || *p == '[' || *p == ']' || *p == ':'))
+					p++;
+			}
+			if (p == v)
+				return false;
+		}
+		if (is_tag && tag->p == NULL) {
+			tag->p = v;
+			tag->len = (uint32_t)(p - v);
+		}
+	}
+	return true;
+}
+
+/* The parameter walk (its LWS steps, the token runs that load back from the
+ * field's end, the tag taken in passing) against the reference, over random
+ * lists of the fragments that matter to it, at every length around the
+ * 16-byte steps: through a name-addr, and through a Via whose branch and
+ * rport must be what sip_param_find() finds in its parameters (after a
+ * port, so that no list may start with one). */
+static void test_param_walk(void)
+{
+	static const char *const frag[] = {
+		";",	  ";",	   "=",	   " ",	    "\t",   "\"",	 "\\",	  "tag",
+		"TaG",	  "branch", "rport", "x",	    "5060", "1.2.3.4", "[",	  "]",
+		":",	  ",",	   "<",	   "\"a;b\"", ";tag=1", ";x=y",	 ";rport", " ; x",
+		";Tag = \"a\\\"b\"", ";branch=z9hG4bKabcdefghijklmnop", ";received=10.0.0.1"};
+	uint64_t x = 0x243f6a8885a308d3ull;
+
+	for (unsigned k = 0; k < 200000; k++) {
+		char na_in[360], via_in[360];
+		char params[320]; /* 9 fragments of at most 33 bytes */
+		size_t n = 0;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		unsigned nf = 1 + (unsigned)(x % 9);
+		uint64_t y = x;
+		for (unsigned i = 0; i < nf; i++) {
+			y = y * 6364136223846793005ull + 1442695040888963407ull;
+			const char *f = frag[(y >> 33) % NELEM(frag)];
+			size_t fl = strlen(f);
+			memcpy(params + n, f, fl);
+			n += fl;
+		}
+		params[n] = '\0';
+		check_ctx = params;
+
+		struct sip_str tag;
+		bool ok = ref_gparams(params, params + n, &tag);
+		int lna = snprintf(na_in, sizeof(na_in), "<sip:a@b.example>%s", params);
+		uint32_t len;
+		const char *in = exact(na_in, &len);
+		struct sip_nameaddr na;
+		int r = sip_parse_nameaddr(in, len, &na);
+		if (!ok || (tag.p != NULL && tag.len == 0)) {
+			CHECK_INT(r, -SIP_ERR_BAD_NAME_ADDR);
+		} else {
+			CHECK_INT(r, lna);
+			if (r == lna && tag.p != NULL)
+				CHECK(na.tag.p == in + 17 + (tag.p - params) && na.tag.len == tag.len);
+			else if (r == lna)
+				CHECK(na.tag.p == NULL);
+		}
+
+		int lv = snprintf(via_in, sizeof(via_in), "SIP/2.0/UDP 192.0.2.1:5060%s", params);
+		in = exact(via_in, &len);
+		struct sip_via v;
+		r = sip_parse_via(in, len, &v);
+		if (!ok)
+			CHECK_INT(r, -SIP_ERR_BAD_VIA);
+		if (r == lv) {
+			struct sip_str b, rp;
+			int hb = sip_param_find(v.params, SIP_LIT("branch"), &b);
+			CHECK(hb == (v.branch.p != NULL));
+			if (hb == 1 && v.branch.p != NULL)
+				CHECK(b.p == v.branch.p && b.len == v.branch.len);
+			CHECK(sip_param_find(v.params, SIP_LIT("rport"), &rp) == v.has_rport);
+		}
+	}
+}
+
 void test_fields(void)
 {
 	test_host_classes();
+	test_param_walk();
+	test_value_walk();
 	test_value_next();
 	test_via();
 	test_via_next();
