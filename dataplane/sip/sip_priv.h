@@ -326,29 +326,38 @@ static inline const char *find_byte_back(const char *p, const char *e, const cha
 	return find_byte(p, e, c);
 }
 
-/* End of the dotted quad that starts at p: four numbers of 1-3 digits, each
- * at most 255, joined by dots, the last not followed by a digit; NULL when
- * [p, e) does not start with one. The common host, in one pass. */
-static inline const char *quad_end(const char *p, const char *e)
+/* quad_end()'s walk. Unchecked (checked false), it reads up to p + 16 with
+ * no end test, for a caller that may: a quad and the byte after it are at
+ * most 16 bytes, and a third of the walk's instructions were those tests. */
+static inline __attribute__((always_inline)) const char *quad_walk(const char *p, const char *e,
+								    bool checked)
 {
 	for (unsigned i = 0;; i++) {
-		if (p == e || !is_digit((uint8_t)*p))
+		if ((checked && p == e) || !is_digit((uint8_t)*p))
 			return NULL;
 		unsigned v = (unsigned)(*p++ - '0');
-		if (p < e && is_digit((uint8_t)*p)) {
+		if ((!checked || p < e) && is_digit((uint8_t)*p)) {
 			v = v * 10 + (unsigned)(*p++ - '0');
-			if (p < e && is_digit((uint8_t)*p)) {
+			if ((!checked || p < e) && is_digit((uint8_t)*p)) {
 				v = v * 10 + (unsigned)(*p++ - '0');
-				if (v > 255 || (p < e && is_digit((uint8_t)*p)))
+				if (v > 255 || ((!checked || p < e) && is_digit((uint8_t)*p)))
 					return NULL;
 			}
 		}
 		if (i == 3)
 			return p;
-		if (p == e || *p != '.')
+		if ((checked && p == e) || *p != '.')
 			return NULL;
 		p++;
 	}
+}
+
+/* End of the dotted quad that starts at p: four numbers of 1-3 digits, each
+ * at most 255, joined by dots, the last not followed by a digit; NULL when
+ * [p, e) does not start with one. The common host, in one pass. */
+static inline const char *quad_end(const char *p, const char *e)
+{
+	return quad_walk(p, e, true);
 }
 
 /* Token and word runs in [p, end), reading at most up to lim (>= end). */
