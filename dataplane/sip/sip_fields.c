@@ -391,7 +391,7 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 	const char *e = p + len, *q = p;
 	struct sip_str name, version;
 
-	memset(v, 0, sizeof(*v));
+	clear_block(v, sizeof(*v));
 	if (p == NULL) /* an absent slice: no arithmetic on it */
 		return -SIP_ERR_BAD_VIA;
 	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport,

@@ -87,6 +87,19 @@ static inline const char *rtrim_lws(const char *start, const char *end)
 	return end;
 }
 
+/* Zeroes n >= 32 bytes at p in 32-byte stores, the last one overlapping:
+ * GCC clears a struct over ~128 bytes (a sip_via, a sip_uri) with rep stos,
+ * some 30 instructions with the setup where this is a dozen stores. */
+static inline void clear_block(void *p, size_t n)
+{
+	char *d = p;
+
+#pragma GCC unroll 8
+	for (size_t i = 0; i + 32 < n; i += 32)
+		memset(d + i, 0, 32);
+	memset(d + n - 32, 0, 32);
+}
+
 static inline struct sip_str mkstr(const char *p, const char *end)
 {
 	struct sip_str s = {p, (uint32_t)(end - p)};

@@ -192,7 +192,7 @@ static int parse_tel(const char *p, const char *e, struct sip_uri *u)
  * class runs need no byte loop near the end of the URI either. */
 int sip_uri_parse_lim(const char *p, uint32_t len, const char *lim, struct sip_uri *u)
 {
-	memset(u, 0, sizeof(*u));
+	clear_block(u, sizeof(*u));
 	if (p == NULL) /* an absent slice: no arithmetic on it */
 		return -SIP_ERR_BAD_URI;
 	const char *e = p + len, *q;
