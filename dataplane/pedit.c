@@ -255,9 +255,14 @@ void px_via_nat(struct pedits *pe, const char *base, struct sip_str val,
 		const struct sip_via *v, const struct dp_addr *src)
 {
 	struct dp_ip host;
-	bool same = px_parse_ip(v->host.p, v->host.len, v->host_type, &host) &&
-		    memcmp(&host, &src->ip, sizeof(host)) == 0;
+	bool same;
 	char *s;
+
+	if (v->has_ip4) /* the usual dotted quad: the Via parse read it */
+		same = src->ip.af == 4 && memcmp(v->ip4, src->ip.a, 4) == 0;
+	else
+		same = px_parse_ip(v->host.p, v->host.len, v->host_type, &host) &&
+		       memcmp(&host, &src->ip, sizeof(host)) == 0;
 
 	/* RFC 3261 18.2.1: nothing to say when the client told the truth and
 	 * asked for no rport; a received= the client wrote itself is always

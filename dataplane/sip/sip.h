@@ -251,6 +251,9 @@ struct sip_via {
 	struct sip_str transport; /* "UDP", "TCP", "TLS", "SCTP", "WS", ... */
 	struct sip_str host;	  /* sent-by host; IPv6 without brackets */
 	uint8_t host_type;	  /* enum sip_host_type */
+	bool has_ip4;		  /* ip4 holds the host's IPv4 address (the usual
+				   * dotted quad; else the caller parses host) */
+	uint8_t ip4[4];
 	uint16_t port;		  /* 0 when absent (port_str tells from ":0") */
 	struct sip_str port_str;
 	bool has_rport;		  /* ";rport" present, with or without value */

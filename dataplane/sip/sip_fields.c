@@ -417,10 +417,11 @@ int sip_parse_via(const char *p, uint32_t len, struct sip_via *v)
 		return -SIP_ERR_BAD_VIA;
 	const char *he = NULL;
 	if (is_digit((uint8_t)*h)) /* 16 bytes on: no end tests (-18 a Via) */
-		he = e - h >= 16 ? quad_walk(h, e, false) : quad_end(h, e);
-	if (he != NULL && (he == e || *he == ':' || *he == ';' || is_lws((uint8_t)*he)))
+		he = e - h >= 16 ? quad_walk(h, e, false, v->ip4) : quad_walk(h, e, true, v->ip4);
+	if (he != NULL && (he == e || *he == ':' || *he == ';' || is_lws((uint8_t)*he))) {
 		v->host_type = SIP_HOST_IPV4;
-	else if ((he = via_host(h, e, &v->host_type)) == NULL)
+		v->has_ip4 = true;
+	} else if ((he = via_host(h, e, &v->host_type)) == NULL)
 		return -SIP_ERR_BAD_VIA;
 	v->host = v->host_type == SIP_HOST_IPV6 ? mkstr(h + 1, he - 1) : mkstr(h, he);
 	q = skip_lws(he, e);

@@ -341,9 +341,11 @@ static inline const char *find_byte_back(const char *p, const char *e, const cha
 
 /* quad_end()'s walk. Unchecked (checked false), it reads up to p + 16 with
  * no end test, for a caller that may: a quad and the byte after it are at
- * most 16 bytes, and a third of the walk's instructions were those tests. */
+ * most 16 bytes, and a third of the walk's instructions were those tests.
+ * out, when not NULL, gets the four numbers (written as they are read: a
+ * walk that returns NULL leaves them undefined). */
 static inline __attribute__((always_inline)) const char *quad_walk(const char *p, const char *e,
-								    bool checked)
+								    bool checked, uint8_t *out)
 {
 	for (unsigned i = 0;; i++) {
 		if ((checked && p == e) || !is_digit((uint8_t)*p))
@@ -357,6 +359,8 @@ static inline __attribute__((always_inline)) const char *quad_walk(const char *p
 					return NULL;
 			}
 		}
+		if (out != NULL)
+			out[i] = (uint8_t)v;
 		if (i == 3)
 			return p;
 		if ((checked && p == e) || *p != '.')
@@ -370,7 +374,7 @@ static inline __attribute__((always_inline)) const char *quad_walk(const char *p
  * [p, e) does not start with one. The common host, in one pass. */
 static inline const char *quad_end(const char *p, const char *e)
 {
-	return quad_walk(p, e, true);
+	return quad_walk(p, e, true, NULL);
 }
 
 /* Token and word runs in [p, end), reading at most up to lim (>= end). */

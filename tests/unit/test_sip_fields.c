@@ -401,6 +401,16 @@ static void test_via(void)
 		CHECK_STR(v.transport, row->transport);
 		CHECK_STR(v.host, row->host);
 		CHECK_INT(v.host_type, row->host_type);
+		/* a dotted quad's address, read by the parse (the proxy's NAT test) */
+		if (v.has_ip4) {
+			unsigned a, b, c, d; /* as written: leading zeros too */
+
+			CHECK_INT(v.host_type, SIP_HOST_IPV4);
+			CHECK(sscanf(v.host.p, "%u.%u.%u.%u", &a, &b, &c, &d) == 4 && a == v.ip4[0] &&
+			      b == v.ip4[1] && c == v.ip4[2] && d == v.ip4[3]);
+		} else {
+			CHECK(v.host_type != SIP_HOST_IPV4);
+		}
 		CHECK_INT(v.port, row->port);
 		CHECK_INT(v.has_rport, row->has_rport);
 		CHECK_INT(v.rport, row->rport);
