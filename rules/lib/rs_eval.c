@@ -196,20 +196,18 @@ static inline void count(struct ev *e, const struct rs_rt_slot *sl, struct rs_sl
 		mark_lits(e, sl->lits, p, len);
 }
 
-/* One value of slot i (nothing when i < 0): counted, and scanned when the
- * slot has a database and the value is not too short for all of it. */
-static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
+/* One value of slot i: counted, and scanned when the slot has a database
+ * and the value is not too short for all of it. */
+static int put_val(struct ev *e, uint32_t i, const char *p, uint32_t len)
 {
-	if (i < 0)
-		return 0;
 	const struct rs_rt_slot *sl = &e->s->slots[i];
 	hs_database_t *db = sl->db;
 
 	if (__builtin_expect(e->only >= 0, 0)) { /* the lazy pass: counted before */
-		if (i != e->only)
+		if ((int32_t)i != e->only)
 			return 0;
 	} else {
-		count(e, sl, st_touch(e, (uint32_t)i), p ? p : "", len);
+		count(e, sl, st_touch(e, i), p ? p : "", len);
 		if (__builtin_expect(e->rec != NULL, 0) && sl->lits != NULL) {
 			if (e->n_rec < e->max_rec)
 				e->rec[e->n_rec] = (struct rs_scan_rec){NULL, sl->lits, p ? p : "", len};
@@ -229,6 +227,13 @@ static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
 	return hs_scan(db, p ? p : "", len, 0, e->sc->hs, on_match, e) == HS_SUCCESS ? 0 : -EIO;
 }
 
+/* A value of slot i, nothing when i < 0 (most fields a message has are
+ * named by no rule: the test stays in the caller). */
+static inline int put(struct ev *e, int32_t i, const char *p, uint32_t len)
+{
+	return i >= 0 ? put_val(e, (uint32_t)i, p, len) : 0;
+}
+
 static inline int put_str(struct ev *e, int32_t i, struct sip_str v)
 {
 	return v.p != NULL ? put(e, i, v.p, v.len) : 0;
@@ -243,12 +248,12 @@ static inline void put_num(struct ev *e, int32_t i, bool present, int64_t v)
 	}
 }
 
-/* The slot of field f; in the lazy pass, only the slot being scanned. */
+/* The slot of field f, or -1. The lazy pass gets every slot too: put_val
+ * lets only the one being scanned through (testing e->only here cost a
+ * load after every hs_scan, for a pass that is rare). */
 static inline int32_t fslot(const struct ev *e, enum rs_field f)
 {
-	int32_t i = e->s->fslot[f];
-
-	return e->only < 0 || i == e->only ? i : -1;
+	return e->s->fslot[f];
 }
 
 /* The user part of a URI: for sip: and sips:, the userinfo before '@'
