@@ -33,6 +33,10 @@
 
 #include "rs_priv.h"
 
+/* extract_str walks from first[id] to the end: an absent header's must be
+ * past every index */
+_Static_assert(SIP_HDR_NONE >= SIP_HDRS_MAX_HARD, "SIP_HDR_NONE is an index");
+
 struct ev {
 	const struct rs_set *s;
 	struct rs_scratch *sc;
@@ -256,6 +260,20 @@ static inline int32_t fslot(const struct ev *e, enum rs_field f)
 	return e->s->fslot[f];
 }
 
+/* The length of a "sip:" or "sips:" (any case) that p[0..len) starts
+ * with, or 0: one load and compare instead of a byte at a time. */
+static inline uint32_t sip_scheme(const char *p, uint32_t len)
+{
+	uint32_t w;
+
+	if (len < 4)
+		return 0;
+	memcpy(&w, p, 4);
+	if ((w | 0x00202020u) == 0x3a706973u) /* "sip:", the letters folded */
+		return 4;
+	return len >= 5 && (w | 0x20202020u) == 0x73706973u && p[4] == ':' ? 5 : 0;
+}
+
 /* The user part of a URI: for sip: and sips:, the userinfo before '@'
  * without its ":password" (as sip_parse_uri takes it, but without checking
  * the host, port and parameters after it: a fifth of rs_eval's time went
@@ -264,16 +282,18 @@ static inline int32_t fslot(const struct ev *e, enum rs_field f)
 static struct sip_str uri_user(struct sip_str uri)
 {
 	struct sip_str none = {NULL, 0};
-	const char *p = uri.p, *e = uri.p + uri.len, *q;
+	const char *p = uri.p, *e = uri.p + uri.len;
+	uint32_t sl = sip_scheme(p, uri.len);
 
-	if (uri.len >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') {
-		q = p[3] == ':' ? p + 4 : (p[3] | 0x20) == 's' && uri.len >= 5 && p[4] == ':' ? p + 5 : NULL;
-		const char *at = q ? memchr(q, '@', (size_t)(e - q)) : NULL;
+	if (sl != 0) {
+		const char *q = p + sl, *at = memchr(q, '@', (size_t)(e - q));
 		if (at == NULL || at == q)
 			return none;
 		const char *ue = memchr(q, ':', (size_t)(at - q));
 		return (struct sip_str){q, (uint32_t)((ue ? ue : at) - q)};
 	}
+	if (uri.len >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p')
+		return none; /* "sipx:", "sips" without ":": no user, as before */
 	struct sip_uri u;
 	if (sip_parse_uri(uri.p, uri.len, &u) < 0 || u.user.p == NULL)
 		return none;
@@ -308,12 +328,17 @@ static int nameaddr(struct sip_str v, struct sip_nameaddr *na)
 	if (*p == '*') /* Contact: * */
 		return (na->star = skip_lws(p + 1, e) == e) ? 0 : -1;
 	if (*p == '"') {
-		const char *q = p + 1;
-		for (; q < e && *q != '"'; q++)
-			if (*q == '\\' && ++q == e)
+		/* the closing quote: the first one after an even run of
+		 * backslashes (quoted pairs), found by memchr, not byte by byte */
+		const char *q = p + 1, *b;
+		for (;; q++) {
+			if ((q = memchr(q, '"', (size_t)(e - q))) == NULL)
 				return -1;
-		if (q == e)
-			return -1;
+			for (b = q; b[-1] == '\\'; b--) /* stops at the opening quote */
+				;
+			if (((q - b) & 1) == 0)
+				break;
+		}
 		na->display = (struct sip_str){p + 1, (uint32_t)(q - p - 1)};
 		na->display_quoted = true;
 		if ((p = skip_lws(q + 1, e)) == e || *p != '<')
@@ -343,6 +368,8 @@ static int nameaddr(struct sip_str v, struct sip_nameaddr *na)
 	p = ue + (*p == '<'); /* past the '>' of a name-addr */
 	na->params = (struct sip_str){p, (uint32_t)(e - p)};
 	/* a URI starts with its scheme: ALPHA *(ALPHA / DIGIT / + - .) ":" */
+	if (sip_scheme(u, (uint32_t)(ue - u)) != 0) /* most */
+		return 0;
 	const char *s = u;
 	if (s == ue || !((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z'))
 		return -1;
@@ -497,9 +524,13 @@ static int extract_str(struct ev *e, const struct sip_msg *m)
 	    (m->buf && (rc = put(e, fslot(e, RS_F_msg), m->buf, m->len)) < 0))
 		return rc;
 	int32_t ua = fslot(e, RS_F_ua);
+	/* from the first User-Agent on, by id (sip_hdr_next, a call, cost
+	 * more than the scan of the few headers after it); first[] is
+	 * SIP_HDR_NONE (255, above any index) when there is none */
 	if (ua >= 0)
-		for (int i = sip_hdr_first(m, SIP_HDR_USER_AGENT); i >= 0; i = sip_hdr_next(m, i))
-			if ((rc = put_str(e, ua, sip_hdr_value(m, (unsigned)i))) < 0)
+		for (unsigned i = m->first[SIP_HDR_USER_AGENT]; i < m->nhdrs; i++)
+			if (m->hdrs[i].id == SIP_HDR_USER_AGENT &&
+			    (rc = put_str(e, ua, sip_hdr_value(m, i))) < 0)
 				return rc;
 	if (e->s->any_hdr && (e->only < 0 || e->s->slots[e->only].field == RS_F_hdr))
 		return put_hdrs(e, m);

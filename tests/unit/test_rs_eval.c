@@ -797,6 +797,71 @@ static void test_tags(void)
 	rs_set_free(s);
 }
 
+/* The forms of a name-addr and of its URI's scheme that rs_eval takes
+ * apart by word compares and memchr instead of byte loops: the scheme
+ * in any case, sips, schemes that only start like sip; quoted display
+ * names with escaped quotes and backslashes (the closing quote is the one
+ * after an even run of backslashes), unterminated ones. NULL: absent. */
+static void test_nameaddr_forms(void)
+{
+	static const struct {
+		const char *to, *uri, *user, *disp;
+	} rows[] = {
+		{"<sip:alice@h>", "sip:alice@h", "alice", NULL},
+		{"<SIP:alice@h>", "SIP:alice@h", "alice", NULL},
+		{"<sIpS:alice@h>", "sIpS:alice@h", "alice", NULL},
+		{"sips:al:pw@h;x=1", "sips:al:pw@h", "al", NULL},
+		{"<sip:@h>", "sip:@h", NULL, NULL},
+		{"<sip:h>", "sip:h", NULL, NULL},
+		{"<sipx:alice@h>", "sipx:alice@h", NULL, NULL},
+		{"<sipsx:alice@h>", "sipsx:alice@h", NULL, NULL},
+		{"<sips alice@h>", NULL, NULL, NULL},
+		{"<si:alice@h>", "si:alice@h", NULL, NULL},
+		{"<sip>", NULL, NULL, NULL},
+		{"<tel:+4930123>", "tel:+4930123", "+4930123", NULL},
+		{"\"A \\\"B\\\" C\" <sip:u1@h>", "sip:u1@h", "u1", "A \\\"B\\\" C"},
+		{"\"A\\\\\" <sip:u2@h>", "sip:u2@h", "u2", "A\\\\"},
+		{"\"A\\\\\\\"\" <sip:u3@h>", "sip:u3@h", "u3", "A\\\\\\\""},
+		{"\"\\\"\" <sip:u4@h>", "sip:u4@h", "u4", "\\\""},
+		{"\"A\\\" <sip:u5@h>", NULL, NULL, NULL},
+		{"\"A\\\\\\\" <sip:u6@h>", NULL, NULL, NULL},
+		{"\"A <sip:u7@h>", NULL, NULL, NULL},
+		{"\"\" <sip:u8@h>", "sip:u8@h", "u8", ""},
+		{"Bob  <sip:u9@h>", "sip:u9@h", "u9", "Bob"},
+	};
+	char head[400];
+	struct tmsg t;
+
+	for (unsigned i = 0; i < NELEM(rows); i++) {
+		const char *want[3] = {rows[i].uri, rows[i].user, rows[i].disp};
+		static const enum rs_field f[3] = {RS_F_to, RS_F_to_user, RS_F_to_display};
+		struct rs_cond c[3];
+		struct rs_rule r[3];
+		for (unsigned k = 0; k < 3; k++) {
+			c[k] = want[k] ? tstr(f[k], RS_OP_EQ, want[k], 0) : tstr(f[k], RS_OP_EXISTS, NULL, 0);
+			r[k] = trule(k + 1, 0, RS_ACT_COUNT, &c[k], 1);
+		}
+		check_ctx = rows[i].to;
+		snprintf(head, sizeof(head), "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+			 "From: <sip:a@b>;tag=1\nTo: %s\nCall-ID: n%u\nCSeq: 1 OPTIONS\n", rows[i].to, i);
+		CHECK(tmsg_make(&t, head, NULL) > 0);
+		struct rs_set *s = tset(r, NELEM(r));
+		struct rs_scratch *sc = NULL;
+		if (s == NULL)
+			continue;
+		CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+		uint32_t ranks[3];
+		struct rs_verdict v;
+		int n = rs_eval_match(s, sc, &t.m, &srcs[MI], NULL, ranks, 3, &v), j = 0;
+		for (unsigned k = 0; k < 3; k++)
+			if (want[k] != NULL) /* an == holds; an exists of an absent one does not */
+				CHECK(j < n && ranks[j++] == k);
+		CHECK_INT(n, j);
+		rs_scratch_free(sc);
+		rs_set_free(s);
+	}
+}
+
 /* ---- scratch ---- */
 
 static void test_scratch(void)
@@ -1004,6 +1069,7 @@ int main(int argc, char **argv)
 	test_untriggered();
 	test_widths();
 	test_tags();
+	test_nameaddr_forms();
 	test_compile_errors();
 	test_scratch();
 	test_empty();
