@@ -429,27 +429,54 @@ static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id i
 	return 0;
 }
 
-/* Every occurrence of every header the set names, in one pass. */
+/* Every occurrence of every header the set names, in one pass. Most
+ * headers are named by no rule: a known one costs a load and a test; one
+ * the parser does not know (hdr_slot[OTHER] is -1) is hashed by name only
+ * when some rule names a header of its name's length. */
 static int put_hdrs(struct ev *e, const struct sip_msg *m)
 {
 	const struct rs_set *s = e->s;
 	int rc;
 
-	for (unsigned i = 0; i < m->nhdrs; i++) {
-		unsigned id = m->hdrs[i].id;
-		int32_t slot = -1;
-		if (id != SIP_HDR_OTHER && id < SIP_HDR__COUNT) {
-			slot = s->hdr_slot[id];
-		} else if ((s->other_lens[m->hdrs[i].name_len >> 6] >> (m->hdrs[i].name_len & 63)) & 1) {
-			/* only names of a length some rule names are hashed */
-			struct sip_str n = sip_hdr_name(m, i);
-			slot = rs_other_slot(s, n.p, n.len);
-		}
-		if (slot >= 0 && (rc = put(e, slot, m->buf + m->hdrs[i].value_off,
-					   m->hdrs[i].value_len)) < 0)
+	for (const struct sip_hdr *h = m->hdrs, *end = h + m->nhdrs; h < end; h++) {
+		int32_t slot = h->id < SIP_HDR__COUNT ? s->hdr_slot[h->id] : -1;
+		if (slot < 0 &&
+		    (h->id != SIP_HDR_OTHER || !((s->other_lens[h->name_len >> 6] >> (h->name_len & 63)) & 1) ||
+		     (slot = rs_other_slot(s, m->buf + h->name_off, h->name_len)) < 0))
+			continue;
+		if ((rc = put_val(e, (uint32_t)slot, m->buf + h->value_off, h->value_len)) < 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* The prefixes of t that address (w0, w1) is in: their atoms marked, one
+ * bloom bit and at most a probe per prefix length. Inlined apart for IPv4,
+ * where w1 is the constant 0 and the second word of the hash and of the
+ * compares folds away; the table's figures are read once, not again after
+ * every mark. */
+static inline __attribute__((always_inline)) void cidr_marks(struct ev *e,
+							     const struct rs_cidr_tab *t,
+							     uint64_t w0, uint64_t w1)
+{
+	const uint32_t n = t->n_plen, mask = t->mask;
+	const struct rs_cidr_ent *ent = t->ent;
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t key[2] = {w0 & t->len[k].m[0], w1 & t->len[k].m[1]};
+		uint8_t plen = t->len[k].plen;
+		uint32_t hash = rs_cidr_hash(plen, key);
+		if (!rs_cidr_bloom(t, hash))
+			continue;
+		for (uint32_t h = hash & mask; ent[h].used; h = (h + 1) & mask) {
+			const struct rs_cidr_ent *c = &ent[h];
+			if (c->plen == plen && c->a[0] == key[0] && c->a[1] == key[1]) {
+				for (uint32_t j = 0; j < c->n_atom; j++)
+					mark(e, e->s->cidr_atoms[c->atom + j]);
+				break;
+			}
+		}
+	}
 }
 
 static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
@@ -464,22 +491,9 @@ static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
 	uint64_t w[2];
 	memcpy(w, a->a, 16);
 	if (a->af == 4)
-		w[0] &= 0xffffffffu, w[1] = 0; /* a[0..3]: the low half of word 0 */
-	for (uint32_t k = 0; k < t->n_plen; k++) {
-		uint64_t key[2] = {w[0] & t->len[k].m[0], w[1] & t->len[k].m[1]};
-		uint8_t plen = t->len[k].plen;
-		uint32_t hash = rs_cidr_hash(plen, key);
-		if (!rs_cidr_bloom(t, hash))
-			continue;
-		for (uint32_t h = hash & t->mask; t->ent[h].used; h = (h + 1) & t->mask) {
-			const struct rs_cidr_ent *c = &t->ent[h];
-			if (c->plen == plen && c->a[0] == key[0] && c->a[1] == key[1]) {
-				for (uint32_t j = 0; j < c->n_atom; j++)
-					mark(e, e->s->cidr_atoms[c->atom + j]);
-				break;
-			}
-		}
-	}
+		cidr_marks(e, t, w[0] & 0xffffffffu, 0); /* a[0..3]: the low half of word 0 */
+	else
+		cidr_marks(e, t, w[0], w[1]);
 }
 
 /* Number atoms that trigger and hold for the message's values. */
