@@ -479,14 +479,12 @@ static inline __attribute__((always_inline)) void cidr_marks(struct ev *e,
 	}
 }
 
-static void put_addr(struct ev *e, enum rs_field f, const struct rs_addr *a)
+/* Address a of field f, whose slot is i. */
+static void put_addr(struct ev *e, enum rs_field f, uint32_t i, const struct rs_addr *a)
 {
-	int32_t i = e->s->fslot[f];
-
 	if (a == NULL || (a->af != 4 && a->af != 6))
 		return;
-	if (i >= 0)
-		st_touch(e, (uint32_t)i)->n_val = 1;
+	st_touch(e, i)->n_val = 1;
 	const struct rs_cidr_tab *t = &e->s->cidr[f == RS_F_dst][a->af == 6];
 	uint64_t w[2];
 	memcpy(w, a->a, 16);
@@ -576,8 +574,12 @@ static int extract(struct ev *e, const struct sip_msg *m, const struct rs_addr *
 	put_num(e, fs[RS_F_content_length], m->content_length >= 0, m->content_length);
 	put_num(e, fs[RS_F_expires], m->expires >= 0, m->expires);
 	put_num(e, fs[RS_F_cseq], m->first[SIP_HDR_CSEQ] != SIP_HDR_NONE, m->cseq);
-	put_addr(e, RS_F_src, src);
-	put_addr(e, RS_F_dst, dst);
+	/* an address no rule names (dst, most often) is not looked at: a
+	 * prefix's atom is of its field's slot, so no slot, no prefixes */
+	if (fs[RS_F_src] >= 0)
+		put_addr(e, RS_F_src, (uint32_t)fs[RS_F_src], src);
+	if (fs[RS_F_dst] >= 0)
+		put_addr(e, RS_F_dst, (uint32_t)fs[RS_F_dst], dst);
 	mark_presence(e);
 	mark_numbers(e);
 	return 0;
