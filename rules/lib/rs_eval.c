@@ -429,20 +429,39 @@ static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id i
 	return 0;
 }
 
+/* The slot of header h when the parser does not know its name, or -1:
+ * hashed by name only when some rule names a header of its name's
+ * length. */
+static inline int32_t other_slot(const struct rs_set *s, const struct sip_msg *m,
+				 const struct sip_hdr *h)
+{
+	if (!((s->other_lens[h->name_len >> 6] >> (h->name_len & 63)) & 1))
+		return -1;
+	return rs_other_slot(s, m->buf + h->name_off, h->name_len);
+}
+
 /* Every occurrence of every header the set names, in one pass. Most
- * headers are named by no rule: a known one costs a load and a test; one
- * the parser does not know (hdr_slot[OTHER] is -1) is hashed by name only
- * when some rule names a header of its name's length. */
+ * headers are named by no rule: when the set names only headers the
+ * parser does not know (X-...), a header costs a test of its id; else a
+ * known one costs a load of its slot (hdr_slot[OTHER] is -1, so an
+ * unknown one is told apart only then). */
 static int put_hdrs(struct ev *e, const struct sip_msg *m)
 {
 	const struct rs_set *s = e->s;
+	const struct sip_hdr *h = m->hdrs, *end = h + m->nhdrs;
+	int32_t slot;
 	int rc;
 
-	for (const struct sip_hdr *h = m->hdrs, *end = h + m->nhdrs; h < end; h++) {
-		int32_t slot = h->id < SIP_HDR__COUNT ? s->hdr_slot[h->id] : -1;
-		if (slot < 0 &&
-		    (h->id != SIP_HDR_OTHER || !((s->other_lens[h->name_len >> 6] >> (h->name_len & 63)) & 1) ||
-		     (slot = rs_other_slot(s, m->buf + h->name_off, h->name_len)) < 0))
+	if (s->n_hdr_slots == s->n_other_slots) {
+		for (; h < end; h++)
+			if (h->id == SIP_HDR_OTHER && (slot = other_slot(s, m, h)) >= 0 &&
+			    (rc = put_val(e, (uint32_t)slot, m->buf + h->value_off, h->value_len)) < 0)
+				return rc;
+		return 0;
+	}
+	for (; h < end; h++) {
+		slot = h->id < SIP_HDR__COUNT ? s->hdr_slot[h->id] : -1;
+		if (slot < 0 && (h->id != SIP_HDR_OTHER || (slot = other_slot(s, m, h)) < 0))
 			continue;
 		if ((rc = put_val(e, (uint32_t)slot, m->buf + h->value_off, h->value_len)) < 0)
 			return rc;
