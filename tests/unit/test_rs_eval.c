@@ -798,10 +798,13 @@ static void test_tags(void)
 }
 
 /* The forms of a name-addr and of its URI's scheme that rs_eval takes
- * apart by word compares and memchr instead of byte loops: the scheme
- * in any case, sips, schemes that only start like sip; quoted display
- * names with escaped quotes and backslashes (the closing quote is the one
- * after an even run of backslashes), unterminated ones. NULL: absent. */
+ * apart by word compares and 16-byte searches instead of byte loops: the
+ * scheme in any case, sips, schemes that only start like sip; quoted
+ * display names with escaped quotes and backslashes (the closing quote is
+ * the one after an even run of backslashes), unterminated ones. Each with
+ * To in the middle of the message, a '@' in the Call-ID after it (inside
+ * the 16 bytes searched past a short URI), and with To the last header
+ * (searched byte by byte at the message's end). NULL: absent. */
 static void test_nameaddr_forms(void)
 {
 	static const struct {
@@ -832,8 +835,9 @@ static void test_nameaddr_forms(void)
 	char head[400];
 	struct tmsg t;
 
-	for (unsigned i = 0; i < NELEM(rows); i++) {
-		const char *want[3] = {rows[i].uri, rows[i].user, rows[i].disp};
+	for (unsigned i = 0; i < 2 * NELEM(rows); i++) {
+		unsigned ri = i % NELEM(rows);
+		const char *want[3] = {rows[ri].uri, rows[ri].user, rows[ri].disp};
 		static const enum rs_field f[3] = {RS_F_to, RS_F_to_user, RS_F_to_display};
 		struct rs_cond c[3];
 		struct rs_rule r[3];
@@ -841,9 +845,14 @@ static void test_nameaddr_forms(void)
 			c[k] = want[k] ? tstr(f[k], RS_OP_EQ, want[k], 0) : tstr(f[k], RS_OP_EXISTS, NULL, 0);
 			r[k] = trule(k + 1, 0, RS_ACT_COUNT, &c[k], 1);
 		}
-		check_ctx = rows[i].to;
-		snprintf(head, sizeof(head), "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
-			 "From: <sip:a@b>;tag=1\nTo: %s\nCall-ID: n%u\nCSeq: 1 OPTIONS\n", rows[i].to, i);
+		check_ctx = rows[ri].to;
+		if (i < NELEM(rows))
+			snprintf(head, sizeof(head), "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+				 "From: <sip:a@b>;tag=1\nTo: %s\nCall-ID: n%u@h\nCSeq: 1 OPTIONS\n", rows[ri].to, i);
+		else
+			snprintf(head, sizeof(head), "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+				 "From: <sip:a@b>;tag=1\nCall-ID: n%u@h\nCSeq: 1 OPTIONS\nContent-Length: 0\n"
+				 "To: %s\n", i, rows[ri].to);
 		CHECK(tmsg_make(&t, head, NULL) > 0);
 		struct rs_set *s = tset(r, NELEM(r));
 		struct rs_scratch *sc = NULL;
