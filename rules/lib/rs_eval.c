@@ -188,16 +188,20 @@ unsigned rs_lit_lookup(const struct rs_lit_tab *t, const char *p, uint32_t len)
 	return t != NULL ? mark_lits(NULL, t, p, len) : 0;
 }
 
-/* What a value tells without a scan: counted, its length, its literals. */
-static inline void count(struct ev *e, const struct rs_rt_slot *sl, struct rs_slot_state *st,
-			 const char *p, uint32_t len)
+/* What a value of slot i tells without a scan: counted (when an atom
+ * reads the count), its length, its literals. */
+static inline void count(struct ev *e, const struct rs_rt_slot *sl, uint32_t i, const char *p,
+			 uint32_t len)
 {
-	if (__builtin_expect(sl->len_ne, 0)) {
-		st->len_min = st->n_val == 0 || len < st->len_min ? len : st->len_min;
-		st->len_max = st->n_val == 0 || len > st->len_max ? len : st->len_max;
+	if (sl->counted) {
+		struct rs_slot_state *st = st_touch(e, i);
+		if (__builtin_expect(sl->len_ne, 0)) {
+			st->len_min = st->n_val == 0 || len < st->len_min ? len : st->len_min;
+			st->len_max = st->n_val == 0 || len > st->len_max ? len : st->len_max;
+		}
+		st->n_val++;
+		st->empty |= len == 0;
 	}
-	st->n_val++;
-	st->empty |= len == 0;
 	if (sl->lens != NULL)
 		mark_bounds(e, sl->lens, len);
 	if (sl->lits != NULL)
@@ -215,7 +219,7 @@ static int put_val(struct ev *e, uint32_t i, const char *p, uint32_t len)
 		if ((int32_t)i != e->only)
 			return 0;
 	} else {
-		count(e, sl, st_touch(e, i), p ? p : "", len);
+		count(e, sl, i, p ? p : "", len);
 		if (__builtin_expect(e->rec != NULL, 0) && sl->lits != NULL) {
 			if (e->n_rec < e->max_rec)
 				e->rec[e->n_rec] = (struct rs_scan_rec){NULL, sl->lits, p ? p : "", len};

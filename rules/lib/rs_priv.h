@@ -189,6 +189,8 @@ struct rs_rt_slot {
 		    * candidate rule needs one of its atoms */
 	bool len_ne; /* a len() != atom: the values' shortest and longest
 		      * lengths are kept */
+	bool counted; /* an exists, == "" or len() atom, or lazy: its values
+		       * are counted (rs_slot_state); else only matched */
 };
 
 /* One prefix of a (field, family) CIDR table: the atoms holding it. The

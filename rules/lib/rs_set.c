@@ -667,6 +667,16 @@ static int load_rules(struct ld *l)
 	for (uint32_t a = 0; a < s->n_atoms; a++)
 		if (s->atoms[a].type == RS_AT_SCAN && s->atoms[a].n_trig)
 			s->slots[s->atoms[a].slot].lazy = false;
+	/* A string slot's figures (how many values, an empty one, the
+	 * lengths) are read by its exists, == "" and len() atoms and by a lazy
+	 * scan only: a slot with none has its values scanned and looked up,
+	 * not counted. */
+	for (uint32_t i = 0; i < s->n_slots; i++)
+		s->slots[i].counted = s->slots[i].lazy;
+	for (uint32_t a = 0; a < s->n_atoms; a++)
+		if (s->atoms[a].type == RS_AT_EXISTS || s->atoms[a].type == RS_AT_EMPTY ||
+		    s->atoms[a].type == RS_AT_LEN)
+			s->slots[s->atoms[a].slot].counted = true;
 	rc = index_presence(s);
 	if (rc == 0)
 		rc = index_numbers(s);
