@@ -169,13 +169,37 @@ static inline uint32_t scan_next_lf(struct scan *s, uint32_t from)
 
 /* ---- the header index ---- */
 
+#if defined(__SSSE3__)
+/* Lanes of the four bytes that hdr_slot() hashes for a name of each length
+ * (1..15), for one shuffle: the first, the third (or the last, when there are
+ * fewer than three), the second-last (or the first) and the last. */
+#define SLOT_PICK(n) ((uint32_t)((n) > 2 ? 2 : (n) - 1) << 8 | \
+		      (uint32_t)((n) > 1 ? (n) - 2 : 0) << 16 | (uint32_t)((n) - 1) << 24)
+static const uint32_t slot_pick[16] = {
+	0, SLOT_PICK(1), SLOT_PICK(2), SLOT_PICK(3), SLOT_PICK(4), SLOT_PICK(5),
+	SLOT_PICK(6), SLOT_PICK(7), SLOT_PICK(8), SLOT_PICK(9), SLOT_PICK(10),
+	SLOT_PICK(11), SLOT_PICK(12), SLOT_PICK(13), SLOT_PICK(14), SLOT_PICK(15),
+};
+#undef SLOT_PICK
+
+/* hdr_slot() of a name of len bytes whose four hashed bytes, OR 0x20, are w
+ * (lowest byte first). The same arithmetic as hdr_slot(): the generated
+ * table is built for that one. */
+static inline unsigned slot_of_word(uint32_t w, uint32_t len)
+{
+	uint32_t k = (len * 0x9E3779B1u) ^ w;
+	return (k * SIP_HDR_HASH_SEED) >> (32 - SIP_HDR_HASH_BITS);
+}
+#endif
+
 /* The usual header name, in one 16-byte load: the token test, the search
- * for the ':' and the compare with the canonical name all use the same
- * register, with no branch on the name's length. Sets *nlp and *idp and
- * returns true for a name of 1..15 token bytes followed directly by ':';
- * returns false, deciding nothing, for anything else (fewer than 16 readable
- * bytes, a longer name, whitespace before the colon, a malformed name),
- * which the general path then handles. lim: end of the readable bytes. */
+ * for the ':', the bytes of the hash and the compare with the canonical
+ * name all come from the same register, with no branch on the name's
+ * length. Sets *nlp and *idp and returns true for a name of 1..15 token
+ * bytes followed directly by ':'; returns false, deciding nothing, for
+ * anything else (fewer than 16 readable bytes, a longer name, whitespace
+ * before the colon, a malformed name, an empty line, a folded one), which
+ * the general path then handles. lim: end of the readable bytes. */
 static inline bool name_fast(const char *p, const char *e, const char *lim, uint32_t *nlp,
 			     unsigned *idp)
 {
@@ -190,12 +214,20 @@ static inline bool name_fast(const char *p, const char *e, const char *lim, uint
 	if (nl == 0 || nl == 16 || p[nl] != ':')
 		return false;
 
-	unsigned id = hdr_candidate((const uint8_t *)p, nl);
-	if (id != SIP_HDR_OTHER && nl > 1) {
+	/* hdr_candidate(), with the hashed bytes picked by one shuffle */
+	__m128i lc = _mm_or_si128(b, _mm_set1_epi8(0x20));
+	uint32_t w = (uint32_t)_mm_cvtsi128_si32(
+		_mm_shuffle_epi8(lc, _mm_cvtsi32_si128((int)slot_pick[nl])));
+	unsigned slot = sip_hdr_slot[slot_of_word(w, nl)];
+	unsigned id = slot & 0xff;
+	if (nl != slot >> 8) {
+		id = SIP_HDR_OTHER;
+	} else if (__builtin_expect(nl == 1, 0)) { /* sip_hdr_lc holds the full name */
+		id = (uint8_t)(p[0] | 0x20) == sip_hdr_compact[id] ? id : SIP_HDR_OTHER;
+	} else {
 		/* sip_hdr_lc is zero-padded past the name; only nl lanes count */
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
-		unsigned eq = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_or_si128(b, _mm_set1_epi8(0x20)), c));
+		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lc, c));
 		unsigned want = (1u << nl) - 1;
 		id = (eq & want) == want ? id : SIP_HDR_OTHER;
 	}
@@ -647,21 +679,22 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 			m->nhdrs = (uint16_t)nh;
 			return rc;
 		}
-		if (p == e)
-			break; /* the empty line: end of headers */
-		if (__builtin_expect(is_ws((uint8_t)*p), 0)) {
-			if (nh == 0)
-				return fail(m, SIP_ERR_BAD_FOLDING, p);
-			fold_line(m, nh, p, e);
-			continue;
-		}
-
+		/* name_fast() refuses the empty line and a folded one (no name
+		 * at p), so the usual line is tested for neither. */
 		uint32_t nl;
 		unsigned id;
 		const char *c;
 		if (__builtin_expect(name_fast(p, e, buf + len, &nl, &id), 1)) {
 			c = p + nl;
 		} else {
+			if (p == e)
+				break; /* the empty line: end of headers */
+			if (is_ws((uint8_t)*p)) {
+				if (nh == 0)
+					return fail(m, SIP_ERR_BAD_FOLDING, p);
+				fold_line(m, nh, p, e);
+				continue;
+			}
 			nl = token_len(p, e, buf + len);
 			c = p + nl;
 			/* nl - 1 > 254: an empty name, or one too long for the index */
