@@ -23,9 +23,9 @@
 
 struct scan {
 	const uint8_t *buf;
-	uint32_t len;
+	uint32_t len;	   /* bytes to scan: the datagram, cut at a forbidden byte */
 	uint32_t blk;	   /* offset of the current block */
-	uint64_t lf;	   /* line feeds of the current block not yet consumed */
+	uint64_t lf;	   /* line feeds of the current block not yet returned */
 	uint32_t first_bad; /* offset of the first forbidden byte seen, or ~0 */
 };
 
@@ -116,8 +116,15 @@ static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, u
 	if (left <= 64)
 		lf_next |= 1ull << (left - 1);
 	uint64_t bad = (ctl | (cr & ~lf_next)) & valid;
-	if (__builtin_expect(bad != 0, 0) && s->first_bad == UINT32_MAX)
-		s->first_bad = s->blk + (uint32_t)__builtin_ctzll(bad);
+	if (__builtin_expect(bad != 0, 0)) {
+		/* No line reaches past a forbidden byte: the scan ends there, so
+		 * that the line loop needs no check of its own (line_error then
+		 * tells the bad byte from a missing line end). */
+		unsigned at = (unsigned)__builtin_ctzll(bad);
+		s->first_bad = s->blk + at;
+		s->len = s->first_bad;
+		lf &= (1ull << at) - 1;
+	}
 	s->lf = lf;
 }
 
@@ -134,7 +141,7 @@ static __attribute__((noinline)) void copy_tail(uint8_t *tail, const uint8_t *p,
  * block is read as the datagram's last 64 bytes, overlapping the block
  * before, with the masks shifted into place; only a datagram shorter than
  * 64 bytes is copied. */
-static inline void scan_load(struct scan *s)
+static inline __attribute__((always_inline)) void scan_load(struct scan *s)
 {
 	uint32_t left = s->len - s->blk;
 
@@ -149,22 +156,37 @@ static inline void scan_load(struct scan *s)
 	}
 }
 
-/* Offset of the next line feed at or after 'from' (which never goes
- * backwards between calls), or UINT32_MAX when there is none. */
-static inline uint32_t scan_next_lf(struct scan *s, uint32_t from)
+/* Starts the scan at 'from' (< s->len): line feeds before it are not returned. */
+static inline void scan_start(struct scan *s, uint32_t from)
 {
-	for (;;) {
-		if (from >= s->blk + 64) {
-			s->blk = from & ~63u;
-			if (s->blk >= s->len)
-				return UINT32_MAX;
-			scan_load(s);
-		}
-		uint64_t m = s->lf & (~0ull << (from - s->blk));
-		if (m != 0)
-			return s->blk + (uint32_t)__builtin_ctzll(m);
-		from = s->blk + 64;
-	}
+	s->blk = from & ~63u;
+	scan_load(s);
+	s->lf &= ~0ull << (from - s->blk);
+}
+
+/* Moves to the next block that holds a line feed; false when there is none
+ * before s->len. */
+static inline __attribute__((always_inline)) bool scan_next_block(struct scan *s)
+{
+	do {
+		s->blk += 64;
+		if (s->blk >= s->len)
+			return false;
+		scan_load(s);
+	} while (s->lf == 0);
+	return true;
+}
+
+/* Offset of the next line feed, each returned once and in order (the block
+ * must hold one: see scan_next_block). A bit is cleared as its line feed is
+ * returned, so the next one is the lowest bit left, whatever the line's
+ * length. */
+static inline uint32_t scan_pop_lf(struct scan *s)
+{
+	uint32_t lf = s->blk + (uint32_t)__builtin_ctzll(s->lf);
+
+	s->lf &= s->lf - 1;
+	return lf;
 }
 
 /* ---- the header index ---- */
@@ -572,50 +594,140 @@ static int fold_line(struct sip_msg *m, unsigned nh, const char *p, const char *
 	return 0;
 }
 
-/* Why the line starting at pos has no acceptable end (out of line: never
- * taken by a well-formed message). A line's length excludes its CRLF. */
-static int line_error(struct sip_msg *m, uint32_t first_bad, uint32_t slen, uint32_t pos,
-		      uint32_t lf, uint32_t len, uint32_t max_line, bool stream,
-		      uint32_t max_msg)
+/* The walk from line to line: the scan, and the limits that a line end
+ * must meet. */
+struct lines {
+	struct scan s;
+	uint32_t end;	   /* bytes the parse may look at (the scan's first len) */
+	uint32_t max_line; /* bytes in a line, without its line end */
+	uint8_t cut;	   /* enum sip_err of a line with no end before 'end';
+			    * SIP_OK: a stream waiting for more bytes */
+};
+
+/* Why the line starting at pos has no acceptable end: no line feed before
+ * the scan's end (end, or the first forbidden byte). Out of line: never
+ * taken by a well-formed message. A line's length excludes its CRLF. Takes
+ * the fields of struct lines, not its address, which would keep the scan
+ * state of the line loop in memory. */
+static int line_error(struct sip_msg *m, uint32_t first_bad, uint32_t end, uint32_t max_line,
+		      enum sip_err cut, uint32_t pos)
 {
 	const char *buf = m->buf;
+	const char *nl = memchr(buf + pos, '\n', end - pos);
 
-	if (lf != UINT32_MAX) {
+	if (nl != NULL) { /* past a forbidden byte, which the scan stopped at */
+		uint32_t lf = (uint32_t)(nl - buf);
 		uint32_t n = lf - pos - (lf > pos && buf[lf - 1] == '\r');
 		if (n > max_line)
 			return fail(m, SIP_ERR_LINE_TOO_LONG, buf + pos + max_line);
 		return fail(m, SIP_ERR_BAD_CHAR, buf + first_bad);
 	}
-	if (slen - pos > max_line)
+	if (end - pos > max_line)
 		return fail(m, SIP_ERR_LINE_TOO_LONG, buf + pos + max_line);
-	if (first_bad < slen)
+	if (first_bad < end)
 		return fail(m, SIP_ERR_BAD_CHAR, buf + first_bad);
-	if (stream && len <= max_msg)
-		return 0;
-	return fail(m, len > max_msg ? SIP_ERR_TOO_LARGE : SIP_ERR_TRUNCATED, buf + slen);
+	return cut == SIP_OK ? 0 : fail(m, cut, buf + end);
 }
 
 /* The next line: [*p, *e) without its line end, pos moved past it. Returns 1;
  * or, when there is no acceptable line (never for a well-formed message),
- * 0 for a stream that needs more bytes or -SIP_ERR_x. */
+ * 0 for a stream that needs more bytes or -SIP_ERR_x. The byte before a line
+ * feed is always readable and is the previous line feed when the line is
+ * empty (the first line never is: sip_parse skips leading line ends), so the
+ * CR test needs no bound. */
 static inline __attribute__((always_inline)) int
-next_line(struct sip_msg *m, struct scan *s, uint32_t *pos, const char **p, const char **e,
-	  uint32_t len, uint32_t max_line, bool stream, uint32_t max_msg)
+next_line(struct sip_msg *m, struct lines *l, const char *buf, uint32_t *pos, const char **p,
+	  const char **e)
 {
-	uint32_t lf = scan_next_lf(s, *pos);
-
-	if (__builtin_expect(lf == UINT32_MAX || lf - *pos > max_line + 1 || s->first_bad < lf, 0))
-		return line_error(m, s->first_bad, s->len, *pos, lf, len, max_line, stream, max_msg);
-	*p = m->buf + *pos;
-	*e = m->buf + lf;
-	if (*e > *p && (*e)[-1] == '\r')
-		(*e)--;
-	else
+	if (__builtin_expect(l->s.lf == 0, 0) && !scan_next_block(&l->s))
+		return line_error(m, l->s.first_bad, l->end, l->max_line, (enum sip_err)l->cut,
+				  *pos);
+	uint32_t lf = scan_pop_lf(&l->s);
+	bool cr = buf[lf - 1] == '\r';
+	*p = buf + *pos;
+	*e = buf + lf - cr;
+	if (__builtin_expect((uint32_t)(*e - *p) > l->max_line, 0))
+		return fail(m, SIP_ERR_LINE_TOO_LONG, *p + l->max_line);
+	if (!cr)
 		m->flags |= SIP_MSG_BARE_LF;
-	if (__builtin_expect((uint32_t)(*e - *p) > max_line, 0))
-		return fail(m, SIP_ERR_LINE_TOO_LONG, *p + max_line);
 	*pos = lf + 1;
 	return 1;
+}
+
+/* Indexes the header lines from pos to the empty line into m->hdrs, m->nhdrs
+ * and m->first[]; *dups is set when a single-valued header repeats. Returns
+ * the offset past the empty line, or what next_line() returns for a line with
+ * no acceptable end, or -SIP_ERR_x. lim: end of the readable bytes. Apart
+ * from sip_parse so that the loop's state has the registers to itself. */
+static __attribute__((noinline)) int index_headers(struct sip_msg *m, const struct lines *lp,
+						   uint32_t pos, uint32_t max_hdrs, const char *lim,
+						   bool *dups)
+{
+	struct lines l = *lp; /* a copy that the stores below cannot alias */
+	const char *buf = m->buf;
+	const char *p = buf + pos, *e = p;
+	int rc;
+
+	/* The header count lives in a register: as m->nhdrs, every line would
+	 * wait on the store-to-load forwarding of the line before. Each line
+	 * ends at a LF that the scan found, so the byte at e (CR or LF) stops
+	 * every whitespace loop below without a bounds check. */
+	unsigned nh = 0;
+	for (;;) {
+		if ((rc = next_line(m, &l, buf, &pos, &p, &e)) <= 0) {
+			m->nhdrs = (uint16_t)nh;
+			return rc;
+		}
+		/* name_fast() refuses the empty line and a folded one (no name
+		 * at p), so the usual line is tested for neither. */
+		uint32_t nl;
+		unsigned id;
+		const char *c;
+		if (__builtin_expect(name_fast(p, e, lim, &nl, &id), 1)) {
+			c = p + nl;
+		} else {
+			if (p == e)
+				break; /* the empty line: end of headers */
+			if (is_ws((uint8_t)*p)) {
+				if (nh == 0)
+					return fail(m, SIP_ERR_BAD_FOLDING, p);
+				fold_line(m, nh, p, e);
+				continue;
+			}
+			nl = token_len(p, e, lim);
+			c = p + nl;
+			/* nl - 1 > 254: an empty name, or one too long for the index */
+			if (*c != ':' || nl - 1 > 254) {
+				while (is_ws((uint8_t)*c)) /* HCOLON allows WS before ':' */
+					c++;
+				if (nl == 0 || nl > 255 || *c != ':')
+					return fail_at(m, nh, SIP_ERR_BAD_HEADER_NAME,
+						       nl == 0 || nl > 255 ? p : c);
+			}
+			id = hdr_id_of(p, nl);
+		}
+		if (__builtin_expect(nh >= max_hdrs, 0))
+			return fail_at(m, nh, SIP_ERR_TOO_MANY_HEADERS, p);
+
+		const char *vs = c + 1;
+		while (is_ws((uint8_t)*vs))
+			vs++;
+		const char *ve = e;
+		while (ve > vs && is_ws((uint8_t)ve[-1]))
+			ve--;
+
+		unsigned idx = nh++;
+		hdr_store(&m->hdrs[idx], (uint32_t)(p - buf), nl, id, (uint32_t)(vs - buf),
+			  (uint32_t)(ve - vs));
+		if (__builtin_expect(nl == 1, 0) && id != SIP_HDR_OTHER)
+			m->flags |= SIP_MSG_COMPACT;
+		if (m->first[id] == SIP_HDR_NONE)
+			m->first[id] = (uint8_t)idx;
+		else if (sip_hdr_flags[id] & HDRF_SINGLE)
+			*dups = true;
+	}
+	m->nhdrs = (uint16_t)nh;
+	return (int)pos;
 }
 
 int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
@@ -657,77 +769,27 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 		return fail(m, SIP_ERR_EMPTY, buf + pos);
 	}
 
-	struct scan s = {(const uint8_t *)buf, slen, 0, 0, UINT32_MAX};
-	const uint32_t max_line = lim->max_line;
-	scan_load(&s);
+	struct lines l = {
+		.s = {(const uint8_t *)buf, slen, 0, 0, UINT32_MAX},
+		.end = slen,
+		.max_line = lim->max_line,
+		.cut = stream && len <= max_msg ? SIP_OK :
+		       len > max_msg		 ? SIP_ERR_TOO_LARGE :
+						   SIP_ERR_TRUNCATED,
+	};
+	scan_start(&l.s, pos);
 
-	/* Each line ends at a LF that the scan found, so the byte at e (CR or
-	 * LF) stops every whitespace loop below without a bounds check. */
-	const char *p, *e;
-	if ((rc = next_line(m, &s, &pos, &p, &e, len, max_line, stream, max_msg)) <= 0)
+	const char *p = buf + pos, *e = p; /* set by next_line; for the compiler */
+	if ((rc = next_line(m, &l, buf, &pos, &p, &e)) <= 0)
 		return rc;
 	rc = is_sip_slash(p, e) ? parse_status_line(m, p, e) :
 				  parse_request_line(m, p, e, buf + len);
 	if (rc < 0)
 		return rc;
 
-	/* The header count lives in a register: as m->nhdrs, every line would
-	 * wait on the store-to-load forwarding of the line before. */
-	unsigned nh = 0;
-	for (;;) {
-		if ((rc = next_line(m, &s, &pos, &p, &e, len, max_line, stream, max_msg)) <= 0) {
-			m->nhdrs = (uint16_t)nh;
-			return rc;
-		}
-		/* name_fast() refuses the empty line and a folded one (no name
-		 * at p), so the usual line is tested for neither. */
-		uint32_t nl;
-		unsigned id;
-		const char *c;
-		if (__builtin_expect(name_fast(p, e, buf + len, &nl, &id), 1)) {
-			c = p + nl;
-		} else {
-			if (p == e)
-				break; /* the empty line: end of headers */
-			if (is_ws((uint8_t)*p)) {
-				if (nh == 0)
-					return fail(m, SIP_ERR_BAD_FOLDING, p);
-				fold_line(m, nh, p, e);
-				continue;
-			}
-			nl = token_len(p, e, buf + len);
-			c = p + nl;
-			/* nl - 1 > 254: an empty name, or one too long for the index */
-			if (*c != ':' || nl - 1 > 254) {
-				while (is_ws((uint8_t)*c)) /* HCOLON allows WS before ':' */
-					c++;
-				if (nl == 0 || nl > 255 || *c != ':')
-					return fail_at(m, nh, SIP_ERR_BAD_HEADER_NAME,
-						       nl == 0 || nl > 255 ? p : c);
-			}
-			id = hdr_id_of(p, nl);
-		}
-		if (__builtin_expect(nh >= max_hdrs, 0))
-			return fail_at(m, nh, SIP_ERR_TOO_MANY_HEADERS, p);
-
-		const char *vs = c + 1;
-		while (is_ws((uint8_t)*vs))
-			vs++;
-		const char *ve = e;
-		while (ve > vs && is_ws((uint8_t)ve[-1]))
-			ve--;
-
-		unsigned idx = nh++;
-		hdr_store(&m->hdrs[idx], (uint32_t)(p - buf), nl, id, (uint32_t)(vs - buf),
-			  (uint32_t)(ve - vs));
-		if (__builtin_expect(nl == 1, 0) && id != SIP_HDR_OTHER)
-			m->flags |= SIP_MSG_COMPACT;
-		if (m->first[id] == SIP_HDR_NONE)
-			m->first[id] = (uint8_t)idx;
-		else if (sip_hdr_flags[id] & HDRF_SINGLE)
-			dups = true;
-	}
-	m->nhdrs = (uint16_t)nh;
+	if ((rc = index_headers(m, &l, pos, max_hdrs, buf + len, &dups)) <= 0)
+		return rc;
+	pos = (uint32_t)rc;
 	m->hdr_len = pos;
 	if ((rc = check_headers(m, dups)) < 0)
 		return rc;
