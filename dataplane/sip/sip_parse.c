@@ -217,17 +217,14 @@ static inline unsigned slot_of_word(uint32_t w, uint32_t len)
 /* The usual header name, in one 16-byte load: the token test, the search
  * for the ':', the bytes of the hash and the compare with the canonical
  * name all come from the same register, with no branch on the name's
- * length. Sets *nlp and *idp and returns true for a name of 1..15 token
- * bytes followed directly by ':'; returns false, deciding nothing, for
- * anything else (fewer than 16 readable bytes, a longer name, whitespace
- * before the colon, a malformed name, an empty line, a folded one), which
- * the general path then handles. lim: end of the readable bytes. */
-static inline bool name_fast(const char *p, const char *e, const char *lim, uint32_t *nlp,
-			     unsigned *idp)
+ * length. p must have 16 readable bytes (the caller checks). Sets *nlp and
+ * *idp and returns true for a name of 1..15 token bytes followed directly by
+ * ':'; returns false, deciding nothing, for anything else (a longer name,
+ * whitespace before the colon, a malformed name, an empty line, a folded
+ * one), which the general path then handles. */
+static inline bool name_fast(const char *p, const char *e, uint32_t *nlp, unsigned *idp)
 {
 #if defined(__SSSE3__)
-	if (lim - p < 16)
-		return false;
 	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
 	unsigned stop = class_stops(b, sip_tok_lo);
 	if (e - p < 16)
@@ -257,7 +254,7 @@ static inline bool name_fast(const char *p, const char *e, const char *lim, uint
 	*idp = id;
 	return true;
 #else
-	(void)p, (void)e, (void)lim, (void)nlp, (void)idp;
+	(void)p, (void)e, (void)nlp, (void)idp;
 	return false;
 #endif
 }
@@ -629,43 +626,45 @@ static int line_error(struct sip_msg *m, uint32_t first_bad, uint32_t end, uint3
 	return cut == SIP_OK ? 0 : fail(m, cut, buf + end);
 }
 
-/* The next line: [*p, *e) without its line end, pos moved past it. Returns 1;
- * or, when there is no acceptable line (never for a well-formed message),
- * 0 for a stream that needs more bytes or -SIP_ERR_x. The byte before a line
- * feed is always readable and is the previous line feed when the line is
- * empty (the first line never is: sip_parse skips leading line ends), so the
- * CR test needs no bound. */
+/* The line starting at p: sets *e to its end without the line end and
+ * *next past it, and returns 1; or, when there is no acceptable line (never
+ * for a well-formed message), returns 0 for a stream that needs more bytes or
+ * -SIP_ERR_x. The byte before a line feed is always readable and is the
+ * previous line feed when the line is empty (the first line never is:
+ * sip_parse skips leading line ends), so the CR test needs no bound. */
 static inline __attribute__((always_inline)) int
-next_line(struct sip_msg *m, struct lines *l, const char *buf, uint32_t *pos, const char **p,
-	  const char **e)
+next_line(struct sip_msg *m, struct lines *l, const char *buf, const char *p, const char **e,
+	  const char **next)
 {
 	if (__builtin_expect(l->s.lf == 0, 0) && !scan_next_block(&l->s))
 		return line_error(m, l->s.first_bad, l->end, l->max_line, (enum sip_err)l->cut,
-				  *pos);
-	uint32_t lf = scan_pop_lf(&l->s);
-	bool cr = buf[lf - 1] == '\r';
-	*p = buf + *pos;
-	*e = buf + lf - cr;
-	if (__builtin_expect((uint32_t)(*e - *p) > l->max_line, 0))
-		return fail(m, SIP_ERR_LINE_TOO_LONG, *p + l->max_line);
+				  (uint32_t)(p - buf));
+	const char *lf = buf + scan_pop_lf(&l->s);
+	bool cr = lf[-1] == '\r';
+	*e = lf - cr;
+	if (__builtin_expect((uint32_t)(*e - p) > l->max_line, 0))
+		return fail(m, SIP_ERR_LINE_TOO_LONG, p + l->max_line);
 	if (!cr)
 		m->flags |= SIP_MSG_BARE_LF;
-	*pos = lf + 1;
+	*next = lf + 1;
 	return 1;
 }
 
-/* Indexes the header lines from pos to the empty line into m->hdrs, m->nhdrs
+/* Indexes the header lines from next to the empty line into m->hdrs, m->nhdrs
  * and m->first[]; *dups is set when a single-valued header repeats. Returns
  * the offset past the empty line, or what next_line() returns for a line with
- * no acceptable end, or -SIP_ERR_x. lim: end of the readable bytes. Apart
+ * no acceptable end, or -SIP_ERR_x. len: the bytes readable at m->buf. Apart
  * from sip_parse so that the loop's state has the registers to itself. */
 static __attribute__((noinline)) int index_headers(struct sip_msg *m, const struct lines *lp,
-						   uint32_t pos, uint32_t max_hdrs, const char *lim,
+						   const char *next, uint32_t max_hdrs, uint32_t len,
 						   bool *dups)
 {
 	struct lines l = *lp; /* a copy that the stores below cannot alias */
 	const char *buf = m->buf;
-	const char *p = buf + pos, *e = p;
+	const char *lim = buf + len;
+	/* name_fast() loads 16 bytes at a line start up to here */
+	const uintptr_t last16 = len >= 16 ? (uintptr_t)(lim - 16) : 0;
+	const char *p, *e;
 	int rc;
 
 	/* The header count lives in a register: as m->nhdrs, every line would
@@ -674,7 +673,8 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 	 * every whitespace loop below without a bounds check. */
 	unsigned nh = 0;
 	for (;;) {
-		if ((rc = next_line(m, &l, buf, &pos, &p, &e)) <= 0) {
+		p = next;
+		if ((rc = next_line(m, &l, buf, p, &e, &next)) <= 0) {
 			m->nhdrs = (uint16_t)nh;
 			return rc;
 		}
@@ -683,7 +683,7 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 		uint32_t nl;
 		unsigned id;
 		const char *c;
-		if (__builtin_expect(name_fast(p, e, lim, &nl, &id), 1)) {
+		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, e, &nl, &id), 1)) {
 			c = p + nl;
 		} else {
 			if (p == e)
@@ -727,7 +727,7 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 			*dups = true;
 	}
 	m->nhdrs = (uint16_t)nh;
-	return (int)pos;
+	return (int)(next - buf);
 }
 
 int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
@@ -779,15 +779,15 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 	};
 	scan_start(&l.s, pos);
 
-	const char *p = buf + pos, *e = p; /* set by next_line; for the compiler */
-	if ((rc = next_line(m, &l, buf, &pos, &p, &e)) <= 0)
+	const char *p = buf + pos, *e = p, *next = p; /* e, next: for the compiler */
+	if ((rc = next_line(m, &l, buf, p, &e, &next)) <= 0)
 		return rc;
 	rc = is_sip_slash(p, e) ? parse_status_line(m, p, e) :
 				  parse_request_line(m, p, e, buf + len);
 	if (rc < 0)
 		return rc;
 
-	if ((rc = index_headers(m, &l, pos, max_hdrs, buf + len, &dups)) <= 0)
+	if ((rc = index_headers(m, &l, next, max_hdrs, len, &dups)) <= 0)
 		return rc;
 	pos = (uint32_t)rc;
 	m->hdr_len = pos;
