@@ -506,6 +506,16 @@ static const struct hdr_row hdr_rows[] = {
 	{ERR_ROW("space inside a name", REQ("Sub ject: x\r\n"), SIP_ERR_BAD_HEADER_NAME)},
 	{ERR_ROW("non-token char in a name", REQ("Sub(ject: x\r\n"), SIP_ERR_BAD_HEADER_NAME)},
 	{ERR_AT("lone CR before the start line", "\r" REQ(""), 0, SIP_ERR_BAD_CHAR, 0)},
+	{ERR_AT("lone CR starting a line", REQ("Subject: a\r\n\rX: b\r\n"), 0, SIP_ERR_BAD_CHAR,
+		sizeof(RLINE H_MAND "Subject: a\r\n") - 1)},
+	{ERR_AT("lone CR as the datagram's last byte", RLINE H_MAND "Subject: a\r", 0,
+		SIP_ERR_TRUNCATED, sizeof(RLINE H_MAND "Subject: a\r") - 1)},
+	{ERR_AT("CR CR LF for the empty line", RLINE H_MAND "\r\r\n", 0, SIP_ERR_BAD_CHAR,
+		sizeof(RLINE H_MAND) - 1)},
+	{ERR_AT("control byte for the empty line", RLINE H_MAND "\x01\r\n", 0, SIP_ERR_BAD_CHAR,
+		sizeof(RLINE H_MAND) - 1)},
+	{"NUL and lone CR in a body without Content-Length", REQ("") "a\0\rb",
+	 sizeof(REQ("") "a\0\rb") - 1, 0, 0, WHOLE, SKIP, SKIP, -1, SKIP, SKIP, 0, 0, NULL},
 	{ERR_ROW("empty datagram", "", SIP_ERR_EMPTY)},
 	{ERR_ROW("only CRLFs", "\r\n\r\n", SIP_ERR_EMPTY)},
 	{ERR_ROW("no empty line", RLINE H_MAND, SIP_ERR_TRUNCATED)},
@@ -637,6 +647,79 @@ static void test_index(void)
 		CHECK_INT(sip_hdr_find(&msg, end + 1, 0), -1);
 		CHECK_INT(sip_hdr_lookup(end + 1, 0), SIP_HDR_OTHER);
 		free(end);
+	}
+}
+
+/* A header line's value and its bounds: the whitespace trimmed around it
+ * (SP, HT, in any mix and number), empty values (where value_off is where the
+ * trimmed value would start: after the whitespace), folded lines, bare LF.
+ * Each row is parsed as the last header of a message, and again with bytes
+ * after the empty line, so that both the general path (fewer than 16 bytes
+ * left at the line) and the vector path of the name are taken. */
+static const struct {
+	const char *name;
+	const char *line; /* one header (and its continuations), line ends included */
+	int id;
+	const char *value;
+	uint32_t off; /* value_off, from the start of the line */
+} value_rows[] = {
+	{"one SP", "Subject: x\r\n", SIP_HDR_SUBJECT, "x", 9},
+	{"no SP", "Subject:x\r\n", SIP_HDR_SUBJECT, "x", 8},
+	{"two SP", "Subject:  x\r\n", SIP_HDR_SUBJECT, "x", 10},
+	{"HT", "Subject:\tx\r\n", SIP_HDR_SUBJECT, "x", 9},
+	{"SP HT SP", "Subject: \t x\r\n", SIP_HDR_SUBJECT, "x", 11},
+	{"HT SP", "Subject:\t x\r\n", SIP_HDR_SUBJECT, "x", 10},
+	{"trailing SP", "Subject: x \r\n", SIP_HDR_SUBJECT, "x", 9},
+	{"trailing HT", "Subject: x\t\r\n", SIP_HDR_SUBJECT, "x", 9},
+	{"trailing SP HT SP", "Subject: x \t \r\n", SIP_HDR_SUBJECT, "x", 9},
+	{"inner whitespace kept", "Subject: a \t b\r\n", SIP_HDR_SUBJECT, "a \t b", 9},
+	{"empty", "Subject:\r\n", SIP_HDR_SUBJECT, "", 8},
+	{"empty after SP", "Subject: \r\n", SIP_HDR_SUBJECT, "", 9},
+	{"all whitespace", "Subject: \t \r\n", SIP_HDR_SUBJECT, "", 11},
+	{"all whitespace, one HT", "Subject:\t\r\n", SIP_HDR_SUBJECT, "", 9},
+	{"bare LF", "Subject: x\n", SIP_HDR_SUBJECT, "x", 9},
+	{"bare LF, trailing SP", "Subject: x \n", SIP_HDR_SUBJECT, "x", 9},
+	{"bare LF, all whitespace", "Subject:  \n", SIP_HDR_SUBJECT, "", 10},
+	{"bare LF, empty", "Subject:\n", SIP_HDR_SUBJECT, "", 8},
+	{"folded", "Subject: a\r\n b\r\n", SIP_HDR_SUBJECT, "a\r\n b", 9},
+	{"folded, trailing whitespace", "Subject: a \r\n\tb\t\r\n", SIP_HDR_SUBJECT,
+	 "a \r\n\tb", 9},
+	{"folded, value on the continuation", "Subject:\r\n b\r\n", SIP_HDR_SUBJECT, "b", 11},
+	{"folded, whitespace then value", "Subject: \r\n\t b \r\n", SIP_HDR_SUBJECT, "b", 13},
+	{"folded with bare LF", "Subject: a\n b\n", SIP_HDR_SUBJECT, "a\n b", 9},
+	{"compact form", "s: x\r\n", SIP_HDR_SUBJECT, "x", 3},
+	{"compact form, upper case, no SP", "S:x\r\n", SIP_HDR_SUBJECT, "x", 2},
+	{"compact letter of no header", "z: x\r\n", SIP_HDR_OTHER, "x", 3},
+	{"two letters", "To: <sip:bob@example.com>\r\n", SIP_HDR_TO, "<sip:bob@example.com>", 4},
+	{"two letters of no header", "Tx: y\r\n", SIP_HDR_OTHER, "y", 4},
+	{"15-byte name", "Accept-Encoding:gzip\r\n", SIP_HDR_ACCEPT_ENCODING, "gzip", 16},
+	{"16-byte name", "Content-Language: \ten\t\r\n", SIP_HDR_CONTENT_LANGUAGE, "en", 19},
+	{"long name", "Content-Disposition: session \r\n", SIP_HDR_CONTENT_DISPOSITION, "session",
+	 21},
+	{"whitespace before the colon", "Subject \t: x \r\n", SIP_HDR_SUBJECT, "x", 11},
+	{"name of a known length, other letters", "Subjekt: x\r\n", SIP_HDR_OTHER, "x", 9},
+};
+
+static void test_values(void)
+{
+	static char buf[512];
+	static const char tail[] = "0123456789abcdef0123456789abcdef";
+
+	for (unsigned i = 0; i < NELEM(value_rows); i++) {
+		for (unsigned more = 0; more < 2; more++) {
+			check_ctx = value_rows[i].name;
+			int n = snprintf(buf, sizeof(buf), RLINE H_MAND "%s\r\n%s", value_rows[i].line,
+					 more ? tail : "");
+			int r = parse_copy(buf, (uint32_t)n, NULL, 0, &msg);
+			CHECK_INT(r, n);
+			if (r <= 0)
+				continue;
+			CHECK_INT(msg.nhdrs, 6);
+			CHECK_INT(msg.hdrs[5].id, value_rows[i].id);
+			CHECK_STR(sip_hdr_value(&msg, 5), value_rows[i].value);
+			CHECK_INT(msg.hdrs[5].value_off,
+				  sizeof(RLINE H_MAND) - 1 + value_rows[i].off);
+		}
 	}
 }
 
@@ -816,6 +899,7 @@ int main(void)
 	test_start_lines();
 	test_headers();
 	test_index();
+	test_values();
 	test_every_header();
 	test_framing();
 	test_fields();

@@ -187,6 +187,35 @@ static void test_limits(void)
 		r = parse_copy(buf, (uint32_t)len, &lim, 0, &msg);
 		CHECK_INT(r, lines[i].want ? -lines[i].want : len);
 	}
+
+	/* A forbidden byte in a header line of n bytes (max_line 100): refused
+	 * at that byte when the line fits, as too long at byte 100 when it does
+	 * not, wherever the byte is. */
+	static const struct {
+		const char *name;
+		uint32_t n, at;
+		const char *eol;
+		int want;
+	} bad_in_line[] = {
+		{"SOH in a line of exactly max_line", 100, 50, "\r\n", SIP_ERR_BAD_CHAR},
+		{"SOH ending a line of exactly max_line", 100, 99, "\r\n", SIP_ERR_BAD_CHAR},
+		{"SOH ending a line of exactly max_line, LF", 100, 99, "\n", SIP_ERR_BAD_CHAR},
+		{"SOH in a line one over max_line", 101, 50, "\r\n", SIP_ERR_LINE_TOO_LONG},
+		{"SOH in a line one over max_line, LF", 101, 50, "\n", SIP_ERR_LINE_TOO_LONG},
+		{"SOH past max_line", 130, 110, "\r\n", SIP_ERR_LINE_TOO_LONG},
+	};
+	for (unsigned i = 0; i < NELEM(bad_in_line); i++) {
+		check_ctx = bad_in_line[i].name;
+		sip_limits_default(&lim);
+		lim.max_line = 100;
+		len = build_line(buf, sizeof(buf), bad_in_line[i].n, bad_in_line[i].eol, false);
+		uint32_t line = (uint32_t)(strstr(buf, "X-Line: ") - buf);
+		buf[line + bad_in_line[i].at] = '\x01';
+		r = parse_copy(buf, (uint32_t)len, &lim, 0, &msg);
+		CHECK_INT(r, -bad_in_line[i].want);
+		CHECK_INT(msg.err_off, line + (bad_in_line[i].want == SIP_ERR_BAD_CHAR ?
+					       bad_in_line[i].at : 100));
+	}
 }
 
 /* ---- framing: streams and every prefix ---- */
