@@ -217,18 +217,19 @@ static inline unsigned slot_of_word(uint32_t w, uint32_t len)
 /* The usual header name, in one 16-byte load: the token test, the search
  * for the ':', the bytes of the hash and the compare with the canonical
  * name all come from the same register, with no branch on the name's
- * length. p must have 16 readable bytes (the caller checks). Sets *nlp and
+ * length. p must have 16 readable bytes (the caller checks) and start a
+ * line, whose end is a CR or a LF (see next_line). Sets *nlp and
  * *idp and returns true for a name of 1..15 token bytes followed directly by
  * ':'; returns false, deciding nothing, for anything else (a longer name,
  * whitespace before the colon, a malformed name, an empty line, a folded
  * one), which the general path then handles. */
-static inline bool name_fast(const char *p, const char *e, uint32_t *nlp, unsigned *idp)
+static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 {
 #if defined(__SSSE3__)
+	/* The line's end (CR or LF) is no token byte: the name stops there at
+	 * the latest, whatever follows it in the register. */
 	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
 	unsigned stop = class_stops(b, sip_tok_lo);
-	if (e - p < 16)
-		stop |= ~0u << (e - p);
 	unsigned nl = (unsigned)__builtin_ctz(stop | 0x10000u);
 	if (nl == 0 || nl == 16 || p[nl] != ':')
 		return false;
@@ -254,7 +255,7 @@ static inline bool name_fast(const char *p, const char *e, uint32_t *nlp, unsign
 	*idp = id;
 	return true;
 #else
-	(void)p, (void)e, (void)nlp, (void)idp;
+	(void)p, (void)nlp, (void)idp;
 	return false;
 #endif
 }
@@ -683,7 +684,7 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 		uint32_t nl;
 		unsigned id;
 		const char *c;
-		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, e, &nl, &id), 1)) {
+		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, &nl, &id), 1)) {
 			c = p + nl;
 		} else {
 			if (p == e)
