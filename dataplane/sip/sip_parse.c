@@ -641,13 +641,19 @@ next_line(struct sip_msg *m, struct lines *l, const char *buf, const char *p, co
 		return line_error(m, l->s.first_bad, l->end, l->max_line, (enum sip_err)l->cut,
 				  (uint32_t)(p - buf));
 	const char *lf = buf + scan_pop_lf(&l->s);
-	bool cr = lf[-1] == '\r';
-	*e = lf - cr;
-	if (__builtin_expect((uint32_t)(*e - p) > l->max_line, 0))
-		return fail(m, SIP_ERR_LINE_TOO_LONG, p + l->max_line);
-	if (!cr)
-		m->flags |= SIP_MSG_BARE_LF;
 	*next = lf + 1;
+	/* A branch on the CR that SIP requires, rather than the CR's flag
+	 * subtracted from lf and tested again for SIP_MSG_BARE_LF. */
+	if (__builtin_expect(lf[-1] == '\r', 1)) {
+		*e = lf - 1;
+		if (__builtin_expect((uint32_t)(*e - p) > l->max_line, 0))
+			return fail(m, SIP_ERR_LINE_TOO_LONG, p + l->max_line);
+	} else {
+		*e = lf;
+		if ((uint32_t)(*e - p) > l->max_line)
+			return fail(m, SIP_ERR_LINE_TOO_LONG, p + l->max_line);
+		m->flags |= SIP_MSG_BARE_LF;
+	}
 	return 1;
 }
 
