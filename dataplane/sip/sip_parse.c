@@ -192,17 +192,20 @@ static inline uint32_t scan_pop_lf(struct scan *s)
 /* ---- the header index ---- */
 
 #if defined(__SSSE3__)
-/* Lanes of the four bytes that hdr_slot() hashes for a name of each length
- * (1..15), for one shuffle: the first, the third (or the last, when there are
- * fewer than three), the second-last (or the first) and the last. */
-#define SLOT_PICK(n) ((uint32_t)((n) > 2 ? 2 : (n) - 1) << 8 | \
-		      (uint32_t)((n) > 1 ? (n) - 2 : 0) << 16 | (uint32_t)((n) - 1) << 24)
-static const uint32_t slot_pick[16] = {
-	0, SLOT_PICK(1), SLOT_PICK(2), SLOT_PICK(3), SLOT_PICK(4), SLOT_PICK(5),
-	SLOT_PICK(6), SLOT_PICK(7), SLOT_PICK(8), SLOT_PICK(9), SLOT_PICK(10),
-	SLOT_PICK(11), SLOT_PICK(12), SLOT_PICK(13), SLOT_PICK(14), SLOT_PICK(15),
+/* For a name of each length (1..15): pick, the lanes of the four bytes that
+ * hdr_slot() hashes, for one shuffle (the first, the third or the last when
+ * there are fewer than three, the second-last or the first, the last); and
+ * lanes, the mask of the name's lanes. */
+#define NAME(n) {(uint32_t)((n) > 2 ? 2 : (n) - 1) << 8 | \
+		 (uint32_t)((n) > 1 ? (n) - 2 : 0) << 16 | (uint32_t)((n) - 1) << 24, \
+		 (1u << (n)) - 1}
+static const struct {
+	uint32_t pick, lanes;
+} name_lanes[16] = {
+	{0, 0},	  NAME(1),  NAME(2),  NAME(3),	NAME(4),  NAME(5),  NAME(6),  NAME(7),
+	NAME(8),  NAME(9),  NAME(10), NAME(11), NAME(12), NAME(13), NAME(14), NAME(15),
 };
-#undef SLOT_PICK
+#undef NAME
 
 /* hdr_slot() of a name of len bytes whose four hashed bytes, OR 0x20, are w
  * (lowest byte first). The same arithmetic as hdr_slot(): the generated
@@ -237,7 +240,7 @@ static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 	/* hdr_candidate(), with the hashed bytes picked by one shuffle */
 	__m128i lc = _mm_or_si128(b, _mm_set1_epi8(0x20));
 	uint32_t w = (uint32_t)_mm_cvtsi128_si32(
-		_mm_shuffle_epi8(lc, _mm_cvtsi32_si128((int)slot_pick[nl])));
+		_mm_shuffle_epi8(lc, _mm_cvtsi32_si128((int)name_lanes[nl].pick)));
 	unsigned slot = sip_hdr_slot[slot_of_word(w, nl)];
 	unsigned id = slot & 0xff;
 	if (nl != slot >> 8) {
@@ -245,11 +248,12 @@ static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 	} else if (__builtin_expect(nl == 1, 0)) { /* sip_hdr_lc holds the full name */
 		id = (uint8_t)(p[0] | 0x20) == sip_hdr_compact[id] ? id : SIP_HDR_OTHER;
 	} else {
-		/* sip_hdr_lc is zero-padded past the name; only nl lanes count */
+		/* sip_hdr_lc is zero-padded past the name and no byte of lc is
+		 * zero (OR 0x20): no lane from nl on is equal, so a match is
+		 * exactly the name's lanes */
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
 		unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lc, c));
-		unsigned want = (1u << nl) - 1;
-		id = (eq & want) == want ? id : SIP_HDR_OTHER;
+		id = eq == name_lanes[nl].lanes ? id : SIP_HDR_OTHER;
 	}
 	*nlp = nl;
 	*idp = id;
@@ -260,8 +264,9 @@ static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 #endif
 }
 
-/* Writes one index record with a single 8-byte store of a value built in a
- * general register. Field by field, byte-typed stores would alias everything
+/* Writes one index record as two 32-bit halves built in general registers
+ * (which GCC stores as one 8-byte word; built as one 64-bit value, it costs
+ * more shifts). Field by field, byte-typed stores would alias everything
  * and make the compiler reload this loop's state after each; as a struct
  * literal, GCC's SLP vectorizer assembles it in vector registers, which
  * measured 5% slower on the whole parse. */
@@ -272,9 +277,8 @@ static inline void hdr_store(struct sip_hdr *h, uint32_t name_off, uint32_t name
 	_Static_assert(sizeof(struct sip_hdr) == 8 && offsetof(struct sip_hdr, id) == 3 &&
 			       offsetof(struct sip_hdr, value_len) == 6,
 		       "struct sip_hdr layout");
-	uint64_t v = (uint64_t)name_off | (uint64_t)name_len << 16 | (uint64_t)id << 24 |
-		     (uint64_t)value_off << 32 | (uint64_t)value_len << 48;
-	memcpy(h, &v, sizeof(v));
+	uint32_t v[2] = {name_off | name_len << 16 | id << 24, value_off | value_len << 16};
+	memcpy(h, v, sizeof(v));
 #else
 	struct sip_hdr r = {(uint16_t)name_off, (uint8_t)name_len, (uint8_t)id,
 			    (uint16_t)value_off, (uint16_t)value_len};
