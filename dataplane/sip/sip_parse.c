@@ -678,7 +678,7 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 						   bool *dups)
 {
 	struct lines l = *lp; /* a copy that the stores below cannot alias */
-	const char *buf = m->buf;
+	const char *buf = (const char *)l.s.buf; /* m->buf, in the scan's register */
 	const char *lim = buf + len;
 	/* name_fast() loads 16 bytes at a line start up to here */
 	const uintptr_t last16 = len >= 16 ? (uintptr_t)(lim - 16) : 0;
