@@ -44,31 +44,39 @@ static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint
 	*cr = r;
 	*ctl = (c & ~(l | r | t)) | d;
 #elif defined(__AVX2__)
-	/* Two halves. The forbidden bytes come from a nibble lookup (a byte is
-	 * one if lo_t[low nibble] & hi_t[high nibble]: bit 0 for 0x00-0x0f but
-	 * HT, LF and CR, bit 1 for 0x10-0x1f, bit 2 for DEL): 15 instructions a
-	 * block fewer than a minimum and three compares, each with a splatted
-	 * constant that GCC rebuilds at every block (the tables load from
-	 * memory), and their combination after five movemasks. */
+	/* Two halves, each byte classified by one nibble lookup: x =
+	 * lo_t[low nibble] & hi_t[high nibble] is 0x80 for LF, 0x40 for CR,
+	 * 1, 2 or 4 for a forbidden byte (0x00-0x0f but HT, LF and CR;
+	 * 0x10-0x1f; DEL) and 0 for any other. LF is then x's top bit, CR the
+	 * top bit of x + x, a forbidden byte that of ctl_t[x] (which a top bit
+	 * in x zeroes). The tables load from memory, where compares would need
+	 * splatted constants that GCC rebuilds at every block. */
 	const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-	const __m256i lo_t = _mm256_setr_epi8(3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 3, 3, 2, 3, 7,
-					      3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 3, 3, 2, 3, 7);
-	const __m256i hi_t = _mm256_setr_epi8(1, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0,
-					      1, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0);
+#define LO_T 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, (char)0x82, 3, 3, 0x42, 3, 7
+#define HI_T (char)0xc1, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0
+#define CTL_T 0, (char)0x80, (char)0x80, 0, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+	const __m256i lo_t = _mm256_setr_epi8(LO_T, LO_T);
+	const __m256i hi_t = _mm256_setr_epi8(HI_T, HI_T);
+	const __m256i ctl_t = _mm256_setr_epi8(CTL_T, CTL_T);
+#undef CTL_T
+#undef HI_T
+#undef LO_T
 	const __m256i nib = _mm256_set1_epi8(0x0f);
-#define MASK64(f) ((uint64_t)(uint32_t)_mm256_movemask_epi8(f(lo)) | \
-		   (uint64_t)(uint32_t)_mm256_movemask_epi8(f(hi)) << 32)
-#define LF(b)  _mm256_cmpeq_epi8((b), _mm256_set1_epi8('\n'))
-#define CR(b)  _mm256_cmpeq_epi8((b), _mm256_set1_epi8('\r'))
-#define OK(b)  _mm256_cmpeq_epi8(_mm256_and_si256( \
+#define CLASS(b) _mm256_and_si256( \
 			_mm256_shuffle_epi8(lo_t, _mm256_and_si256((b), nib)), \
-			_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16((b), 4), nib))), \
-			_mm256_setzero_si256())
+			_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16((b), 4), nib)))
+	const __m256i xl = CLASS(lo), xh = CLASS(hi);
+#undef CLASS
+#define MASK64(f) ((uint64_t)(uint32_t)_mm256_movemask_epi8(f(xl)) | \
+		   (uint64_t)(uint32_t)_mm256_movemask_epi8(f(xh)) << 32)
+#define LF(x)  (x)
+#define CR(x)  _mm256_add_epi8((x), (x))
+#define CTL(x) _mm256_shuffle_epi8(ctl_t, (x))
 	*lf = MASK64(LF);
 	*cr = MASK64(CR);
-	*ctl = ~MASK64(OK);
-#undef OK
+	*ctl = MASK64(CTL);
+#undef CTL
 #undef CR
 #undef LF
 #undef MASK64
