@@ -304,6 +304,27 @@ static void test_bad_char_positions(void)
 		}
 	}
 	CHECK_INT(bad, 0);
+	/* Every byte value (but the line ends) at every offset of a value:
+	 * refused at that byte when it is a control other than HT, or DEL;
+	 * taken as it is otherwise (SP, HT, printable, 0x80-0xff). */
+	check_ctx = "every byte value in a value";
+	const uint32_t v0 = (uint32_t)(strstr(m, "pad pad") - m), v1 = v0 + 35;
+	for (unsigned v = 0; v < 256; v++) {
+		if (v == '\r' || v == '\n')
+			continue;
+		bool refused = (v < 0x20 && v != '\t') || v == 0x7f;
+		for (uint32_t k = v0; k < v1; k++) {
+			memcpy(buf, m, len);
+			buf[k] = (char)v;
+			int r = parse_copy(buf, len, NULL, 0, &msg);
+			if (refused ? r != -SIP_ERR_BAD_CHAR || msg.err_off != k : r != (int)len) {
+				if (bad++ < 5)
+					fprintf(stderr, "    byte 0x%02x at %u: %d %s at %u\n", v, k,
+						r, r < 0 ? sip_err_name(r) : "", msg.err_off);
+			}
+		}
+	}
+	CHECK_INT(bad, 0);
 	/* In the body, the same bytes are nobody's business. */
 	for (unsigned b = 0; b < sizeof(bytes); b++) {
 		memcpy(buf, m, len);
