@@ -335,15 +335,22 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
 }
 
 /* Whether the name-addr or addr-spec v may have header parameters: a ';'
- * after its first '>', or anywhere in a value with no '>'. Header
- * parameters come after the URI's '>', and a '>' before that one (in a
- * quoted display name) only widens the search; so false only when the
+ * after the '>' that ends its URI, when it is a name-addr whose display
+ * name is not quoted ('<' with no '"' before it: tokens hold no '<' or
+ * '>', nor does a URI, so the first '>' after it ends the URI); else a ';'
+ * anywhere (an addr-spec's parameters may quote a '>'). False only when the
  * parse would find none either (or fail). */
 static bool may_have_params(struct sip_str v)
 {
-	const char *gt = memchr(v.p, '>', v.len), *p = gt != NULL ? gt : v.p;
+	const char *e = v.p + v.len, *lt = memchr(v.p, '<', v.len), *p = v.p;
 
-	return memchr(p, ';', (size_t)(v.p + v.len - p)) != NULL;
+	if (lt != NULL && memchr(v.p, '"', (size_t)(lt - v.p)) == NULL) {
+		const char *gt = memchr(lt, '>', (size_t)(e - lt));
+
+		if (gt != NULL)
+			p = gt;
+	}
+	return memchr(p, ';', (size_t)(e - p)) != NULL;
 }
 
 /* Whether To has a tag (an in-dialog request). *memo (-1: not yet known)
@@ -802,7 +809,11 @@ static const char *via_branch(struct sip_str v, bool first)
 	const char *b = memchr(v.p, ';', v.len);
 
 	if (b != NULL && v.p + v.len - b >= 8 && memcmp(b, ";branch=", 8) == 0) {
-		if (first && memchr(v.p, ',', (size_t)(b - v.p)) != NULL)
+		/* before the first ';' a Via holds no ',', quote or '<': with
+		 * one, the first value ends there or the list would not split */
+		if (first && (memchr(v.p, ',', (size_t)(b - v.p)) != NULL ||
+			      memchr(v.p, '"', (size_t)(b - v.p)) != NULL ||
+			      memchr(v.p, '<', (size_t)(b - v.p)) != NULL))
 			return NULL;
 		return b + 8;
 	}

@@ -24,9 +24,9 @@ uint64_t token_siphash(const uint64_t key[2], const void *p, size_t len);
 /* Branch: "z9hG4bK", 16 hex digits of h, 16 of its MAC, then where the
  * response to the request goes: '4' and 12 hex digits (address, port), '6'
  * and 36, or nothing (a request of our own, or a peer whose Via names no
- * address we can send to). A stateless proxy may keep such state in its
- * branch (RFC 3261 16.11), as the flow token keeps the client's address:
- * the response is routed from its top Via, with no parse of the next. */
+ * address we can send to). The response is routed from its top Via, with
+ * no parse of the next (docs/dataplane.md, "Responses": where this departs
+ * from RFC 3261 16.11). */
 #define TOKEN_BRANCH_MIN	(7u + 32u)
 #define TOKEN_BRANCH_MAX	(TOKEN_BRANCH_MIN + 1u + 36u)
 

@@ -288,6 +288,11 @@ static void test_to_tag(void)
 		{"sip:bob@example.net;tag=t1", true},	/* addr-spec: params are the header's */
 		{"<sip:bob@example.net>;TAG=t1", true},
 		{"<sip:bob@example.net>;tagx=t1", false},
+		/* an addr-spec's quoted parameter may hold a '>' */
+		{"sip:bob@example.net;x=\"a>\";tag=t1", true},
+		{"sip:bob@example.net;tag=t1;x=\">\"", true},
+		{"Bob <sip:bob@example.net;user=phone>", false},
+		{"Bob <sip:bob@example.net>;tag=t1;x=\">\"", true},
 	};
 	struct dp_addr src;
 	char msg[2048];
@@ -637,6 +642,9 @@ static void test_response(void)
 		 "\r\nVia: " CLIENT_VIA, DP_STEP_DROP, STATS_DROP_resp_not_ours, NULL},
 		{"response: our branch with bytes after it in its token", "", "0\r\nVia: " CLIENT_VIA,
 		 DP_STEP_DROP, STATS_DROP_resp_not_ours, NULL},
+		/* a first value the list splitter refuses is not ours either */
+		{"response: an unterminated quote before our branch", "SIP/2.0/UDP \"x",
+		 "\r\nVia: " CLIENT_VIA, DP_STEP_DROP, STATS_DROP_resp_not_ours, NULL},
 	};
 	for (unsigned i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
 		check_ctx = vias[i].ctx;
