@@ -477,9 +477,10 @@ static inline int32_t other_slot(const struct rs_set *s, const struct sip_msg *m
 
 /* Every occurrence of every header the set names, in one pass. Most
  * headers are named by no rule: when the set names only headers the
- * parser does not know (X-...), a header costs a test of its id; else a
- * known one costs a load of its slot (hdr_slot[OTHER] is -1, so an
- * unknown one is told apart only then). */
+ * parser does not know (X-...), the pass starts at the first of those
+ * (first[OTHER]; none in most messages) and a header costs a test of its
+ * id; else a known one costs a load of its slot (hdr_slot[OTHER] is -1,
+ * so an unknown one is told apart only then). */
 static int put_hdrs(struct ev *e, const struct sip_msg *m)
 {
 	const struct rs_set *s = e->s;
@@ -488,7 +489,9 @@ static int put_hdrs(struct ev *e, const struct sip_msg *m)
 	int rc;
 
 	if (s->n_hdr_slots == s->n_other_slots) {
-		for (; h < end; h++)
+		if (m->first[SIP_HDR_OTHER] >= m->nhdrs) /* SIP_HDR_NONE */
+			return 0;
+		for (h += m->first[SIP_HDR_OTHER]; h < end; h++)
 			if (h->id == SIP_HDR_OTHER && (slot = other_slot(s, m, h)) >= 0 &&
 			    (rc = put_val(e, (uint32_t)slot, m->buf + h->value_off, h->value_len)) < 0)
 				return rc;

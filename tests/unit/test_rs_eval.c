@@ -237,6 +237,8 @@ static void field_rows(struct frow *r, unsigned *n)
 	ROW("hdr[X-Probe] == three", MI, thdr("X-Probe", RS_OP_EQ, "three", 0), false);
 	ROW("hdr[X-Probe] == on (whole)", MI, thdr("X-Probe", RS_OP_EQ, "on", 0), false);
 	ROW("hdr[X-Missing] exists", MI, thdr("X-Missing", RS_OP_EXISTS, NULL, 0), false);
+	ROW("hdr[X-Probe], no unknown header", MR, thdr("X-Probe", RS_OP_EXISTS, NULL, 0), false);
+	ROW("hdr[X-Long], the last header", MO, thdr("X-Long", RS_OP_EXISTS, NULL, 0), true);
 	ROW("hdr[f] is From", MI, thdr("f", RS_OP_CONTAINS, "tag=1928301774", 0), true);
 	ROW("hdr[Call-ID] from i:", MO, thdr("Call-ID", RS_OP_EQ, "opt-1@host", 0), true);
 	ROW("hdr[Subject] == \"\"", MI, thdr("Subject", RS_OP_EQ, "", 0), true);
