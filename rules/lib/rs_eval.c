@@ -507,36 +507,34 @@ static int put_hdrs(struct ev *e, const struct sip_msg *m)
 	return 0;
 }
 
-/* The prefixes of t that address (w0, w1) is in: their atoms marked, one
- * bloom bit and at most a probe per prefix length. Inlined apart for IPv4,
- * where w1 is the constant 0 and the second word of the hash and of the
- * compares folds away; the table's figures are read once, not again after
- * every mark. */
-static inline __attribute__((always_inline)) void cidr_marks(struct ev *e,
+/* Whether the prefix of length index k of t that address (w0, w1) lies
+ * in is in the table: its atoms marked, one bloom bit and at most a probe.
+ * Inlined apart for IPv4, where w1 is the constant 0 and the second word
+ * of the hash and of the compares folds away. */
+static inline __attribute__((always_inline)) void cidr_probe(struct ev *e,
 							     const struct rs_cidr_tab *t,
-							     uint64_t w0, uint64_t w1)
+							     uint32_t k, uint64_t w0, uint64_t w1)
 {
-	const uint32_t n = t->n_plen, mask = t->mask;
-	const struct rs_cidr_ent *ent = t->ent;
+	uint64_t key[2] = {w0 & t->len[k].m[0], w1 & t->len[k].m[1]};
+	uint8_t plen = t->len[k].plen;
+	uint32_t hash = rs_cidr_hash(plen, key);
 
-	for (uint32_t k = 0; k < n; k++) {
-		uint64_t key[2] = {w0 & t->len[k].m[0], w1 & t->len[k].m[1]};
-		uint8_t plen = t->len[k].plen;
-		uint32_t hash = rs_cidr_hash(plen, key);
-		if (!rs_cidr_bloom(t, hash))
-			continue;
-		for (uint32_t h = hash & mask; ent[h].used; h = (h + 1) & mask) {
-			const struct rs_cidr_ent *c = &ent[h];
-			if (c->plen == plen && c->a[0] == key[0] && c->a[1] == key[1]) {
-				for (uint32_t j = 0; j < c->n_atom; j++)
-					mark(e, e->s->cidr_atoms[c->atom + j]);
-				break;
-			}
+	if (!rs_cidr_bloom(t, hash))
+		return;
+	for (uint32_t h = hash & t->mask; t->ent[h].used; h = (h + 1) & t->mask) {
+		const struct rs_cidr_ent *c = &t->ent[h];
+		if (c->plen == plen && c->a[0] == key[0] && c->a[1] == key[1]) {
+			for (uint32_t j = 0; j < c->n_atom; j++)
+				mark(e, e->s->cidr_atoms[c->atom + j]);
+			return;
 		}
 	}
 }
 
-/* Address a of field f, whose slot is i. */
+/* Address a of field f, whose slot is i: the prefixes it is in, their
+ * atoms marked. An IPv4 address is probed only at the lengths of the
+ * prefixes that share its first byte (by_octet), an IPv6 one at every
+ * length in use. */
 static void put_addr(struct ev *e, enum rs_field f, uint32_t i, const struct rs_addr *a)
 {
 	if (a == NULL || (a->af != 4 && a->af != 6))
@@ -545,10 +543,16 @@ static void put_addr(struct ev *e, enum rs_field f, uint32_t i, const struct rs_
 	const struct rs_cidr_tab *t = &e->s->cidr[f == RS_F_dst][a->af == 6];
 	uint64_t w[2];
 	memcpy(w, a->a, 16);
-	if (a->af == 4)
-		cidr_marks(e, t, w[0] & 0xffffffffu, 0); /* a[0..3]: the low half of word 0 */
-	else
-		cidr_marks(e, t, w[0], w[1]);
+	if (a->af == 4) {
+		if (t->by_octet == NULL) /* no IPv4 prefix */
+			return;
+		/* a[0..3]: the low half of word 0, a[0] its low byte */
+		for (uint64_t ks = t->by_octet[a->a[0]]; ks != 0; ks &= ks - 1)
+			cidr_probe(e, t, (uint32_t)__builtin_ctzll(ks), w[0] & 0xffffffffu, 0);
+	} else {
+		for (uint32_t k = 0; k < t->n_plen; k++)
+			cidr_probe(e, t, k, w[0], w[1]);
+	}
 }
 
 /* Number atoms that trigger and hold for the message's values. */

@@ -210,6 +210,11 @@ struct rs_cidr_tab {
 	uint32_t n_plen;
 	uint32_t mask; /* table size - 1 (a power of two) */
 	struct rs_cidr_ent *ent;
+	/* IPv4 (NULL for IPv6): bit k of by_octet[b] is set when a prefix
+	 * of length len[k].plen holds addresses whose first byte is b, so
+	 * that an address is hashed at those lengths only (most lengths in
+	 * use are of prefixes nowhere near it) */
+	uint64_t *by_octet;
 	uint64_t bloom[RS_CIDR_BLOOM_WORDS];
 	struct {
 		uint64_t m[2]; /* the prefix length's mask, like the address */

@@ -734,6 +734,20 @@ static int build_tab(struct rs_set *s, struct rs_cidr_tab *t, const struct pfx *
 	if (t->ent == NULL)
 		return -ENOMEM;
 	t->mask = sz - 1;
+	if (p[0].ai == 0) { /* IPv4: at most 33 lengths, a bit each */
+		t->by_octet = calloc(256, sizeof(*t->by_octet));
+		if (t->by_octet == NULL)
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0, k = 0; t->by_octet != NULL && i < n; i++) {
+		while (t->len[k].plen != p[i].plen) /* both longest first */
+			k++;
+		/* the first bytes of the prefix's addresses: one, or a run
+		 * when it is shorter than 8 bits */
+		uint32_t span = p[i].plen >= 8 ? 1u : 1u << (8 - p[i].plen);
+		for (uint32_t b = p[i].a[0]; b < p[i].a[0] + span; b++)
+			t->by_octet[b] |= 1ull << k;
+	}
 	for (uint32_t i = 0; i < n;) {
 		uint32_t j = i, k;
 		for (; j < n && same_prefix(&p[i], &p[j]); j++)
@@ -886,8 +900,10 @@ void rs_set_free(struct rs_set *s)
 	for (uint32_t i = 0; s->slots && i < s->n_slots; i++)
 		hs_free_database(s->slots[i].db);
 	for (unsigned f = 0; f < 2; f++)
-		for (unsigned a = 0; a < 2; a++)
+		for (unsigned a = 0; a < 2; a++) {
 			free(s->cidr[f][a].ent);
+			free(s->cidr[f][a].by_octet);
+		}
 	free(s->rules);
 	free(s->info);
 	free(s->by_id);

@@ -153,6 +153,11 @@ static const struct rs_cidr p192[] = {{4, 24, {198, 51, 100}}, {4, 24, {192, 0, 
 static const struct rs_cidr p6 = {6, 32, {0x20, 0x01, 0x0d, 0xb8}};
 static const struct rs_cidr p6_other = {6, 16, {0x20, 0x02}};
 static const struct rs_cidr p0 = {4, 0, {0}};
+/* IPv4 prefixes shorter than a byte (several first bytes each), and
+ * lengths in use at one first byte but not at another */
+static const struct rs_cidr p192_4 = {4, 4, {192}}, p8_7 = {4, 7, {8}}, p10_7 = {4, 7, {10}};
+static const struct rs_cidr p_mixed[] = {{4, 16, {10, 0}}, {4, 30, {192, 0, 2, 8}}};
+static const struct rs_cidr p_mixed_other[] = {{4, 16, {10, 1}}, {4, 30, {192, 0, 2, 12}}};
 
 static void field_rows(struct frow *r, unsigned *n)
 {
@@ -260,6 +265,13 @@ static void field_rows(struct frow *r, unsigned *n)
 	ROW("src in 10/8 other", MR, tcidr(RS_F_src, &p10, 1), false);
 	ROW("src in list 2nd", MR, tcidr(RS_F_src, p192, 2), true);
 	ROW("src in 0/0", MR, tcidr(RS_F_src, &p0, 1), true);
+	ROW("src in 192/4", MR, tcidr(RS_F_src, &p192_4, 1), true);
+	ROW("src in 8/7 other", MI, tcidr(RS_F_src, &p8_7, 1), false);
+	ROW("src in 10/7", MI, tcidr(RS_F_src, &p10_7, 1), true);
+	ROW("src in 10.0/16 of /16 and /30", MI, tcidr(RS_F_src, p_mixed, 2), true);
+	ROW("src in 192.0.2.8/30 of /16 and /30", MR, tcidr(RS_F_src, p_mixed, 2), true);
+	ROW("src in neither /16 nor /30", MI, tcidr(RS_F_src, p_mixed_other, 2), false);
+	ROW("src in neither /30 nor /16", MR, tcidr(RS_F_src, p_mixed_other, 2), false);
 	ROW("src v6 in 2001:db8::/32", MO, tcidr(RS_F_src, &p6, 1), true);
 	ROW("src v6 in 2002::/16", MO, tcidr(RS_F_src, &p6_other, 1), false);
 	ROW("src v6 not in v4 0/0", MO, tcidr(RS_F_src, &p0, 1), false);
