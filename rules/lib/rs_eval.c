@@ -292,6 +292,47 @@ static inline const char *find_byte(const char *p, const char *e, const char *li
 	return NULL;
 }
 
+/* The first byte c or d in [p, e), or NULL: find_byte for either. */
+static inline const char *find_byte2(const char *p, const char *e, const char *lim, char c, char d)
+{
+#if defined(__SSE2__)
+	const __m128i k = _mm_set1_epi8(c), l = _mm_set1_epi8(d);
+
+	for (; p < e && lim - p >= 16; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned b = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(x, k), _mm_cmpeq_epi8(x, l)));
+		if (b != 0)
+			return p + __builtin_ctz(b) < e ? p + __builtin_ctz(b) : NULL;
+	}
+#else
+	(void)lim;
+#endif
+	for (; p < e; p++)
+		if (*p == c || *p == d)
+			return p;
+	return NULL;
+}
+
+/* Whether a byte c lies in [p, e): from e back, 16 bytes a step while they
+ * lie after p, where the '>' of a name-addr mostly is (last, or before a
+ * short tag). */
+static inline bool has_byte_back(const char *p, const char *e, char c)
+{
+#if defined(__SSE2__)
+	const __m128i k = _mm_set1_epi8(c);
+
+	for (; e - p >= 16; e -= 16)
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const __m128i *)(const void *)(e - 16)), k)) != 0)
+			return true;
+#endif
+	for (; e > p; e--)
+		if (e[-1] == c)
+			return true;
+	return false;
+}
+
 /* The length of a "sip:" or "sips:" (any case) that p[0..len) starts
  * with, or 0: one load and compare instead of a byte at a time. */
 static inline uint32_t sip_scheme(const char *p, uint32_t len)
@@ -345,6 +386,23 @@ static const char *skip_lws(const char *p, const char *e)
 	return p;
 }
 
+/* The closing quote of the quoted string that opens at p: the first one
+ * after an even run of backslashes (quoted pairs), found by find_byte, not
+ * byte by byte; NULL when there is none before e. */
+static const char *closing_quote(const char *p, const char *e, const char *lim)
+{
+	const char *q = p + 1, *b;
+
+	for (;; q++) {
+		if ((q = find_byte(q, e, lim, '"')) == NULL)
+			return NULL;
+		for (b = q; b[-1] == '\\'; b--) /* stops at the opening quote */
+			;
+		if (((q - b) & 1) == 0)
+			return q;
+	}
+}
+
 /* A name-addr or addr-spec (RFC 3261 20.10) cut into display name and URI
  * the way sip_parse_nameaddr cuts it, without checking the parameters that
  * follow (a third of what the fields cost went there, and only the tag is
@@ -362,17 +420,9 @@ static int nameaddr(struct sip_str v, const char *lim, struct sip_nameaddr *na)
 	if (*p == '*') /* Contact: * */
 		return (na->star = skip_lws(p + 1, e) == e) ? 0 : -1;
 	if (*p == '"') {
-		/* the closing quote: the first one after an even run of
-		 * backslashes (quoted pairs), found by find_byte, not byte by byte */
-		const char *q = p + 1, *b;
-		for (;; q++) {
-			if ((q = find_byte(q, e, lim, '"')) == NULL)
-				return -1;
-			for (b = q; b[-1] == '\\'; b--) /* stops at the opening quote */
-				;
-			if (((q - b) & 1) == 0)
-				break;
-		}
+		const char *q = closing_quote(p, e, lim);
+		if (q == NULL)
+			return -1;
 		na->display = (struct sip_str){p + 1, (uint32_t)(q - p - 1)};
 		na->display_quoted = true;
 		if ((p = skip_lws(q + 1, e)) == e || *p != '<')
@@ -442,26 +492,75 @@ static int put_nameaddr(struct ev *e, struct sip_str v, const struct na_slots *s
 	return sl->user >= 0 ? put_str(e, sl->user, uri_user(na.uri, lim)) : 0;
 }
 
-static int put_addr_hdr(struct ev *e, const struct sip_msg *m, enum sip_hdr_id id, enum rs_field f,
-			enum rs_field fuser, enum rs_field fdisp, enum rs_field ftag)
+/* The user part of name-addr v, when a rule names nothing else of it:
+ * what nameaddr and uri_user give, in fewer passes for a sip:/sips: URI in
+ * <> (most): the first '@' or '>' after the scheme (a '>' first: no user),
+ * then any '>' after the '@' (else it is no name-addr), from the end of v
+ * where it mostly lies. Other forms go through nameaddr. */
+static __attribute__((noinline)) struct sip_str nameaddr_user(struct sip_str v, const char *lim)
 {
-	struct na_slots sl = {fslot(e, f), fslot(e, fuser), fslot(e, fdisp),
-			      ftag != RS_F__NONE ? fslot(e, ftag) : -1};
+	const struct sip_str none = {NULL, 0};
+	const char *p = v.p, *e = v.p + v.len;
+	struct sip_nameaddr na;
 
-	if (sl.uri < 0 && sl.user < 0 && sl.disp < 0 && sl.tag < 0)
-		return 0;
+	if (p != NULL && (p = skip_lws(p, e)) < e && *p == '"') {
+		const char *q = closing_quote(p, e, lim);
+		if (q == NULL || (p = skip_lws(q + 1, e)) == e || *p != '<')
+			return none;
+	}
+	uint32_t sl;
+	if (p == NULL || p == e || *p != '<' || (sl = sip_scheme(p + 1, (uint32_t)(e - p - 1))) == 0)
+		return nameaddr(v, lim, &na) < 0 || na.star ? none : uri_user(na.uri, lim);
+	/* the scheme holds no '>': the URI's first '@' or '>' is the first after it */
+	const char *q = p + 1 + sl, *at = find_byte2(q, e, lim, '@', '>');
+	if (at == NULL || *at == '>' || at == q || !has_byte_back(at + 1, e, '>'))
+		return none;
+	const char *ue = find_byte(q, at, lim, ':');
+	return (struct sip_str){q, (uint32_t)((ue ? ue : at) - q)};
+}
+
+/* The values of a name-addr header other than From's and To's user
+ * alone: every Contact value, From and To parsed whole. */
+static __attribute__((noinline)) int put_addr_vals(struct ev *e, const struct sip_msg *m,
+						   enum sip_hdr_id id, const struct na_slots *sl)
+{
 	if (id != SIP_HDR_CONTACT) { /* From, To: one value */
 		int i = sip_hdr_first(m, id);
-		return i < 0 ? 0 : put_nameaddr(e, sip_hdr_value(m, (unsigned)i), &sl);
+		return i < 0 ? 0 : put_nameaddr(e, sip_hdr_value(m, (unsigned)i), sl);
 	}
 	struct sip_iter it;
 	struct sip_str v;
 	int rc;
 	sip_iter_init(&it);
 	while (sip_value_next(m, id, &it, &v) == 1)
-		if ((rc = put_nameaddr(e, v, &sl)) < 0)
+		if ((rc = put_nameaddr(e, v, sl)) < 0)
 			return rc;
 	return 0;
+}
+
+/* A name-addr header's fields, nothing when no rule names one (the slots
+ * are -1: all negative when their AND is). From's or To's user alone, what
+ * most sets name, stays inline. */
+static inline __attribute__((always_inline)) int put_addr_hdr(struct ev *e,
+							       const struct sip_msg *m,
+							       enum sip_hdr_id id, enum rs_field f,
+							       enum rs_field fuser,
+							       enum rs_field fdisp,
+							       enum rs_field ftag)
+{
+	struct na_slots sl = {fslot(e, f), fslot(e, fuser), fslot(e, fdisp),
+			      ftag != RS_F__NONE ? fslot(e, ftag) : -1};
+
+	if ((sl.uri & sl.user & sl.disp & sl.tag) < 0)
+		return 0;
+	if (id != SIP_HDR_CONTACT && (sl.uri & sl.disp & sl.tag) < 0) {
+		unsigned i = m->first[id];
+		return i == SIP_HDR_NONE
+			       ? 0
+			       : put_str(e, sl.user,
+					 nameaddr_user(sip_hdr_value(m, i), m->buf + m->len));
+	}
+	return put_addr_vals(e, m, id, &sl);
 }
 
 /* The slot of header h when the parser does not know its name, or -1:

@@ -845,12 +845,31 @@ static void test_nameaddr_forms(void)
 		{"\"A <sip:u7@h>", NULL, NULL, NULL},
 		{"\"\" <sip:u8@h>", "sip:u8@h", "u8", ""},
 		{"Bob  <sip:u9@h>", "sip:u9@h", "u9", "Bob"},
+		/* the user alone is found apart (nameaddr_user): '>' or '@' first */
+		{"<sip:h>;tag=a@b", "sip:h", NULL, NULL},
+		{"<sip:al>@h>", "sip:al", NULL, NULL},
+		{"<sip:al@h", NULL, NULL, NULL},
+		{"<sip:al@h;tag=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL, NULL, NULL},
+		{"\"A\" <sip:al@h", NULL, NULL, NULL},
+		{"\"A\"<sip:a:b@h>", "sip:a:b@h", "a", "A"},
+		{"<sip:al@h;x=\">\">", "sip:al@h;x=\"", "al", NULL},
+		{"<sip:al@>", "sip:al@", "al", NULL},
+		{"<sips:@h>", "sips:@h", NULL, NULL},
+		{"<sip:a@b@c>", "sip:a@b@c", "a", NULL},
+		{"<sip:+4930901820@carrier.example.net;user=phone>;tag=SDf0k3a01-9b2c7e41",
+		 "sip:+4930901820@carrier.example.net;user=phone", "+4930901820", NULL},
+		{"<sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh>",
+		 "sip:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh",
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL},
 	};
 	char head[400];
 	struct tmsg t;
 
-	for (unsigned i = 0; i < 2 * NELEM(rows); i++) {
+	/* To first, then last (its value's end is the message's); then both
+	 * again with a set that names to.user alone */
+	for (unsigned i = 0; i < 4 * NELEM(rows); i++) {
 		unsigned ri = i % NELEM(rows);
+		bool user_only = i >= 2 * NELEM(rows);
 		const char *want[3] = {rows[ri].uri, rows[ri].user, rows[ri].disp};
 		static const enum rs_field f[3] = {RS_F_to, RS_F_to_user, RS_F_to_display};
 		struct rs_cond c[3];
@@ -860,7 +879,7 @@ static void test_nameaddr_forms(void)
 			r[k] = trule(k + 1, 0, RS_ACT_COUNT, &c[k], 1);
 		}
 		check_ctx = rows[ri].to;
-		if (i < NELEM(rows))
+		if (i % (2 * NELEM(rows)) < NELEM(rows))
 			snprintf(head, sizeof(head), "OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
 				 "From: <sip:a@b>;tag=1\nTo: %s\nCall-ID: n%u@h\nCSeq: 1 OPTIONS\n", rows[ri].to, i);
 		else
@@ -868,7 +887,7 @@ static void test_nameaddr_forms(void)
 				 "From: <sip:a@b>;tag=1\nCall-ID: n%u@h\nCSeq: 1 OPTIONS\nContent-Length: 0\n"
 				 "To: %s\n", i, rows[ri].to);
 		CHECK(tmsg_make(&t, head, NULL) > 0);
-		struct rs_set *s = tset(r, NELEM(r));
+		struct rs_set *s = user_only ? tset(&r[1], 1) : tset(r, NELEM(r));
 		struct rs_scratch *sc = NULL;
 		if (s == NULL)
 			continue;
@@ -876,9 +895,9 @@ static void test_nameaddr_forms(void)
 		uint32_t ranks[3];
 		struct rs_verdict v;
 		int n = rs_eval_match(s, sc, &t.m, &srcs[MI], NULL, ranks, 3, &v), j = 0;
-		for (unsigned k = 0; k < 3; k++)
+		for (unsigned k = user_only; k < (user_only ? 2u : 3u); k++)
 			if (want[k] != NULL) /* an == holds; an exists of an absent one does not */
-				CHECK(j < n && ranks[j++] == k);
+				CHECK(j < n && ranks[j++] == k - user_only);
 		CHECK_INT(n, j);
 		rs_scratch_free(sc);
 		rs_set_free(s);
