@@ -268,31 +268,10 @@ static inline int32_t fslot(const struct ev *e, enum rs_field f)
 	return e->s->fslot[f];
 }
 
-/* The first byte c in [p, e), or NULL, as memchr finds it: inline, 16
- * bytes a step while they lie before lim (the end of the message, which
+/* The first byte c or d in [p, e), or NULL, as memchr finds c: inline,
+ * 16 bytes a step while they lie before lim (the end of the message, which
  * follows every value a header gives), then a byte at a time. memchr's call
  * and set-up cost as much as its search of a URI or a user part. */
-static inline const char *find_byte(const char *p, const char *e, const char *lim, char c)
-{
-#if defined(__SSE2__)
-	const __m128i k = _mm_set1_epi8(c);
-
-	for (; p < e && lim - p >= 16; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, k));
-		if (b != 0)
-			return p + __builtin_ctz(b) < e ? p + __builtin_ctz(b) : NULL;
-	}
-#else
-	(void)lim;
-#endif
-	for (; p < e; p++)
-		if (*p == c)
-			return p;
-	return NULL;
-}
-
-/* The first byte c or d in [p, e), or NULL: find_byte for either. */
 static inline const char *find_byte2(const char *p, const char *e, const char *lim, char c, char d)
 {
 #if defined(__SSE2__)
@@ -312,6 +291,13 @@ static inline const char *find_byte2(const char *p, const char *e, const char *l
 		if (*p == c || *p == d)
 			return p;
 	return NULL;
+}
+
+/* The first byte c in [p, e), or NULL (the compiler folds the second
+ * compare into the first). */
+static inline const char *find_byte(const char *p, const char *e, const char *lim, char c)
+{
+	return find_byte2(p, e, lim, c, c);
 }
 
 /* Whether a byte c lies in [p, e): from e back, 16 bytes a step while they
