@@ -12,7 +12,9 @@
  *      marks the == literals it is (a hash probe, when a literal has its
  *      length) and the len() bounds its length passes the same way;
  *      the source and destination addresses go through the CIDR tables,
- *      one hash probe per prefix length, marking their atoms the same way,
+ *      one hash probe per prefix length, marking their atoms the same way
+ *      (the prefixes of atoms that trigger no rule only when a candidate
+ *      first reads one),
  *      and so do the number atoms that hold (a binary search per operator)
  *      and the exists atoms of the fields present;
  *   2. the candidates are the rules triggered by a listed atom plus the
@@ -49,6 +51,7 @@ struct ev {
 	int32_t only; /* >= 0: scanning this lazy slot, nothing else */
 	int err;      /* a lazy scan failed */
 	struct rs_scan_rec *rec; /* rs_eval_scans: record, do not scan */
+	const struct rs_addr *src, *dst; /* for cidr_lazy */
 	uint32_t n_rec, max_rec;
 };
 
@@ -616,17 +619,13 @@ static inline __attribute__((always_inline)) void cidr_probe(struct ev *e,
 	}
 }
 
-/* Address a of field f, whose slot is i: the prefixes it is in, their
- * atoms marked. An IPv4 address is probed only at the lengths of the
- * prefixes that share its first byte (by_octet), an IPv6 one at every
- * length in use. */
-static void put_addr(struct ev *e, enum rs_field f, uint32_t i, const struct rs_addr *a)
+/* The prefixes of t that address a is in, their atoms marked. An IPv4
+ * address is probed only at the lengths of the prefixes that share its
+ * first byte (by_octet), an IPv6 one at every length in use. */
+static void cidr_marks(struct ev *e, const struct rs_cidr_tab *t, const struct rs_addr *a)
 {
-	if (a == NULL || (a->af != 4 && a->af != 6))
-		return;
-	st_touch(e, i)->n_val = 1;
-	const struct rs_cidr_tab *t = &e->s->cidr[f == RS_F_dst][a->af == 6];
 	uint64_t w[2];
+
 	memcpy(w, a->a, 16);
 	if (a->af == 4) {
 		if (t->by_octet == NULL) /* no IPv4 prefix */
@@ -638,6 +637,30 @@ static void put_addr(struct ev *e, enum rs_field f, uint32_t i, const struct rs_
 		for (uint32_t k = 0; k < t->n_plen; k++)
 			cidr_probe(e, t, k, w[0], w[1]);
 	}
+}
+
+/* Address a of field f, whose slot is i: present, and the prefixes of
+ * atoms that trigger a rule that it is in (the others wait for
+ * cidr_lazy). */
+static void put_addr(struct ev *e, enum rs_field f, uint32_t i, const struct rs_addr *a)
+{
+	if (a == NULL || (a->af != 4 && a->af != 6))
+		return;
+	st_touch(e, i)->n_val = 1;
+	cidr_marks(e, &e->s->cidr[0][f == RS_F_dst][a->af == 6], a);
+}
+
+/* The prefixes of atoms that trigger no rule (not src in ...) that the
+ * address of slot i is in, once a message, when a candidate first reads
+ * one of them: most messages make no such candidate. The address is
+ * there (put_addr counted it). */
+static void cidr_lazy(struct ev *e, uint32_t i)
+{
+	bool dst = e->s->slots[i].field == RS_F_dst;
+	const struct rs_addr *a = dst ? e->dst : e->src;
+
+	st_touch(e, i)->scanned = true;
+	cidr_marks(e, &e->s->cidr[1][dst][a->af == 6], a);
 }
 
 /* Number atoms that trigger and hold for the message's values. */
@@ -764,6 +787,9 @@ static inline bool atom_holds(struct ev *e, uint32_t a)
 			return st->n_val > 0 && (st->len_min != at->num || st->len_max != at->num);
 		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_CIDR:
+		if (__builtin_expect(at->n_trig == 0 && st->n_val && !st->scanned, 0))
+			cidr_lazy(e, at->slot);
+		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_LIT:
 		return e->sc->atom_mark[a] == e->epoch;
 	case RS_AT_EXISTS:
@@ -803,7 +829,7 @@ static uint32_t next_epoch(struct rs_scratch *sc)
 static int64_t run(const struct rs_set *s, struct rs_scratch *sc, const struct sip_msg *m,
 		   const struct rs_addr *src, const struct rs_addr *dst)
 {
-	struct ev e = {.s = s, .sc = sc, .m = m, .only = -1};
+	struct ev e = {.s = s, .sc = sc, .m = m, .only = -1, .src = src, .dst = dst};
 	uint32_t n = 0;
 
 	if (s == NULL || sc == NULL || m == NULL || sc->cap_atoms < s->n_atoms ||

@@ -289,7 +289,10 @@ struct rs_set {
 	uint32_t n_lits;
 	uint32_t *by_id;       /* rank indices sorted by rule id */
 	uint32_t *cidr_atoms;
-	struct rs_cidr_tab cidr[2][2]; /* [src, dst][v4, v6] */
+	/* [eager, lazy][src, dst][v4, v6]: the prefixes of atoms that
+	 * trigger a rule, looked up for every message, and of the others
+	 * (not src in ...), looked up when a candidate first reads one */
+	struct rs_cidr_tab cidr[2][2][2];
 	int32_t fslot[RS_F__COUNT];    /* slot of a field (not hdr), or -1 */
 	int32_t hdr_slot[SIP_HDR__COUNT]; /* slot of a known header, or -1 */
 	uint32_t n_hdr_slots, n_other_slots;
@@ -311,7 +314,8 @@ struct rs_slot_state {
 	uint32_t epoch;
 	uint32_t n_val;
 	bool empty;
-	bool scanned; /* a lazy slot's values went through its database */
+	bool scanned; /* a lazy slot's values went through its database;
+		       * an address: its lazy prefixes were looked up */
 	union {
 		int64_t num; /* NUM */
 		struct {

@@ -688,7 +688,7 @@ out:
 /* ---- CIDR tables ---- */
 
 struct pfx {
-	uint8_t fi, ai, plen;
+	uint8_t lz, fi, ai, plen; /* lz: of an atom that triggers no rule */
 	uint8_t a[16];
 	uint32_t atom;
 };
@@ -697,6 +697,8 @@ static int cmp_pfx(const void *x, const void *y)
 {
 	const struct pfx *a = x, *b = y;
 
+	if (a->lz != b->lz)
+		return a->lz < b->lz ? -1 : 1;
 	if (a->fi != b->fi)
 		return a->fi < b->fi ? -1 : 1;
 	if (a->ai != b->ai)
@@ -711,7 +713,8 @@ static int cmp_pfx(const void *x, const void *y)
 
 static bool same_prefix(const struct pfx *a, const struct pfx *b)
 {
-	return a->fi == b->fi && a->ai == b->ai && a->plen == b->plen && memcmp(a->a, b->a, 16) == 0;
+	return a->lz == b->lz && a->fi == b->fi && a->ai == b->ai && a->plen == b->plen &&
+	       memcmp(a->a, b->a, 16) == 0;
 }
 
 /* One table: prefixes p[0..n) of one field and family, sorted. */
@@ -795,6 +798,7 @@ static int load_cidrs(struct ld *l, uint32_t n)
 				  i, bc.atom, bc.af, bc.plen);
 			goto out;
 		}
+		p[i].lz = s->atoms[bc.atom].n_trig == 0;
 		p[i].fi = s->slots[s->atoms[bc.atom].slot].field == RS_F_dst;
 		p[i].ai = bc.af == 6;
 		p[i].plen = bc.plen;
@@ -804,9 +808,9 @@ static int load_cidrs(struct ld *l, uint32_t n)
 	qsort(p, n, sizeof(*p), cmp_pfx);
 	for (uint32_t i = 0; i < n && rc == 0;) {
 		uint32_t j = i;
-		while (j < n && p[j].fi == p[i].fi && p[j].ai == p[i].ai)
+		while (j < n && p[j].lz == p[i].lz && p[j].fi == p[i].fi && p[j].ai == p[i].ai)
 			j++;
-		rc = build_tab(s, &s->cidr[p[i].fi][p[i].ai], p + i, j - i, &na);
+		rc = build_tab(s, &s->cidr[p[i].lz][p[i].fi][p[i].ai], p + i, j - i, &na);
 		i = j;
 	}
 out:
@@ -899,11 +903,12 @@ void rs_set_free(struct rs_set *s)
 		return;
 	for (uint32_t i = 0; s->slots && i < s->n_slots; i++)
 		hs_free_database(s->slots[i].db);
-	for (unsigned f = 0; f < 2; f++)
-		for (unsigned a = 0; a < 2; a++) {
-			free(s->cidr[f][a].ent);
-			free(s->cidr[f][a].by_octet);
-		}
+	for (unsigned z = 0; z < 2; z++)
+		for (unsigned f = 0; f < 2; f++)
+			for (unsigned a = 0; a < 2; a++) {
+				free(s->cidr[z][f][a].ent);
+				free(s->cidr[z][f][a].by_octet);
+			}
 	free(s->rules);
 	free(s->info);
 	free(s->by_id);

@@ -574,6 +574,58 @@ struct erow {
 	const char *want; /* in the first diagnostic */
 };
 
+/* Prefixes of atoms that trigger no rule are looked up only when a
+ * candidate reads them (cidr_lazy): the same prefix in both tables, IPv4
+ * and IPv6, dst, an absent dst, a prefix shorter than a byte. */
+static void test_cidr_lazy(void)
+{
+	static const struct rs_cidr p10_192[] = {{4, 8, {10}}, {4, 24, {192, 0, 2}}};
+	static const struct rs_cidr p192_24 = {4, 24, {192, 0, 2}};
+	static const struct rs_cidr p2002 = {6, 16, {0x20, 0x02}};
+	struct rs_cond inv = tstr(RS_F_method, RS_OP_EQ, "INVITE", 0);
+	struct rs_cond reg = tstr(RS_F_method, RS_OP_EQ, "REGISTER", 0);
+	struct rs_cond opt = tstr(RS_F_method, RS_OP_EQ, "OPTIONS", 0);
+	struct rs_cond c[9][2] = {
+		{inv, tnot(tcidr(RS_F_src, &p10, 1))},
+		{inv, tcidr(RS_F_src, &p10, 1)},
+		{tcidr(RS_F_src, p10_192, 2)},
+		{tnot(tcidr(RS_F_src, &p192_24, 1))},
+		{reg, tnot(tcidr(RS_F_dst, &p10, 1))},
+		{opt, tnot(tcidr(RS_F_src, &p6, 1))},
+		{inv, tnot(tcidr(RS_F_src, &p8_7, 1))},
+		{reg, tnot(tcidr(RS_F_dst, &p192_24, 1))},
+		{opt, tnot(tcidr(RS_F_src, &p2002, 1))},
+	};
+	static const unsigned n_cond[9] = {2, 2, 1, 1, 2, 2, 2, 2, 2};
+	static const struct {
+		int msg;
+		unsigned n, want[4];
+	} rows[] = {
+		{MI, 4, {1, 2, 3, 6}}, {MR, 2, {2, 4}}, {MO, 2, {3, 8}}, {MI, 4, {1, 2, 3, 6}},
+	};
+	struct rs_rule r[9];
+
+	check_ctx = "cidr lazy";
+	for (unsigned k = 0; k < NELEM(r); k++)
+		r[k] = trule(k + 1, 0, RS_ACT_COUNT, c[k], n_cond[k]);
+	struct rs_set *s = tset(r, NELEM(r));
+	struct rs_scratch *sc = NULL;
+	if (s == NULL)
+		return;
+	CHECK_INT(rs_scratch_alloc(s, &sc), 0);
+	for (unsigned i = 0; i < NELEM(rows); i++) {
+		uint32_t ranks[9];
+		struct rs_verdict v;
+		int n = rs_eval_match(s, sc, &msgs[rows[i].msg].m, &srcs[rows[i].msg],
+				      dstp[rows[i].msg], ranks, 9, &v);
+		CHECK_INT(n, (int)rows[i].n);
+		for (unsigned j = 0; j < rows[i].n && j < (unsigned)n; j++)
+			CHECK_INT(ranks[j], rows[i].want[j]);
+	}
+	rs_scratch_free(sc);
+	rs_set_free(s);
+}
+
 static void test_compile_errors(void)
 {
 	static const struct rs_cidr bad_plen = {4, 33, {10}};
@@ -1109,6 +1161,7 @@ int main(int argc, char **argv)
 	test_fields();
 	test_ranking();
 	test_untriggered();
+	test_cidr_lazy();
 	test_widths();
 	test_tags();
 	test_nameaddr_forms();
