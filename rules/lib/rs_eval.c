@@ -342,7 +342,8 @@ static inline uint32_t sip_scheme(const char *p, uint32_t len)
  * there, and a rule on the user has no use for them); for tel:, the number
  * (sip_parse_uri: short, no host). Absent when there is none. lim: the end
  * of the message the URI lies in. */
-static struct sip_str uri_user(struct sip_str uri, const char *lim)
+static inline __attribute__((always_inline)) struct sip_str uri_user(struct sip_str uri,
+								     const char *lim)
 {
 	struct sip_str none = {NULL, 0};
 	const char *p = uri.p, *e = uri.p + uri.len;
@@ -398,7 +399,8 @@ static const char *closing_quote(const char *p, const char *e, const char *lim)
  * read from them: hdr[...] sees the raw value); na->params is what follows
  * the address, unchecked. lim: the end of the message v lies in. Returns
  * 0, or -1 when it is neither. */
-static int nameaddr(struct sip_str v, const char *lim, struct sip_nameaddr *na)
+static inline __attribute__((always_inline)) int nameaddr(struct sip_str v, const char *lim,
+							   struct sip_nameaddr *na)
 {
 	const char *p = v.p, *e = v.p + v.len;
 
@@ -481,16 +483,24 @@ static int put_nameaddr(struct ev *e, struct sip_str v, const struct na_slots *s
 	return sl->user >= 0 ? put_str(e, sl->user, uri_user(na.uri, lim)) : 0;
 }
 
+/* The user part of name-addr v the long way: cut whole, then its URI's. */
+static __attribute__((noinline)) struct sip_str nameaddr_user_cut(struct sip_str v, const char *lim)
+{
+	struct sip_nameaddr na;
+
+	return nameaddr(v, lim, &na) < 0 || na.star ? (struct sip_str){NULL, 0}
+						    : uri_user(na.uri, lim);
+}
+
 /* The user part of name-addr v, when a rule names nothing else of it:
  * what nameaddr and uri_user give, in fewer passes for a sip:/sips: URI in
  * <> (most): the first '@' or '>' after the scheme (a '>' first: no user),
  * then any '>' after the '@' (else it is no name-addr), from the end of v
- * where it mostly lies. Other forms go through nameaddr. */
+ * where it mostly lies. Other forms are cut whole (nameaddr_user_cut). */
 static __attribute__((noinline)) struct sip_str nameaddr_user(struct sip_str v, const char *lim)
 {
 	const struct sip_str none = {NULL, 0};
 	const char *p = v.p, *e = v.p + v.len;
-	struct sip_nameaddr na;
 
 	if (p != NULL && (p = skip_lws(p, e)) < e && *p == '"') {
 		const char *q = closing_quote(p, e, lim);
@@ -499,7 +509,7 @@ static __attribute__((noinline)) struct sip_str nameaddr_user(struct sip_str v, 
 	}
 	uint32_t sl;
 	if (p == NULL || p == e || *p != '<' || (sl = sip_scheme(p + 1, (uint32_t)(e - p - 1))) == 0)
-		return nameaddr(v, lim, &na) < 0 || na.star ? none : uri_user(na.uri, lim);
+		return nameaddr_user_cut(v, lim);
 	/* the scheme holds no '>': the URI's first '@' or '>' is the first after it */
 	const char *q = p + 1 + sl, *at = find_byte2(q, e, lim, '@', '>');
 	if (at == NULL || *at == '>' || at == q || !has_byte_back(at + 1, e, '>'))
@@ -510,8 +520,8 @@ static __attribute__((noinline)) struct sip_str nameaddr_user(struct sip_str v, 
 
 /* The values of a name-addr header other than From's and To's user
  * alone: every Contact value, From and To parsed whole. */
-static __attribute__((noinline)) int put_addr_vals(struct ev *e, const struct sip_msg *m,
-						   enum sip_hdr_id id, const struct na_slots *sl)
+static inline int put_addr_vals(struct ev *e, const struct sip_msg *m, enum sip_hdr_id id,
+				const struct na_slots *sl)
 {
 	if (id != SIP_HDR_CONTACT) { /* From, To: one value */
 		int i = sip_hdr_first(m, id);
