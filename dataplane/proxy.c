@@ -836,15 +836,6 @@ static unsigned branch_ours(const struct dp *dp, unsigned side, const char *br, 
 	return n;
 }
 
-/* Whether header k has another Via below it. */
-static bool via_below(const struct sip_msg *m, unsigned k)
-{
-	for (unsigned i = k + 1; i < m->nhdrs; i++)
-		if (m->hdrs[i].id == SIP_HDR_VIA)
-			return true;
-	return false;
-}
-
 static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 		     struct rte_mbuf *mb)
 {
@@ -866,7 +857,7 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 	 * the request passed. */
 	alone = br != NULL && (n = branch_ours(dp, in->role, br, e, &to)) != 0 && br + n == e;
 	if (alone) {
-		next = via_below(m, k);
+		next = sip_hdr_next(m, (int)k) >= 0; /* another Via line below */
 	} else {
 		sip_iter_init(&it);
 		if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||

@@ -134,7 +134,9 @@ static uint64_t branch_mac(const uint64_t key[2], uint64_t h, unsigned side,
 			   const struct dp_addr *to)
 {
 	uint8_t in[8 + 16 + 2 + 1];
-	unsigned af = to != NULL ? to->ip.af : 0, alen = af == 6 ? 16 : 4;
+	/* nowhere (NULL, family 0) as put_dest() writes it: no tail */
+	unsigned af = to != NULL && (to->ip.af == 4 || to->ip.af == 6) ? to->ip.af : 0;
+	unsigned alen = af == 6 ? 16 : 4;
 
 	memcpy(in, &h, 8);
 	if (af != 0)
@@ -233,8 +235,7 @@ unsigned token_branch(const uint64_t key[2], uint64_t h, unsigned side,
 
 	memcpy(out, "z9hG4bK", 7);
 	put_hex64(out + 7, h);
-	/* family 0 signs as NULL does: both send nowhere */
-	put_hex64(out + 23, branch_mac(key, h, side, n ? to : NULL));
+	put_hex64(out + 23, branch_mac(key, h, side, to));
 	memcpy(out + TOKEN_BRANCH_MIN, tail, n);
 	return TOKEN_BRANCH_MIN + n;
 }
@@ -265,7 +266,7 @@ unsigned token_branch_check(const uint64_t key[2], const char *br, uint32_t avai
 	if (!get_hex64(br + 7, &h) || !get_hex64(br + 23, &mac) ||
 	    !get_dest(br + TOKEN_BRANCH_MIN, n, to))
 		return 0;
-	if (branch_mac(key, h, side, to->ip.af ? to : NULL) != mac)
+	if (branch_mac(key, h, side, to) != mac)
 		return 0;
 	return TOKEN_BRANCH_MIN + n;
 }

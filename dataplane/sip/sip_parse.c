@@ -221,15 +221,6 @@ static const struct {
 	NAME(8),  NAME(9),  NAME(10), NAME(11), NAME(12), NAME(13), NAME(14), NAME(15),
 };
 #undef NAME
-
-/* hdr_slot() of a name of len bytes whose four hashed bytes, OR 0x20, are w
- * (lowest byte first). The same arithmetic as hdr_slot(): the generated
- * table is built for that one. */
-static inline unsigned slot_of_word(uint32_t w, uint32_t len)
-{
-	uint32_t k = (len * 0x9E3779B1u) ^ w;
-	return (k * SIP_HDR_HASH_SEED) >> (32 - SIP_HDR_HASH_BITS);
-}
 #endif
 
 /* The usual header name, in one 16-byte load: the token test, the search
@@ -256,7 +247,7 @@ static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 	__m128i lc = _mm_or_si128(b, _mm_set1_epi8(0x20));
 	uint32_t w = (uint32_t)_mm_cvtsi128_si32(
 		_mm_shuffle_epi8(lc, _mm_cvtsi32_si128((int)name_lanes[nl].pick)));
-	unsigned slot = sip_hdr_slot[slot_of_word(w, nl)];
+	unsigned slot = sip_hdr_slot[hdr_slot_word(w, nl)];
 	unsigned id = slot & 0xff;
 	if (nl != slot >> 8) {
 		id = SIP_HDR_OTHER;

@@ -133,14 +133,22 @@ static inline bool ieq_lc(const char *a, const char *b, uint32_t n)
 /* The hash gen_hdr.py builds its table for: length and the first, third,
  * second-last and last bytes, lowercased by OR 0x20 (exact for the token
  * characters a header name may hold; the compare that follows is exact). */
+/* hdr_slot() of a name of len bytes whose four hashed bytes, OR 0x20, are w
+ * (lowest byte first): the arithmetic the generated table is built for.
+ * sip_parse's name_fast gathers w from a register, hdr_slot from memory. */
+static inline unsigned hdr_slot_word(uint32_t w, uint32_t len)
+{
+	uint32_t k = (len * 0x9E3779B1u) ^ w;
+	return (k * SIP_HDR_HASH_SEED) >> (32 - SIP_HDR_HASH_BITS);
+}
+
 static inline unsigned hdr_slot(const uint8_t *n, uint32_t len)
 {
 	uint32_t w = (uint32_t)(n[0] | 0x20) |
 		     (uint32_t)(n[len > 2 ? 2 : len - 1] | 0x20) << 8 |
 		     (uint32_t)(n[len > 1 ? len - 2 : 0] | 0x20) << 16 |
 		     (uint32_t)(n[len - 1] | 0x20) << 24;
-	uint32_t k = (len * 0x9E3779B1u) ^ w;
-	return (k * SIP_HDR_HASH_SEED) >> (32 - SIP_HDR_HASH_BITS);
+	return hdr_slot_word(w, len);
 }
 
 static inline uint64_t ld64(const void *p)
