@@ -150,9 +150,11 @@ static void rx_udp(struct worker *w, struct dp_burst *b, unsigned i,
 		uint64_t f = hw ? m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK
 				: RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
 
+		/* one segment, the usual case: no walk of the chain */
 		if (unlikely(f == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 			     (f == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN &&
-			      net_fold(sum + net_sum_mbuf(m, l4off, l4len)) !=
+			      net_fold(sum + (m->nb_segs == 1 ? net_raw_sum(udp, l4len)
+							      : net_sum_mbuf(m, l4off, l4len))) !=
 				      0xffff))) {
 			drop(p, STATS_DROP_udp_bad_cksum);
 			return;
