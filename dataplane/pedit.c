@@ -94,10 +94,23 @@ bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t
 	 * Record-Route), so the tail usually stays; a response shrinks there,
 	 * so its status line moves down over our old Via. */
 	int64_t d[PE_MAX + 1]; /* where segment k would have to go: src - out */
+	int64_t kept = 0, total = 0;
+	unsigned big = 0;
 
-	for (unsigned k = 0; k < n; k++)
+	for (unsigned k = 0; k < n; k++) {
 		d[k] = (int64_t)sg[k].src - sg[k].out;
-	for (unsigned c = 0; c < n; c++) {
+		total += sg[k].len;
+		big = sg[k].len > sg[big].len ? k : big;
+	}
+	/* The usual case without trying each: when the placement that keeps
+	 * the largest segment keeps more than half of all bytes, no other
+	 * keeps as many */
+	for (unsigned k = 0; k < n; k++)
+		kept += d[k] == d[big] ? sg[k].len : 0;
+	if (2 * kept > total && d[big] >= -(int64_t)left &&
+	    d[big] + newlen <= (int64_t)len + right)
+		best = big;
+	for (unsigned c = 0; c < n && best < 0; c++) {
 		int64_t o = d[c], moved = 0;
 
 		/* a placement depends on o alone: the one before was the same
