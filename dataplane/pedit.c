@@ -144,6 +144,12 @@ bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t
 	return true;
 }
 
+/* "00" to "99": two digits per division */
+static const char pe_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 unsigned px_fmt_ip(const struct dp_ip *ip, bool brackets, char *out)
 {
 	if (ip->af == 4) {
@@ -152,11 +158,17 @@ unsigned px_fmt_ip(const struct dp_ip *ip, bool brackets, char *out)
 		for (int k = 0; k < 4; k++) {
 			unsigned v = ip->a[k];
 
-			if (v >= 100)
+			if (v >= 100) {
 				*o++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*o++ = (char)('0' + v / 10 % 10);
-			*o++ = (char)('0' + v % 10);
+				v %= 100;
+				memcpy(o, pe_pairs + 2 * v, 2);
+				o += 2;
+			} else if (v >= 10) {
+				memcpy(o, pe_pairs + 2 * v, 2);
+				o += 2;
+			} else {
+				*o++ = (char)('0' + v);
+			}
 			if (k < 3)
 				*o++ = '.';
 		}
@@ -232,16 +244,25 @@ bool px_is_our_ip(const struct dp *dp, const struct dp_ip *ip)
 
 unsigned px_utoa(char *out, uint32_t v)
 {
-	char d[10];
-	unsigned n = 0;
-	int k = 0;
+	static const uint32_t pow10[9] = {10, 100, 1000, 10000, 100000, 1000000,
+					  10000000, 100000000, 1000000000};
+	unsigned n = 1;
+	char *p;
 
-	do {
-		d[k++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (k)
-		out[n++] = d[--k];
+	while (n < 10 && v >= pow10[n - 1])
+		n++;
+	p = out + n;
+	while (v >= 100) {
+		uint32_t q = v / 100;
+
+		p -= 2;
+		memcpy(p, pe_pairs + 2 * (v - q * 100), 2);
+		v = q;
+	}
+	if (v >= 10)
+		memcpy(p - 2, pe_pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
 	return n;
 }
 

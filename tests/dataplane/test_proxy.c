@@ -1180,6 +1180,57 @@ static void test_inplace(void)
 	CHECK(refused > 100);
 }
 
+/* px_utoa and px_fmt_ip against snprintf: every power of ten and its
+ * neighbours, random values, every octet in every position. */
+static void test_digits(void)
+{
+	uint64_t x = 0x853c49e6748fea9bull;
+	char got[64], want[64];
+	uint32_t v = 1;
+
+	check_ctx = "px_utoa = %u";
+	for (unsigned k = 0; k < 100000 + 40; k++) {
+		unsigned n;
+
+		if (k < 30) {
+			v = k;
+		} else if (k < 40) {
+			v = (v == 1 ? 10 : v) * (k == 30 ? 1 : 10);
+			if (k == 39)
+				v = UINT32_MAX;
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			v = (uint32_t)(x >> (x & 31));
+		}
+		for (int d = -1; d <= 1; d++) {
+			uint32_t u = v + (uint32_t)d;
+
+			n = px_utoa(got, u);
+			CHECK_INT(n, (unsigned)snprintf(want, sizeof(want), "%u", u));
+			if (memcmp(got, want, n) != 0)
+				CHECK_STR(((struct sip_str){got, n}), want);
+		}
+	}
+	check_ctx = "px_fmt_ip = dotted quad";
+	for (unsigned o = 0; o < 256; o++) {
+		for (unsigned pos = 0; pos < 4; pos++) {
+			struct dp_ip ip = {.af = 4};
+			unsigned n;
+
+			ip.a[0] = 1;
+			ip.a[1] = 22;
+			ip.a[2] = 203;
+			ip.a[3] = 9;
+			ip.a[pos] = (uint8_t)o;
+			memset(got, 0, sizeof(got));
+			n = px_fmt_ip(&ip, false, got);
+			snprintf(want, sizeof(want), "%u.%u.%u.%u", ip.a[0], ip.a[1], ip.a[2],
+				 ip.a[3]);
+			CHECK_STR(((struct sip_str){got, n}), want);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -1194,6 +1245,7 @@ int main(int argc, char **argv)
 	}
 	setup();
 	test_inplace();
+	test_digits();
 	test_branch_hex();
 	test_tokens();
 	test_rendezvous();
