@@ -8,6 +8,12 @@
 
 #include "proxy_priv.h"
 
+/* Whether edit a goes strictly before b (pe_sort's order). */
+static inline bool pe_before(const struct pedit *a, const struct pedit *b)
+{
+	return a->off < b->off || (a->off == b->off && b->del && !a->del);
+}
+
 int32_t pe_sort(struct pedits *pe, uint32_t len)
 {
 	int32_t delta = 0;
@@ -18,14 +24,16 @@ int32_t pe_sort(struct pedits *pe, uint32_t len)
 	 * one offset, pure insertions go before a deletion (our Via goes in
 	 * where a Route line we pop starts); among insertions, order is kept. */
 	for (unsigned i = 1; i < pe->n; i++) {
-		struct pedit x = pe->e[i];
+		struct pedit x;
 		unsigned j = i;
 
-		while (j > 0 && (pe->e[j - 1].off > x.off ||
-				 (pe->e[j - 1].off == x.off && pe->e[j - 1].del && !x.del))) {
+		if (!pe_before(&pe->e[i], &pe->e[i - 1]))
+			continue; /* in order: nothing to move */
+		x = pe->e[i];
+		do {
 			pe->e[j] = pe->e[j - 1];
 			j--;
-		}
+		} while (j > 0 && pe_before(&x, &pe->e[j - 1]));
 		pe->e[j] = x;
 	}
 	for (unsigned i = 0; i < pe->n; i++) {

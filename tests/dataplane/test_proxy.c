@@ -1180,6 +1180,52 @@ static void test_inplace(void)
 	CHECK(refused > 100);
 }
 
+/* pe_sort against a plain stable insertion sort by the same order (an
+ * offset; at one offset, insertions before a deletion): random lists with
+ * many ties, in order, reversed and shuffled. */
+static void test_sort(void)
+{
+	uint64_t x = 0x243f6a8885a308d3ull;
+	static const char txt[] = "abcdefgh";
+
+	check_ctx = "pe_sort = stable insertion sort";
+	for (unsigned it = 0; it < 20000; it++) {
+		struct pedits pe, ref;
+		unsigned n;
+
+#define RND(n) ((x ^= x << 13, x ^= x >> 7, x ^= x << 17), (uint32_t)(x % (n)))
+		pe_init(&pe);
+		n = RND(PE_MAX + 1);
+		for (unsigned k = 0; k < n; k++) {
+			uint32_t off = it % 3 == 0 ? k * 4 : it % 3 == 1 ? (n - k) * 4 : RND(6) * 4;
+			bool del = RND(2);
+
+			/* the insertion's length tells the edits apart */
+			pe_add(&pe, off, del, del ? NULL : txt, del ? 0 : 1 + k % 8);
+		}
+		ref = pe;
+		for (unsigned i = 1; i < ref.n; i++) {
+			struct pedit e = ref.e[i];
+			unsigned j = i;
+
+			while (j > 0 && (ref.e[j - 1].off > e.off ||
+					 (ref.e[j - 1].off == e.off && ref.e[j - 1].del && !e.del))) {
+				ref.e[j] = ref.e[j - 1];
+				j--;
+			}
+			ref.e[j] = e;
+		}
+		(void)pe_sort(&pe, 4096);
+		CHECK_INT(pe.n, ref.n);
+		for (unsigned k = 0; k < pe.n; k++)
+			if (memcmp(&pe.e[k], &ref.e[k], sizeof(pe.e[k])) != 0) {
+				CHECK_INT(it, -1);
+				break;
+			}
+#undef RND
+	}
+}
+
 /* px_utoa and px_fmt_ip against snprintf: every power of ten and its
  * neighbours, random values, every octet in every position. */
 static void test_digits(void)
@@ -1245,6 +1291,7 @@ int main(int argc, char **argv)
 	}
 	setup();
 	test_inplace();
+	test_sort();
 	test_digits();
 	test_branch_hex();
 	test_tokens();
