@@ -25,44 +25,63 @@
 		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);      \
 	} while (0)
 
-static inline uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t v;
+/* SipHash's state, kept in registers: the helpers below are inlined so
+ * that a caller with a fixed input layout packs its input straight into
+ * 64-bit words and feeds them, with no byte buffer and no byte loop. */
+struct sip_state {
+	uint64_t v0, v1, v2, v3;
+};
 
-	memcpy(&v, p, 8); /* x86-64 is little-endian, like SipHash */
-	return v;
+static inline __attribute__((always_inline)) void sip_init(struct sip_state *s,
+							    const uint64_t key[2])
+{
+	s->v0 = 0x736f6d6570736575ULL ^ key[0];
+	s->v1 = 0x646f72616e646f6dULL ^ key[1];
+	s->v2 = 0x6c7967656e657261ULL ^ key[0];
+	s->v3 = 0x7465646279746573ULL ^ key[1];
 }
 
-uint64_t token_siphash(const uint64_t key[2], const void *data, size_t len)
+/* One message word, little-endian (the last one carries the input's length
+ * in its top byte, as SipHash pads it). */
+static inline __attribute__((always_inline)) void sip_word(struct sip_state *s, uint64_t m)
 {
-	const uint8_t *p = data;
-	uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
-	uint64_t v1 = 0x646f72616e646f6dULL ^ key[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ key[0];
-	uint64_t v3 = 0x7465646279746573ULL ^ key[1];
-	uint64_t b = (uint64_t)len << 56;
-	size_t i;
+	uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3 ^ m;
 
-	for (i = 0; i + 8 <= len; i += 8) {
-		uint64_t m = load_le64(p + i);
-
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (size_t k = 0; i + k < len; k++)
-		b |= (uint64_t)p[i + k] << (8 * k);
-	v3 ^= b;
 	SIPROUND;
 	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
+	s->v0 = v0 ^ m;
+	s->v1 = v1;
+	s->v2 = v2;
+	s->v3 = v3;
+}
+
+static inline __attribute__((always_inline)) uint64_t sip_final(struct sip_state *s)
+{
+	uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2 ^ 0xff, v3 = s->v3;
+
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t token_siphash(const uint64_t key[2], const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t b = (uint64_t)len << 56, m;
+	struct sip_state s;
+	size_t i;
+
+	sip_init(&s, key);
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8); /* x86-64 is little-endian, like SipHash */
+		sip_word(&s, m);
+	}
+	for (size_t k = 0; i + k < len; k++)
+		b |= (uint64_t)p[i + k] << (8 * k);
+	sip_word(&s, b);
+	return sip_final(&s);
 }
 
 static const char hexd[16] = "0123456789abcdef";
@@ -128,25 +147,36 @@ static bool get_hex64(const char *p, uint64_t *v)
 /* The MAC of a branch: h, then where the response goes (the address,
  * its port, big-endian), then one byte of the side it arrives on and the
  * family (0: nowhere). 15 bytes for IPv4 or nowhere, which SipHash takes
- * in one block and its last, and 27 for IPv6. Flow tokens have their own
- * key, so a MAC of one is never valid as the other's. */
+ * in one word and its last, and 27 for IPv6; packed here straight into
+ * the words SipHash reads. Flow tokens have their own key, so a MAC of one
+ * is never valid as the other's. */
 static uint64_t branch_mac(const uint64_t key[2], uint64_t h, unsigned side,
 			   const struct dp_addr *to)
 {
-	uint8_t in[8 + 16 + 2 + 1];
 	/* nowhere (NULL, family 0) as put_dest() writes it: no tail */
 	unsigned af = to != NULL && (to->ip.af == 4 || to->ip.af == 6) ? to->ip.af : 0;
-	unsigned alen = af == 6 ? 16 : 4;
+	uint64_t port = af != 0 ? __builtin_bswap16(to->port) : 0;
+	uint64_t tag = (uint8_t)(side << 4 | af);
+	struct sip_state s;
 
-	memcpy(in, &h, 8);
-	if (af != 0)
-		memcpy(in + 8, to->ip.a, alen);
-	else
-		memset(in + 8, 0, alen);
-	in[8 + alen] = (uint8_t)(af != 0 ? to->port >> 8 : 0);
-	in[9 + alen] = (uint8_t)(af != 0 ? to->port : 0);
-	in[10 + alen] = (uint8_t)(side << 4 | af);
-	return token_siphash(key, in, 11 + alen);
+	sip_init(&s, key);
+	sip_word(&s, h);
+	if (af == 6) {
+		uint64_t a0, a1;
+
+		memcpy(&a0, to->ip.a, 8);
+		memcpy(&a1, to->ip.a + 8, 8);
+		sip_word(&s, a0);
+		sip_word(&s, a1);
+		sip_word(&s, port | tag << 16 | 27ULL << 56);
+	} else {
+		uint32_t a = 0;
+
+		if (af == 4)
+			memcpy(&a, to->ip.a, 4);
+		sip_word(&s, a | port << 32 | tag << 48 | 15ULL << 56);
+	}
+	return sip_final(&s);
 }
 
 /* The digits after the MAC that name where the response goes: an IPv4
@@ -271,6 +301,48 @@ unsigned token_branch_check(const uint64_t key[2], const char *br, uint32_t avai
 	return TOKEN_BRANCH_MIN + n;
 }
 
+#if defined(__SSSE3__)
+/* 16 base64url digits of the 12 bytes at in (16 readable): Muła and
+ * Lemire's encoder, the 6-bit fields moved into bytes by two multiplies,
+ * then each turned into its digit by adding an offset that one shuffle
+ * looks up by its range. */
+static __m128i b64_enc12(const uint8_t *in)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)in), f, r;
+
+	x = _mm_shuffle_epi8(x, _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10));
+	f = _mm_or_si128(_mm_mulhi_epu16(_mm_and_si128(x, _mm_set1_epi32(0x0fc0fc00)),
+					 _mm_set1_epi32(0x04000040)),
+			 _mm_mullo_epi16(_mm_and_si128(x, _mm_set1_epi32(0x003f03f0)),
+					 _mm_set1_epi32(0x01000010)));
+	/* the offset's index: 0-25 -> 13, 26-51 -> 0, 52-61 -> 1-10, 62 -> 11, 63 -> 12 */
+	r = _mm_or_si128(_mm_subs_epu8(f, _mm_set1_epi8(51)),
+			 _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), f), _mm_set1_epi8(13)));
+	return _mm_add_epi8(f, _mm_shuffle_epi8(_mm_setr_epi8('a' - 26, '0' - 52, '0' - 52,
+							      '0' - 52, '0' - 52, '0' - 52,
+							      '0' - 52, '0' - 52, '0' - 52,
+							      '0' - 52, '0' - 52, '-' - 62,
+							      '_' - 63, 'A', 0, 0),
+						r));
+}
+
+/* base64url of the payload and MAC at in, 15 or 27 bytes (in has 40
+ * readable): 20 or 36 digits. */
+static unsigned b64_enc(const uint8_t *in, unsigned n, char *out)
+{
+	char d[48];
+
+	_mm_storeu_si128((__m128i *)(void *)d, b64_enc12(in));
+	_mm_storeu_si128((__m128i *)(void *)(d + 16), b64_enc12(in + 12));
+	if (n == 15) {
+		memcpy(out, d, 20);
+		return 20;
+	}
+	_mm_storeu_si128((__m128i *)(void *)(d + 32), b64_enc12(in + 24));
+	memcpy(out, d, 36);
+	return 36;
+}
+#else
 static const char b64[64] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -289,6 +361,7 @@ static unsigned b64_enc(const uint8_t *in, unsigned n, char *out)
 	/* the two payload sizes (15 and 27 bytes) are multiples of 3 */
 	return o;
 }
+#endif
 
 static int b64_val(unsigned char c)
 {
@@ -335,11 +408,30 @@ static unsigned flow_payload(const struct dp_addr *a, uint8_t *buf)
 	return n;
 }
 
+/* The MAC of the n-byte payload at buf (7 or 19; 24 bytes readable, what
+ * follows the payload ignored): read as SipHash's words straight away. */
+static uint64_t flow_mac(const uint64_t key[2], const uint8_t *buf, unsigned n)
+{
+	uint64_t w[3];
+	struct sip_state s;
+
+	memcpy(w, buf, sizeof(w));
+	sip_init(&s, key);
+	if (n == 7) {
+		sip_word(&s, (w[0] & 0x00ffffffffffffffULL) | 7ULL << 56);
+	} else {
+		sip_word(&s, w[0]);
+		sip_word(&s, w[1]);
+		sip_word(&s, (w[2] & 0xffffffULL) | 19ULL << 56);
+	}
+	return sip_final(&s);
+}
+
 unsigned token_flow(const uint64_t key[2], const struct dp_addr *a, char *out)
 {
-	uint8_t buf[27];
+	uint8_t buf[40] = {0}; /* whole blocks for b64_enc */
 	unsigned n = flow_payload(a, buf);
-	uint64_t mac = token_siphash(key, buf, n);
+	uint64_t mac = flow_mac(key, buf, n);
 
 	memcpy(buf + n, &mac, 8);
 	out[0] = 's';
@@ -364,7 +456,7 @@ int token_flow_parse(const uint64_t key[2], const char *p, uint32_t len,
 	if (buf[0] != (n == 7 ? '4' : '6'))
 		return -1;
 	memcpy(&mac, buf + n, 8);
-	if (token_siphash(key, buf, n) != mac)
+	if (flow_mac(key, buf, n) != mac)
 		return -1;
 	memset(a, 0, sizeof(*a));
 	a->ip.af = n == 7 ? 4 : 6;

@@ -1055,6 +1055,75 @@ static void test_tokens(void)
 	CHECK_INT(token_branch_check(dp.key_branch, t, n, DP_ROLE_CORE, &b), 0);
 }
 
+/* Known answers: branches and flow tokens as the byte-at-a-time token.c
+ * of 2026-11-25 wrote them (the SipHash input packed straight into words
+ * must give the same bytes: peers and the pcap tests hold them), each
+ * accepted back, and any byte of them changed to any other refused. */
+static void test_token_vectors(void)
+{
+	static const struct {
+		unsigned kind, side; /* 4, 6, 0 (nowhere); a branch's side */
+		const char *branch, *flow;
+	} v[] = {
+		{4, 1, "z9hG4bK0123456789abcdefb33b4cf90bf22cd24c000020713c6", "seNMAAAgcTxiIWVDLxMA5x"},
+		{6, 2, "z9hG4bK0123456789abcdef02ccbad1d7becc3c620010db800000000000000000000000113c4",
+		 "seNiABDbgAAAAAAAAAAAAAAAETxOerPVu8TAfk"},
+		{0, 1, "z9hG4bK0123456789abcdef9140ea1d1c536525", NULL},
+	};
+	uint64_t key[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull};
+	struct dp_addr a, got;
+	char t[TOKEN_BRANCH_MAX + TOKEN_FLOW_MAX], bad[TOKEN_BRANCH_MAX + TOKEN_FLOW_MAX];
+
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		unsigned bl = (unsigned)strlen(v[i].branch), n;
+
+		memset(&a, 0, sizeof(a));
+		if (v[i].kind == 4) {
+			a.ip.af = 4;
+			memcpy(a.ip.a, (uint8_t[]){192, 0, 2, 7}, 4);
+			a.port = 5062;
+		} else if (v[i].kind == 6) {
+			a.ip.af = 6;
+			memcpy(a.ip.a, (uint8_t[]){0x20, 0x01, 0x0d, 0xb8}, 4);
+			a.ip.a[15] = 1;
+			a.port = 5060;
+		}
+		check_ctx = "token vectors: the branch's bytes";
+		n = token_branch(key, 0x0123456789abcdefull, v[i].side, v[i].kind ? &a : NULL, t);
+		CHECK_INT(n, bl);
+		CHECK(memcmp(t, v[i].branch, bl) == 0);
+		CHECK_INT(token_branch_check(key, v[i].branch, bl, v[i].side, &got), bl);
+		CHECK(memcmp(&got, &a, sizeof(a)) == 0);
+		check_ctx = "token vectors: a branch with any byte changed is refused";
+		for (unsigned k = 0; k < bl; k++)
+			for (unsigned c = 0; c < 256; c++) {
+				memcpy(bad, v[i].branch, bl);
+				if (c == (unsigned char)bad[k])
+					continue;
+				bad[k] = (char)c;
+				CHECK_INT(token_branch_check(key, bad, bl, v[i].side, &got), 0);
+			}
+		if (v[i].flow == NULL)
+			continue;
+		bl = (unsigned)strlen(v[i].flow);
+		check_ctx = "token vectors: the flow token's bytes";
+		n = token_flow(key, &a, t);
+		CHECK_INT(n, bl);
+		CHECK(memcmp(t, v[i].flow, bl) == 0);
+		CHECK_INT(token_flow_parse(key, v[i].flow, bl, &got), 1);
+		CHECK(memcmp(&got, &a, sizeof(a)) == 0);
+		check_ctx = "token vectors: a flow token with any byte changed is refused";
+		for (unsigned k = 0; k < bl; k++)
+			for (unsigned c = 0; c < 256; c++) {
+				memcpy(bad, v[i].flow, bl);
+				if (c == (unsigned char)bad[k])
+					continue;
+				bad[k] = (char)c;
+				CHECK_INT(token_flow_parse(key, bad, bl, &got), k < 2 ? 0 : -1);
+			}
+	}
+}
+
 /* Rendezvous hashing: shares follow weights, and taking a backend out moves
  * only the Call-IDs it had. */
 static void test_rendezvous(void)
@@ -1295,6 +1364,7 @@ int main(int argc, char **argv)
 	test_digits();
 	test_branch_hex();
 	test_tokens();
+	test_token_vectors();
 	test_rendezvous();
 	test_register();
 	test_invite();
