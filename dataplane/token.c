@@ -260,13 +260,13 @@ static bool get_dest(const char *p, unsigned n, struct dp_addr *to)
 unsigned token_branch(const uint64_t key[2], uint64_t h, unsigned side,
 		      const struct dp_addr *to, char *out)
 {
-	char tail[1 + DEST6_DIGITS];
-	unsigned n = put_dest(tail, to);
+	/* the tail in place: put_dest() writes at most 17 bytes for IPv4 and
+	 * 37 for IPv6, within out[TOKEN_BRANCH_MAX] */
+	unsigned n = put_dest(out + TOKEN_BRANCH_MIN, to);
 
 	memcpy(out, "z9hG4bK", 7);
 	put_hex64(out + 7, h);
 	put_hex64(out + 23, branch_mac(key, h, side, to));
-	memcpy(out + TOKEN_BRANCH_MIN, tail, n);
 	return TOKEN_BRANCH_MIN + n;
 }
 
