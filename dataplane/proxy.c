@@ -18,6 +18,10 @@
 #define _GNU_SOURCE /* memmem */
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -98,6 +102,37 @@ static inline void set_reply(struct dp_pkt *p, unsigned code)
 {
 	p->step = DP_STEP_REPLY;
 	p->reply_code = (uint16_t)code;
+}
+
+/* Whether [p, e) holds one of the bytes a, b, c, d, f (repeat one for
+ * fewer): 16 bytes a step, the last step the 16 bytes that end at e, in
+ * place of a memchr() call per byte. */
+static inline bool has_byte_of(const char *p, const char *e, char a, char b, char c, char d,
+			       char f)
+{
+#if defined(__SSE2__)
+	if (e - p >= 16) {
+		for (const char *q = p;; q += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)
+							    (e - q > 16 ? q : e - 16));
+			__m128i hit = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(a)),
+					     _mm_cmpeq_epi8(x, _mm_set1_epi8(b))),
+				_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)),
+							  _mm_cmpeq_epi8(x, _mm_set1_epi8(d))),
+					     _mm_cmpeq_epi8(x, _mm_set1_epi8(f))));
+
+			if (_mm_movemask_epi8(hit) != 0)
+				return true;
+			if (e - q <= 16)
+				return false;
+		}
+	}
+#endif
+	for (; p < e; p++)
+		if (*p == a || *p == b || *p == c || *p == d || *p == f)
+			return true;
+	return false;
 }
 
 /* Whether a URI names us: one of our addresses, and a listen port (or no
@@ -325,7 +360,9 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
 
 		if (from >= v.p && from <= e)
 			p = from; /* the top Via's header: after its first element */
-		while ((f = memmem(p, (size_t)(e - p), pre, sizeof(pre))) != NULL) {
+		/* the top Via alone in its header leaves nothing to search */
+		while (e - p >= (ptrdiff_t)sizeof(pre) &&
+		       (f = memmem(p, (size_t)(e - p), pre, sizeof(pre))) != NULL) {
 			if (via_is_ours(dp, v, f))
 				return true;
 			p = f + 1;
@@ -342,15 +379,17 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
  * parse would find none either (or fail). */
 static bool may_have_params(struct sip_str v)
 {
-	const char *e = v.p + v.len, *lt = memchr(v.p, '<', v.len), *p = v.p;
+	const char *e = v.p + v.len, *p = v.p, *lt;
 
-	if (lt != NULL && memchr(v.p, '"', (size_t)(lt - v.p)) == NULL) {
+	/* most often "<" first: no display name to look for a '"' in */
+	lt = v.len > 0 && v.p[0] == '<' ? v.p : memchr(v.p, '<', v.len);
+	if (lt != NULL && (lt == v.p || memchr(v.p, '"', (size_t)(lt - v.p)) == NULL)) {
 		const char *gt = memchr(lt, '>', (size_t)(e - lt));
 
 		if (gt != NULL)
-			p = gt;
+			p = gt + 1; /* the '>' is no ';' */
 	}
-	return memchr(p, ';', (size_t)(e - p)) != NULL;
+	return p < e && memchr(p, ';', (size_t)(e - p)) != NULL;
 }
 
 /* Whether To has a tag (an in-dialog request). *memo (-1: not yet known)
@@ -593,6 +632,33 @@ static bool via_dest(const struct sip_via *v, struct dp_addr *to)
 
 /* ---- requests ---- */
 
+/* SP, HT, and the CR/LF of a folded line: what sip_value_next() trims */
+static inline bool is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The top Via value, as sip_value_next() gives it: most often the first Via
+ * header's value whole, when it holds none of the bytes that quote, bracket
+ * or split a list value (, " < > \\) and no LWS at either end (the indexer
+ * trims it), so no list walk. false when there is none or it is empty. */
+static bool top_via(const struct sip_msg *m, struct sip_str *top)
+{
+	struct sip_iter it;
+
+	if (m->first[SIP_HDR_VIA] != SIP_HDR_NONE) {
+		struct sip_str v = sip_hdr_value(m, m->first[SIP_HDR_VIA]);
+
+		if (v.len > 0 && !is_lws(v.p[0]) && !is_lws(v.p[v.len - 1]) &&
+		    !has_byte_of(v.p, v.p + v.len, ',', '"', '<', '>', '\\')) {
+			*top = v;
+			return true;
+		}
+	}
+	sip_iter_init(&it);
+	return sip_value_next(m, SIP_HDR_VIA, &it, top) == 1;
+}
+
 /* The backend a Route left after ours names, when it is one of t's: a
  * backend that record-routed its dialog is the next hop of every request
  * within it (RFC 3261 16.12), whichever backend the Call-ID hashes to now.
@@ -645,7 +711,6 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 	int8_t to_tag = -1; /* to_has_tag's memo */
 	struct pedits pe;
 	struct routes r;
-	struct sip_iter it;
 	struct sip_str topval;
 	struct sip_via top;
 	char br[TOKEN_BRANCH_MAX];
@@ -682,9 +747,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 			set_reply(p, 483);
 		return;
 	}
-	sip_iter_init(&it);
-	if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
-	    sip_parse_via(topval.p, topval.len, &top) < 0) {
+	if (!top_via(m, &topval) || sip_parse_via(topval.p, topval.len, &top) < 0) {
 		/* sip_parse checked the Via is there; a bad one is a 400 */
 		if (ack)
 			set_drop(p, STATS_DROP_sip_malformed_ack);
@@ -811,9 +874,7 @@ static const char *via_branch(struct sip_str v, bool first)
 	if (b != NULL && v.p + v.len - b >= 8 && memcmp(b, ";branch=", 8) == 0) {
 		/* before the first ';' a Via holds no ',', quote or '<': with
 		 * one, the first value ends there or the list would not split */
-		if (first && (memchr(v.p, ',', (size_t)(b - v.p)) != NULL ||
-			      memchr(v.p, '"', (size_t)(b - v.p)) != NULL ||
-			      memchr(v.p, '<', (size_t)(b - v.p)) != NULL))
+		if (first && has_byte_of(v.p, b, ',', '"', '<', '<', '<'))
 			return NULL;
 		return b + 8;
 	}

@@ -155,6 +155,23 @@ static void run(unsigned in_port, const struct dp_addr *src, const char *text,
 	}
 }
 
+/* A request of method to bob@10.77.1.1 from the client at 10.77.1.2:40000,
+ * with this top Via value and To, its Call-ID numbered n. */
+static void run_client(const char *method, const char *via, const char *to, unsigned n,
+		       struct res *r)
+{
+	struct dp_addr src;
+	char msg[2048];
+
+	addr4(&src, 1, 2, 40000);
+	snprintf(msg, sizeof(msg),
+		 "%s sip:bob@10.77.1.1 SIP/2.0\r\nVia: %s\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=f\r\nTo: %s\r\n"
+		 "Call-ID: %s-%u@x\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+		 method, via, to, method, n, method);
+	run(0, &src, msg, r);
+}
+
 static bool starts(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -293,21 +310,19 @@ static void test_to_tag(void)
 		{"sip:bob@example.net;tag=t1;x=\">\"", true},
 		{"Bob <sip:bob@example.net;user=phone>", false},
 		{"Bob <sip:bob@example.net>;tag=t1;x=\">\"", true},
+		/* '<' first: nothing after the '>', a tag right after it */
+		{"<sip:bob@example.net>", false},
+		{"<sip:bob@example.net>;tag=t1", true},
+		{"<sip:bob@example.net;tag=t1>", false},
+		{"Bob;x <sip:bob@example.net>;tag=t1", false}, /* no display name */
 	};
-	struct dp_addr src;
-	char msg[2048];
+	char via[128];
 	struct res r;
 
-	addr4(&src, 1, 2, 40000);
 	for (unsigned i = 0; i < sizeof(tos) / sizeof(tos[0]); i++) {
 		check_ctx = tos[i].to;
-		snprintf(msg, sizeof(msg),
-			 "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-tt%u;rport\r\n"
-			 "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=f\r\nTo: %s\r\n"
-			 "Call-ID: to-tag-%u@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-			 i, tos[i].to, i);
-		run(0, &src, msg, &r);
+		snprintf(via, sizeof(via), "SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-tt%u;rport", i);
+		run_client("INVITE", via, tos[i].to, i, &r);
 		CHECK_INT(r.p.step, DP_STEP_FORWARD);
 		CHECK_INT(strstr(r.out, "\r\nRecord-Route: ") == NULL, tos[i].tag);
 	}
@@ -539,6 +554,47 @@ static void test_invite(void)
 	}
 
 	test_loops(&inv);
+}
+
+/* The top Via of a request, taken whole when it holds none of the bytes
+ * that split, quote or bracket a list value, else through the list walk:
+ * both ways give the same first value. want: the client's Via line as
+ * forwarded (received and rport added to that first value). */
+static void test_top_via(void)
+{
+	static const struct {
+		const char *via, *want; /* want NULL: answered with code */
+		unsigned code;
+	} v[] = {
+		{"SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v1;rport, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-v0",
+		 "\r\nVia: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v1;rport=40000;received=10.77.1.2, "
+		 "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-v0\r\n", 0},
+		{"SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v2;x=\"a,b\";rport",
+		 "\r\nVia: SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v2;x=\"a,b\";rport=40000;received=10.77.1.2\r\n", 0},
+		{"SIP/2.0/UDP h.ab,SIP/2.0/UDP h.cd",
+		 "\r\nVia: SIP/2.0/UDP h.ab;received=10.77.1.2,SIP/2.0/UDP h.cd\r\n", 0},
+		{"SIP/2.0/UDP h.abc", "\r\nVia: SIP/2.0/UDP h.abc;received=10.77.1.2\r\n", 0},
+		{"SIP/2.0/UDP h", "\r\nVia: SIP/2.0/UDP h;received=10.77.1.2\r\n", 0},
+		{"SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v4;x=<a", NULL, 400},
+		{"SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v5;x=a>b", NULL, 400},
+		{"SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v6;x=a\\b", NULL, 400},
+		{"SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v7;x=\"a", NULL, 400},
+		{", SIP/2.0/UDP 192.168.0.9:5060;branch=z9hG4bK-v8", NULL, 400},
+	};
+	struct res r;
+
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		check_ctx = v[i].via;
+		run_client("OPTIONS", v[i].via, "<sip:bob@b>", i, &r);
+		if (v[i].want == NULL) {
+			CHECK_INT(r.p.step, DP_STEP_REPLY);
+			CHECK_INT(r.p.reply_code, v[i].code);
+			CHECK_INT(r.p.sip_err, SIP_ERR_BAD_VIA);
+			continue;
+		}
+		CHECK_INT(r.p.step, DP_STEP_FORWARD);
+		CHECK(strstr(r.out, v[i].want) != NULL);
+	}
 }
 
 static void test_malformed(void)
@@ -1371,6 +1427,7 @@ int main(int argc, char **argv)
 	test_to_tag();
 	test_route_to_backend();
 	test_malformed();
+	test_top_via();
 	test_response();
 	test_core_requests();
 	test_route_spellings();
