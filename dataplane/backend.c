@@ -79,8 +79,7 @@ const struct be *be_pick(const struct be_table *t, const char *callid,
 
 	if (t == NULL || t->n == 0)
 		return NULL;
-	h = (uint64_t)rte_hash_crc(callid, len, 0x5151) << 32 |
-	    rte_hash_crc(callid, len, 0xe3e3);
+	h = (uint64_t)token_crc(callid, len, 0x5151) << 32 | token_crc(callid, len, 0xe3e3);
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct be *b = &t->b[i];
 		uint64_t l = neg_log2_q16(fmix64(h ^ b->seed));

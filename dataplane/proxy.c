@@ -22,7 +22,6 @@
 #include <emmintrin.h>
 #endif
 
-#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
@@ -277,15 +276,15 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 static uint32_t loop_hash(const struct sip_msg *m)
 {
 	int k = sip_hdr_first(m, SIP_HDR_FROM);
-	uint32_t h = rte_hash_crc(m->ruri.p, m->ruri.len, 0x100b5eedu);
+	uint32_t h = token_crc(m->ruri.p, m->ruri.len, 0x100b5eedu);
 
 	if (k >= 0) {
 		struct sip_str v = sip_hdr_value(m, (unsigned)k);
 
-		h = rte_hash_crc(v.p, v.len, h);
+		h = token_crc(v.p, v.len, h);
 	}
-	h = rte_hash_crc(m->call_id.p, m->call_id.len, h);
-	return rte_hash_crc_4byte(m->cseq, h);
+	h = token_crc(m->call_id.p, m->call_id.len, h);
+	return token_crc(&m->cseq, 4, h);
 }
 
 /* RFC 3261 16.11: the other half must be the same for a retransmission (and
@@ -299,9 +298,9 @@ static uint32_t txn_hash(const struct sip_msg *m, const struct sip_via *top, uns
 	uint32_t h = 0xb7a2c10du ^ role;
 
 	if (top->branch.len > 7 && memcmp(top->branch.p, "z9hG4bK", 7) == 0)
-		return rte_hash_crc(top->branch.p, top->branch.len, h);
-	h = rte_hash_crc(top->host.p, top->host.len, h);
-	h = rte_hash_crc_4byte(top->port, h);
+		return token_crc(top->branch.p, top->branch.len, h);
+	h = token_crc(top->host.p, top->host.len, h);
+	h = token_crc(&(uint32_t){top->port}, 4, h);
 	for (int id = SIP_HDR_FROM; id <= SIP_HDR_TO; id += SIP_HDR_TO - SIP_HDR_FROM) {
 		int k = sip_hdr_first(m, (enum sip_hdr_id)id);
 		struct sip_nameaddr na;
@@ -310,7 +309,7 @@ static uint32_t txn_hash(const struct sip_msg *m, const struct sip_via *top, uns
 			struct sip_str v = sip_hdr_value(m, (unsigned)k);
 
 			if (sip_parse_nameaddr(v.p, v.len, &na) > 0 && na.tag.len)
-				h = rte_hash_crc(na.tag.p, na.tag.len, h);
+				h = token_crc(na.tag.p, na.tag.len, h);
 		}
 	}
 	return h;
