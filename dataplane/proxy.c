@@ -19,7 +19,7 @@
 #include <string.h>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include <rte_mbuf.h>
@@ -103,27 +103,59 @@ static inline void set_reply(struct dp_pkt *p, unsigned code)
 	p->reply_code = (uint16_t)code;
 }
 
-/* Whether [p, e) holds one of the bytes a, b, c, d, f (repeat one for
- * fewer): 16 bytes a step, the last step the 16 bytes that end at e, in
- * place of a memchr() call per byte. */
+#if defined(__SSE2__)
+/* Bit i set when byte i of the 16 at p is one of a, b, c, d, f (repeat
+ * one for fewer). */
+static inline unsigned lanes16(const char *p, char a, char b, char c, char d, char f)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(a)),
+					  _mm_cmpeq_epi8(x, _mm_set1_epi8(b))),
+			     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)),
+						       _mm_cmpeq_epi8(x, _mm_set1_epi8(d))),
+					  _mm_cmpeq_epi8(x, _mm_set1_epi8(f)))));
+}
+#endif
+
+#if defined(__AVX2__)
+/* The same for the 32 bytes at p. */
+static inline uint32_t lanes32(const char *p, char a, char b, char c, char d, char f)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+		_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(a)),
+				_mm256_cmpeq_epi8(x, _mm256_set1_epi8(b))),
+		_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(c)),
+						_mm256_cmpeq_epi8(x, _mm256_set1_epi8(d))),
+				_mm256_cmpeq_epi8(x, _mm256_set1_epi8(f)))));
+}
+#endif
+
+/* Whether [p, e) holds one of the bytes a, b, c, d, f: 32 or 16 bytes a
+ * step, the last step the bytes that end at e, in place of a memchr() call
+ * per byte. */
 static inline bool has_byte_of(const char *p, const char *e, char a, char b, char c, char d,
 			       char f)
 {
+#if defined(__AVX2__)
+	if (e - p >= 32) {
+		for (;; p += 32) {
+			if (lanes32(e - p > 32 ? p : e - 32, a, b, c, d, f) != 0)
+				return true;
+			if (e - p <= 32)
+				return false;
+		}
+	}
+#endif
 #if defined(__SSE2__)
 	if (e - p >= 16) {
-		for (const char *q = p;; q += 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)
-							    (e - q > 16 ? q : e - 16));
-			__m128i hit = _mm_or_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(a)),
-					     _mm_cmpeq_epi8(x, _mm_set1_epi8(b))),
-				_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)),
-							  _mm_cmpeq_epi8(x, _mm_set1_epi8(d))),
-					     _mm_cmpeq_epi8(x, _mm_set1_epi8(f))));
-
-			if (_mm_movemask_epi8(hit) != 0)
+		for (;; p += 16) {
+			if (lanes16(e - p > 16 ? p : e - 16, a, b, c, d, f) != 0)
 				return true;
-			if (e - q <= 16)
+			if (e - p <= 16)
 				return false;
 		}
 	}
@@ -868,8 +900,22 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
  * branch found is the first value's even though v was not split. */
 static const char *via_branch(struct sip_str v, bool first)
 {
-	const char *b = memchr(v.p, ';', v.len);
+	const char *b;
 
+#if defined(__AVX2__)
+	/* as insert_hop() writes it, the first ';' is in the first 32 bytes:
+	 * it and what comes before it from one load */
+	uint32_t semi = first && v.len >= 32 ? lanes32(v.p, ';', ';', ';', ';', ';') : 0;
+
+	if (semi != 0) {
+		b = v.p + __builtin_ctz(semi);
+		if (v.p + v.len - b < 8 || memcmp(b, ";branch=", 8) != 0 ||
+		    (lanes32(v.p, ',', '"', '<', '<', '<') & ((semi & -semi) - 1)) != 0)
+			return NULL;
+		return b + 8;
+	}
+#endif
+	b = memchr(v.p, ';', v.len);
 	if (b != NULL && v.p + v.len - b >= 8 && memcmp(b, ";branch=", 8) == 0) {
 		/* before the first ';' a Via holds no ',', quote or '<': with
 		 * one, the first value ends there or the list would not split */

@@ -701,6 +701,15 @@ static void test_response(void)
 		/* a first value the list splitter refuses is not ours either */
 		{"response: an unterminated quote before our branch", "SIP/2.0/UDP \"x",
 		 "\r\nVia: " CLIENT_VIA, DP_STEP_DROP, STATS_DROP_resp_not_ours, NULL},
+		/* one byte before our Via: its first ';' still among the first 32 */
+		{"response: a '<' right before our Via", "<", "\r\nVia: " CLIENT_VIA, DP_STEP_DROP,
+		 STATS_DROP_resp_not_ours, NULL},
+		{"response: a ',' right before our Via", ",", "\r\nVia: " CLIENT_VIA, DP_STEP_DROP,
+		 STATS_DROP_resp_not_ours, NULL},
+		{"response: a quote right before our Via", "\"", "\r\nVia: " CLIENT_VIA, DP_STEP_DROP,
+		 STATS_DROP_resp_not_ours, NULL},
+		{"response: a '>' right before our Via (no list special there)", ">",
+		 "\r\nVia: " CLIENT_VIA, DP_STEP_FORWARD, 0, CLIENT_VIA},
 	};
 	for (unsigned i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
 		check_ctx = vias[i].ctx;
