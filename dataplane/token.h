@@ -35,12 +35,20 @@ static inline uint32_t token_crc(const void *p, uint32_t len, uint32_t crc)
 	const uint8_t *s = p;
 	uint64_t c = crc;
 
-	/* the steps and their order as rte_hash_crc(): 8 bytes, then 4, 2, 1 */
-	for (uint32_t n = len / 8; n > 0; n--, s += 8) {
+	/* the steps and their order as rte_hash_crc(): 8 bytes, then 4, 2, 1;
+	 * two 8-byte steps a turn, for half the loop's own instructions */
+	for (uint32_t n = len / 16; n > 0; n--, s += 16) {
+		uint64_t w[2];
+
+		memcpy(w, s, 16);
+		c = _mm_crc32_u64(_mm_crc32_u64(c, w[0]), w[1]);
+	}
+	if (len & 8) {
 		uint64_t w;
 
 		memcpy(&w, s, 8);
 		c = _mm_crc32_u64(c, w);
+		s += 8;
 	}
 	if (len & 4) {
 		uint32_t w;
