@@ -227,8 +227,8 @@ static bool route_as_we_write(const struct dp *dp, struct sip_str v, struct dp_a
 struct routes {
 	bool token;		/* *client holds a verified flow token */
 	bool left;		/* a Route not ours remains */
-	struct sip_uri next;	/* the first remaining Route's URI */
-	struct dp_addr client;
+	struct sip_uri next;	/* the first remaining Route's URI, when left */
+	struct dp_addr client;	/* when token */
 };
 
 static int pop_routes(const struct dp *dp, const struct sip_msg *m,
@@ -241,7 +241,9 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 	bool any_in_hdr = false;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
+	/* next and client are read only under left and token: not cleared */
+	r->token = false;
+	r->left = false;
 	if (m->first[SIP_HDR_ROUTE] == SIP_HDR_NONE)
 		return 0;
 	sip_iter_init(&it);
@@ -269,8 +271,10 @@ static int pop_routes(const struct dp *dp, const struct sip_msg *m,
 		ours = fast || (parsed && uri_is_us(dp, &u));
 		if (!ours) {
 			r->left = true;
-			if (parsed) /* else r->next stays empty: no IP literal to go to */
+			if (parsed)
 				r->next = u;
+			else /* empty: no IP literal to go to */
+				memset(&r->next, 0, sizeof(r->next));
 			if (any_in_hdr) /* ours elements before this one, same line */
 				pe_add(pe, del_from, (uint32_t)(val.p - m->buf) - del_from,
 				       NULL, 0);
@@ -698,11 +702,12 @@ static bool top_via(const struct sip_msg *m, struct sip_str *top)
 static const struct be *be_by_route(const struct be_table *t, const struct routes *r)
 {
 	struct dp_ip ip;
-	uint16_t port = r->next.port ? r->next.port : 5060;
+	uint16_t port;
 
 	if (t == NULL || !r->left ||
 	    !px_parse_ip(r->next.host.p, r->next.host.len, r->next.host_type, &ip))
 		return NULL;
+	port = r->next.port ? r->next.port : 5060;
 	for (unsigned i = 0; i < t->n; i++)
 		if (t->b[i].addr.port == port && t->b[i].addr.ip.af == ip.af &&
 		    memcmp(t->b[i].addr.ip.a, ip.a, sizeof(ip.a)) == 0)
