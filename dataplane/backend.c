@@ -75,11 +75,13 @@ const struct be *be_pick(const struct be_table *t, const char *callid,
 {
 	const struct be *best = NULL;
 	uint64_t best_w = 0, best_l = 1;
+	uint32_t hi = 0x5151, lo = 0xe3e3;
 	uint64_t h;
 
 	if (t == NULL || t->n == 0)
 		return NULL;
-	h = (uint64_t)token_crc(callid, len, 0x5151) << 32 | token_crc(callid, len, 0xe3e3);
+	token_crc2(callid, len, &hi, &lo);
+	h = (uint64_t)hi << 32 | lo;
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct be *b = &t->b[i];
 		uint64_t l = neg_log2_q16(fmix64(h ^ b->seed));

@@ -25,15 +25,17 @@
 
 #include "dp.h"
 
-/* CRC32C of len bytes at p, continuing crc: the value of DPDK's
- * rte_hash_crc(), by which the branch's hash (proxy.c) and the backend
- * pick (backend.c) are defined, without its test of the CPU at every step
- * when the build's target has SSE4.2 (then so has the CPU it runs on). */
-static inline uint32_t token_crc(const void *p, uint32_t len, uint32_t crc)
+/* CRC32C of len bytes at p, continuing *a and *b at once (be_pick hashes
+ * a Call-ID under two seeds; token_crc() is the one-chain case, whose
+ * other chain the compiler drops): the value of DPDK's rte_hash_crc(), by
+ * which the branch's hash (proxy.c) and the backend pick (backend.c) are
+ * defined, without its test of the CPU at every step when the build's
+ * target has SSE4.2 (then so has the CPU it runs on). */
+static inline void token_crc2(const void *p, uint32_t len, uint32_t *a, uint32_t *b)
 {
 #if defined(__SSE4_2__)
 	const uint8_t *s = p;
-	uint64_t c = crc;
+	uint64_t x = *a, y = *b;
 
 	/* the steps and their order as rte_hash_crc(): 8 bytes, then 4, 2, 1;
 	 * two 8-byte steps a turn, for half the loop's own instructions */
@@ -41,35 +43,51 @@ static inline uint32_t token_crc(const void *p, uint32_t len, uint32_t crc)
 		uint64_t w[2];
 
 		memcpy(w, s, 16);
-		c = _mm_crc32_u64(_mm_crc32_u64(c, w[0]), w[1]);
+		x = _mm_crc32_u64(_mm_crc32_u64(x, w[0]), w[1]);
+		y = _mm_crc32_u64(_mm_crc32_u64(y, w[0]), w[1]);
 	}
 	if (len & 8) {
 		uint64_t w;
 
 		memcpy(&w, s, 8);
-		c = _mm_crc32_u64(c, w);
+		x = _mm_crc32_u64(x, w);
+		y = _mm_crc32_u64(y, w);
 		s += 8;
 	}
 	if (len & 4) {
 		uint32_t w;
 
 		memcpy(&w, s, 4);
-		c = _mm_crc32_u32((uint32_t)c, w);
+		x = _mm_crc32_u32((uint32_t)x, w);
+		y = _mm_crc32_u32((uint32_t)y, w);
 		s += 4;
 	}
 	if (len & 2) {
 		uint16_t w;
 
 		memcpy(&w, s, 2);
-		c = _mm_crc32_u16((uint32_t)c, w);
+		x = _mm_crc32_u16((uint32_t)x, w);
+		y = _mm_crc32_u16((uint32_t)y, w);
 		s += 2;
 	}
-	if (len & 1)
-		c = _mm_crc32_u8((uint32_t)c, *s);
-	return (uint32_t)c;
+	if (len & 1) {
+		x = _mm_crc32_u8((uint32_t)x, *s);
+		y = _mm_crc32_u8((uint32_t)y, *s);
+	}
+	*a = (uint32_t)x;
+	*b = (uint32_t)y;
 #else
-	return rte_hash_crc(p, len, crc);
+	*a = rte_hash_crc(p, len, *a);
+	*b = rte_hash_crc(p, len, *b);
 #endif
+}
+
+static inline uint32_t token_crc(const void *p, uint32_t len, uint32_t crc)
+{
+	uint32_t none = 0;
+
+	token_crc2(p, len, &crc, &none);
+	return crc;
 }
 
 /* SipHash-2-4 (Aumasson, Bernstein) of len bytes under a 128-bit key. */
