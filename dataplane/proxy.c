@@ -142,20 +142,26 @@ static inline bool has_byte_of(const char *p, const char *e, char a, char b, cha
 {
 #if defined(__AVX2__)
 	if (e - p >= 32) {
-		for (;; p += 32) {
-			if (lanes32(e - p > 32 ? p : e - 32, a, b, c, d, f) != 0)
+		/* the step's start by a select, not a branch: one loop body,
+		 * whose constants the compiler sets up once */
+		for (const char *last = e - 32;; p += 32) {
+			const char *q = p < last ? p : last;
+
+			if (lanes32(q, a, b, c, d, f) != 0)
 				return true;
-			if (e - p <= 32)
+			if (q == last)
 				return false;
 		}
 	}
 #endif
 #if defined(__SSE2__)
 	if (e - p >= 16) {
-		for (;; p += 16) {
-			if (lanes16(e - p > 16 ? p : e - 16, a, b, c, d, f) != 0)
+		for (const char *last = e - 16;; p += 16) {
+			const char *q = p < last ? p : last;
+
+			if (lanes16(q, a, b, c, d, f) != 0)
 				return true;
-			if (e - p <= 16)
+			if (q == last)
 				return false;
 		}
 	}
