@@ -385,14 +385,15 @@ static bool via_is_ours(const struct dp *dp, struct sip_str v, const char *br)
  * is already parsed, so it is compared in place, and only what follows it
  * (the rest of its header, then every other Via header) is searched. The
  * common request, one Via from a client, costs one compare. */
-static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
+static bool looped(const struct dp *dp, const struct sip_msg *m, const char *br,
 		   struct sip_str topval, const struct sip_via *top)
 {
-	char pre[TOKEN_BRANCH_LOOP_LEN];
+	/* our branch for this request starts with its loop prefix (token.h) */
+	const char *pre = br;
+	const size_t plen = TOKEN_BRANCH_LOOP_LEN;
 	int k = sip_hdr_first(m, SIP_HDR_VIA);
 
-	token_branch_loop_prefix(loop, pre);
-	if (top->branch.len >= sizeof(pre) && memcmp(top->branch.p, pre, sizeof(pre)) == 0 &&
+	if (top->branch.len >= plen && memcmp(top->branch.p, pre, plen) == 0 &&
 	    via_is_ours(dp, topval, top->branch.p))
 		return true;
 	for (const char *from = topval.p + topval.len; k >= 0; k = sip_hdr_next(m, k)) {
@@ -402,8 +403,7 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, uint32_t loop,
 		if (from >= v.p && from <= e)
 			p = from; /* the top Via's header: after its first element */
 		/* the top Via alone in its header leaves nothing to search */
-		while (e - p >= (ptrdiff_t)sizeof(pre) &&
-		       (f = memmem(p, (size_t)(e - p), pre, sizeof(pre))) != NULL) {
+		while (e - p >= (ptrdiff_t)plen && (f = memmem(p, (size_t)(e - p), pre, plen)) != NULL) {
 			if (via_is_ours(dp, v, f))
 				return true;
 			p = f + 1;
@@ -810,7 +810,7 @@ static void request(struct worker *w, struct dp_pkt *p, const struct sip_msg *m,
 	loop = loop_hash(m);
 	brlen = token_branch(dp->key_branch, (uint64_t)loop << 32 | txn_hash(m, &top, in->role),
 			     from_access ? DP_ROLE_CORE : DP_ROLE_ACCESS, &resp_to, br);
-	if (looped(dp, m, loop, topval, &top)) {
+	if (looped(dp, m, br, topval, &top)) {
 		if (ack)
 			set_drop(p, STATS_DROP_ack_loop);
 		else

@@ -270,15 +270,6 @@ unsigned token_branch(const uint64_t key[2], uint64_t h, unsigned side,
 	return TOKEN_BRANCH_MIN + n;
 }
 
-void token_branch_loop_prefix(uint32_t loop, char *out)
-{
-	char h[16];
-
-	put_hex64(h, (uint64_t)loop << 32);
-	memcpy(out, "z9hG4bK", 7);
-	memcpy(out + 7, h, 8);
-}
-
 unsigned token_branch_check(const uint64_t key[2], const char *br, uint32_t avail,
 			    unsigned side, struct dp_addr *to)
 {

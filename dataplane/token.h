@@ -112,10 +112,10 @@ uint64_t token_siphash(const uint64_t key[2], const void *p, size_t len);
 unsigned token_branch(const uint64_t key[2], uint64_t h, unsigned side,
 		      const struct dp_addr *to, char *out);
 
-/* The first TOKEN_BRANCH_LOOP_LEN bytes of every branch whose hash has
- * loop in its upper 32 bits: "z9hG4bK" and 8 hex digits. */
+/* A branch's first TOKEN_BRANCH_LOOP_LEN bytes, "z9hG4bK" and the 8 hex
+ * digits of its hash's upper 32 bits, are the same for every branch whose
+ * hash has the same loop half (RFC 3261 16.3 step 4: proxy.c's loop test). */
 #define TOKEN_BRANCH_LOOP_LEN	(7u + 8u)
-void token_branch_loop_prefix(uint32_t loop, char *out);
 
 /* Checks the branch at br, whose Via value has avail bytes from br on:
  * returns its length when token_branch made it with this key and side

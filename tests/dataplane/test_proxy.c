@@ -1109,6 +1109,17 @@ static void test_tokens(void)
 	t[n] = ';';
 	CHECK_INT(token_branch_check(dp.key_branch, t, n + 1, DP_ROLE_CORE, &b), n);
 
+	check_ctx = "branch: its first TOKEN_BRANCH_LOOP_LEN bytes are set by the loop half alone";
+	{
+		char u[TOKEN_BRANCH_MAX];
+
+		n = token_branch(dp.key_branch, 0xabcdef0100000001ull, DP_ROLE_CORE, &a, t);
+		token_branch(dp.key_branch, 0xabcdef01fffffffeull, DP_ROLE_ACCESS, NULL, u);
+		CHECK(memcmp(t, "z9hG4bKabcdef01", TOKEN_BRANCH_LOOP_LEN) == 0);
+		CHECK(memcmp(t, u, TOKEN_BRANCH_LOOP_LEN) == 0);
+		CHECK(t[TOKEN_BRANCH_LOOP_LEN] != u[TOKEN_BRANCH_LOOP_LEN]);
+	}
+
 	check_ctx = "branch: no destination, or a destination dropped from it";
 	n = token_branch(dp.key_branch, 0x1234, DP_ROLE_CORE, NULL, t);
 	CHECK_INT(n, TOKEN_BRANCH_MIN);
