@@ -211,19 +211,11 @@ static unsigned put_dest(char *out, const struct dp_addr *to)
 	return 1 + DEST6_DIGITS;
 }
 
-/* The value of n (at most 16) hex digits at p, read through a copy padded
- * with leading zeros, so that no byte past the n is read. */
-static bool get_hex_n(const char *p, unsigned n, uint64_t *v)
-{
-	char d[16];
-
-	memset(d, '0', sizeof(d));
-	memcpy(d + 16 - n, p, n);
-	return get_hex64(d, v);
-}
-
 /* Where a branch's tail (p, n bytes, after the MAC) says the response goes;
- * false when it is no tail token_branch writes. */
+ * false when it is no tail token_branch writes. The 16 hex digits that end
+ * with the 12 of an IPv4 tail or the 4 of an IPv6 port are read whole (the
+ * MAC's last, the family '4', the address's 12th to 15th are hex digits
+ * checked already) and the value masked, so no digit is copied. */
 static bool get_dest(const char *p, unsigned n, struct dp_addr *to)
 {
 	uint64_t a, b, port;
@@ -234,8 +226,9 @@ static bool get_dest(const char *p, unsigned n, struct dp_addr *to)
 	if (n == 1 + DEST4_DIGITS && p[0] == '4') {
 		uint32_t ip;
 
-		if (!get_hex_n(p + 1, DEST4_DIGITS, &a))
+		if (!get_hex64(p + 1 + DEST4_DIGITS - 16, &a))
 			return false;
+		a &= (1ULL << (4 * DEST4_DIGITS)) - 1;
 		ip = __builtin_bswap32((uint32_t)(a >> 16));
 		to->ip.af = 4;
 		memcpy(to->ip.a, &ip, 4);
@@ -244,7 +237,7 @@ static bool get_dest(const char *p, unsigned n, struct dp_addr *to)
 	}
 	if (n == 1 + DEST6_DIGITS && p[0] == '6') {
 		if (!get_hex64(p + 1, &a) || !get_hex64(p + 17, &b) ||
-		    !get_hex_n(p + 33, 4, &port))
+		    !get_hex64(p + 1 + DEST6_DIGITS - 16, &port))
 			return false;
 		a = __builtin_bswap64(a);
 		b = __builtin_bswap64(b);
