@@ -150,8 +150,8 @@ static bool get_hex64(const char *p, uint64_t *v)
  * in one word and its last, and 27 for IPv6; packed here straight into
  * the words SipHash reads. Flow tokens have their own key, so a MAC of one
  * is never valid as the other's. */
-static uint64_t branch_mac(const uint64_t key[2], uint64_t h, unsigned side,
-			   const struct dp_addr *to)
+static inline __attribute__((always_inline)) uint64_t
+branch_mac(const uint64_t key[2], uint64_t h, unsigned side, const struct dp_addr *to)
 {
 	/* nowhere (NULL, family 0) as put_dest() writes it: no tail */
 	unsigned af = to != NULL && (to->ip.af == 4 || to->ip.af == 6) ? to->ip.af : 0;
