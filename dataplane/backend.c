@@ -204,7 +204,10 @@ static struct be_table *table_build(const struct dp *dp, const struct be_setting
 			table_add(dp, &p->work, i, &s[i]);
 		table_add(dp, &p->dialog, i, &s[i]);
 	}
-	p->work.dialog = &p->dialog;
+	/* none draining: both sets hold the same backends in the same order,
+	 * and the work set serves for both (be_dialog_table()), which tells a
+	 * worker that within a dialog or not, a request picks the same */
+	p->work.dialog = p->dialog.n != p->work.n ? &p->dialog : NULL;
 	return &p->work;
 }
 

@@ -57,7 +57,8 @@ struct be_table {
 	unsigned n;
 	struct be b[DP_MAX_BACKENDS];
 	/* the companion set for requests within a dialog; NULL when this
-	 * table serves both (it is that set, or a table built by hand) */
+	 * table serves both (it is that set, no backend drains, or it was
+	 * built by hand) */
 	const struct be_table *dialog;
 };
 

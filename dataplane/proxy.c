@@ -736,7 +736,9 @@ static const struct be *pick_backend(const struct be_table *t, const struct sip_
 	const struct be_table *dt = be_dialog_table(t);
 	const struct be *be;
 
-	if (m->method == SIP_METHOD_CANCEL || !to_has_tag(m, to_tag))
+	/* one set for both and no Route to follow: the same pick within a
+	 * dialog or not, so To is not looked at (REGISTER, OPTIONS) */
+	if (m->method == SIP_METHOD_CANCEL || (dt == t && !r->left) || !to_has_tag(m, to_tag))
 		return be_pick(t, m->call_id.p, m->call_id.len);
 	if ((be = be_by_route(dt, r)) != NULL)
 		return be;

@@ -156,7 +156,7 @@ static void run(unsigned in_port, const struct dp_addr *src, const char *text,
 }
 
 /* A request of method to bob@10.77.1.1 from the client at 10.77.1.2:40000,
- * with this top Via value and To, its Call-ID numbered n. */
+ * with this top Via value and To, its Call-ID "rc-n@x". */
 static void run_client(const char *method, const char *via, const char *to, unsigned n,
 		       struct res *r)
 {
@@ -167,8 +167,8 @@ static void run_client(const char *method, const char *via, const char *to, unsi
 	snprintf(msg, sizeof(msg),
 		 "%s sip:bob@10.77.1.1 SIP/2.0\r\nVia: %s\r\n"
 		 "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=f\r\nTo: %s\r\n"
-		 "Call-ID: %s-%u@x\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
-		 method, via, to, method, n, method);
+		 "Call-ID: rc-%u@x\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+		 method, via, to, n, method);
 	run(0, &src, msg, r);
 }
 
@@ -433,6 +433,57 @@ static void test_route_to_backend(void)
 	run(0, &src, msg, &r);
 	CHECK_INT(r.p.step, DP_STEP_FORWARD);
 	CHECK(memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) == 0);
+}
+
+/* The table pair: with no backend draining, the work set serves requests
+ * within a dialog too (no companion), so the proxy need not read To to
+ * pick; with one draining, its companion holds that one as well, and a
+ * request within a dialog (To tag, no Route) still reaches it. */
+static void test_dialog_table(void)
+{
+	struct be_setting s[2];
+	struct dp_addr kam1;
+	struct res r;
+	char via[128];
+	unsigned n;
+
+	addr4(&kam1, 2, 2, 5060);
+	check_ctx = "backends all enabled: one set";
+	CHECK(be_dialog_table(dp.be) == dp.be);
+	CHECK_INT(dp.be->n, 2);
+	check_ctx = "a Call-ID that hashes to kam1";
+	for (n = 0; n < 64; n++) {
+		snprintf(via, sizeof(via), "SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bK-dt%u", n);
+		run_client("INVITE", via, "<sip:bob@b>", 1000 + n, &r);
+		if (r.p.step == DP_STEP_FORWARD && memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) == 0)
+			break;
+	}
+	CHECK(n < 64);
+
+	be_settings_get(&dp, s);
+	s[0].admin = BE_ADMIN_DRAIN;
+	CHECK_INT(be_apply(&dp, w, s, "test"), 1);
+	check_ctx = "kam1 draining: a companion set with it";
+	CHECK(be_dialog_table(dp.be) != dp.be);
+	CHECK_INT(dp.be->n, 1);
+	CHECK_INT(be_dialog_table(dp.be)->n, 2);
+	run_client("BYE", via, "<sip:bob@b>;tag=t1", 1000 + n, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) == 0);
+	check_ctx = "kam1 draining: new work goes elsewhere";
+	run_client("INVITE", via, "<sip:bob@b>", 1000 + n, &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(memcmp(&r.p.out_dst, &kam1, sizeof(kam1)) != 0);
+
+	s[0].admin = BE_ADMIN_DISABLED;
+	CHECK_INT(be_apply(&dp, w, s, "test"), 1);
+	check_ctx = "kam1 disabled: one set again, without it";
+	CHECK(be_dialog_table(dp.be) == dp.be);
+	CHECK_INT(dp.be->n, 1);
+	s[0].admin = BE_ADMIN_ENABLED;
+	CHECK_INT(be_apply(&dp, w, s, "test"), 1);
+	CHECK(be_dialog_table(dp.be) == dp.be);
+	CHECK_INT(dp.be->n, 2);
 }
 
 static void test_invite(void)
@@ -1448,6 +1499,7 @@ int main(int argc, char **argv)
 	test_route_to_backend();
 	test_malformed();
 	test_top_via();
+	test_dialog_table();
 	test_response();
 	test_core_requests();
 	test_route_spellings();
