@@ -441,7 +441,8 @@ static unsigned flow_payload(const struct dp_addr *a, uint8_t *buf)
 
 /* The MAC of the n-byte payload at buf (7 or 19; 24 bytes readable, what
  * follows the payload ignored): read as SipHash's words straight away. */
-static uint64_t flow_mac(const uint64_t key[2], const uint8_t *buf, unsigned n)
+static inline __attribute__((always_inline)) uint64_t
+flow_mac(const uint64_t key[2], const uint8_t *buf, unsigned n)
 {
 	uint64_t w[3];
 	struct sip_state s;
