@@ -219,7 +219,7 @@ static void rx_ip4(struct worker *w, struct dp_burst *b, unsigned i,
 			drop(p, STATS_DROP_ip_bad_cksum);
 			return;
 		}
-	} else if (unlikely(rte_raw_cksum(ip, hl) != 0xffff)) {
+	} else if (unlikely(net_ip4_hdr_sum(ip, hl) != 0xffff)) {
 		drop(p, STATS_DROP_ip_bad_cksum);
 		return;
 	}

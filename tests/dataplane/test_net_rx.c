@@ -280,6 +280,14 @@ static void drops_ip4(void)
 	udp4(&k, MAC0, -1, peer, me, 40000, 5060, SIPMSG, n);
 	k.b[k.l3 + 10] ^= 0x01;
 	expect_drop("bad ip checksum", &k, 0, STATS_DROP_ip_bad_cksum);
+	/* a header with options is summed apart from the usual 20 bytes */
+	pk_eth(&k, MAC0, PEER, -1, 0x0800);
+	pk_ip4(&k, peer, me, IPPROTO_UDP, 7);
+	pk_udp(&k, 40000, 5060, SIPMSG, n);
+	pk_fix(&k);
+	k.b[k.l3 + 26] ^= 0x01;
+	expect_drop("bad ip checksum in an option", &k, 0,
+		    STATS_DROP_ip_bad_cksum);
 
 	dp->ports[0].rx_cksum = true;
 	udp4(&k, MAC0, -1, peer, me, 40000, 5060, SIPMSG, n);
