@@ -117,9 +117,10 @@ static struct rte_mbuf *reassemble(struct worker *w, struct dp_burst *b,
 }
 
 /* UDP at l4off (l4len bytes of IP payload); the addresses are in p. sum is
- * the pseudo-header sum; hw: the NIC's L4 flags may be trusted. */
+ * the pseudo-header sum, not folded; hw: the NIC's L4 flags may be
+ * trusted. */
 static void rx_udp(struct worker *w, struct dp_burst *b, unsigned i,
-		   unsigned l4off, unsigned l4len, uint32_t sum, bool v4,
+		   unsigned l4off, unsigned l4len, uint64_t sum, bool v4,
 		   bool hw)
 {
 	struct rte_mbuf *m = b->m[i];
@@ -153,8 +154,8 @@ static void rx_udp(struct worker *w, struct dp_burst *b, unsigned i,
 		/* one segment, the usual case: no walk of the chain */
 		if (unlikely(f == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 			     (f == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN &&
-			      net_fold(sum + (m->nb_segs == 1 ? net_raw_sum(udp, l4len)
-							      : net_sum_mbuf(m, l4off, l4len))) !=
+			      net_fold64(sum + (m->nb_segs == 1 ? net_sum64(udp, l4len)
+								: net_sum_mbuf(m, l4off, l4len))) !=
 				      0xffff))) {
 			drop(p, STATS_DROP_udp_bad_cksum);
 			return;

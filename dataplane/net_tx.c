@@ -119,8 +119,9 @@ static void resolve(struct worker *w, struct rte_mbuf *f, unsigned port,
 }
 
 /* Adds Ethernet to each of the n frames and queues them, or hands them to
- * the main lcore when nh has no MAC. */
-static void emit(struct worker *w, const struct dp_port *pt, unsigned port,
+ * the main lcore when nh has no MAC. Inlined: for the usual single frame
+ * the call and its loop cost more than the work. */
+static __rte_always_inline void emit(struct worker *w, const struct dp_port *pt, unsigned port,
 		 const struct dp_ip *nh, struct rte_mbuf **f, unsigned n,
 		 uint16_t type)
 {
