@@ -96,6 +96,7 @@ void net_tx_flush_port(struct worker *w, unsigned port)
 
 void net_tx_flush(struct worker *w)
 {
+	w->net.nh_gen++;	/* next_hop_mac: look the next hops up again */
 	for (unsigned p = 0; p < w->dp->n_ports; p++)
 		if (w->txq[p].n != 0)
 			net_tx_flush_port(w, p);
@@ -118,15 +119,47 @@ static void resolve(struct worker *w, struct rte_mbuf *f, unsigned port,
 	w->st->ctr[STATS_exceptions]++;
 }
 
+/* Whether next hop nh out of port has a MAC (in *mac). A MAC found once is
+ * used again until the next transmit flush without a table lookup: a burst
+ * goes to a few next hops. A frame queued with a MAC leaves at that flush
+ * anyway, whatever the main lcore changes meanwhile, so this sends nothing
+ * the table did not say since the flush before. Not cached: a miss (the
+ * main lcore may resolve it at any moment). The entry's used mark is set
+ * by the first lookup of each flush period only, as often as neigh.c
+ * needs it. */
+static inline bool next_hop_mac(struct worker *w, const struct dp_port *pt,
+				unsigned port, const struct dp_ip *nh,
+				struct rte_ether_addr *mac)
+{
+	/* the low byte of an IPv4 address, the last of an IPv6 one mixed
+	 * in (a[4..15] are zero for IPv4) */
+	struct worker_nh *c = &w->net.nh[port][(nh->a[3] ^ nh->a[15]) &
+					       (WORKER_NH - 1)];
+
+	/* a zeroed entry has af 0: it matches no next hop */
+	if (c->gen == w->net.nh_gen && memcmp(&c->ip, nh, sizeof(*nh)) == 0) {
+		memcpy(mac->addr_bytes, c->mac, sizeof(c->mac));
+		return true;
+	}
+	if (neigh_lookup(pt->neigh, nh, mac) != 0)
+		return false;
+	c->gen = w->net.nh_gen;
+	c->ip = *nh;
+	memcpy(c->mac, mac->addr_bytes, sizeof(c->mac));
+	return true;
+}
+
 /* Adds Ethernet to each of the n frames and queues them, or hands them to
  * the main lcore when nh has no MAC. Inlined: for the usual single frame
  * the call and its loop cost more than the work. */
-static __rte_always_inline void emit(struct worker *w, const struct dp_port *pt, unsigned port,
-		 const struct dp_ip *nh, struct rte_mbuf **f, unsigned n,
-		 uint16_t type)
+static __rte_always_inline void emit(struct worker *w,
+				     const struct dp_port *pt, unsigned port,
+				     const struct dp_ip *nh,
+				     struct rte_mbuf **f, unsigned n,
+				     uint16_t type)
 {
 	struct rte_ether_addr mac;
-	bool hit = neigh_lookup(pt->neigh, nh, &mac) == 0;
+	bool hit = next_hop_mac(w, pt, port, nh, &mac);
 
 	for (unsigned k = 0; k < n; k++) {
 		if (unlikely(net_l2_push(pt, f[k], hit ? &mac : NULL, type) ==

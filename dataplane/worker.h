@@ -39,6 +39,17 @@ struct worker_txq {
 	struct rte_mbuf *m[DP_BURST * 2];
 };
 
+/* A next hop's MAC as a worker last found it in its port's neighbour
+ * table (net_tx.c): valid while gen equals the worker's net.nh_gen, that
+ * is until its next transmit flush. */
+struct worker_nh {
+	uint64_t gen;
+	struct dp_ip ip;
+	uint8_t mac[6];
+};
+
+#define WORKER_NH 4u	/* per port, a power of two */
+
 /* An rx queue a worker polls. */
 struct worker_rxq {
 	uint8_t port;	 /* index in dp.ports */
@@ -69,11 +80,14 @@ struct worker {
 
 	/* net (net_init): the IPv4 identification / IPv6 fragment id of the
 	 * next datagram this worker sends, and when net_rx_stage next sweeps
-	 * the reassembly table for expired datagrams */
+	 * the reassembly table for expired datagrams; the next hops' MACs
+	 * found since the last transmit flush (net_tx.c) */
 	struct {
 		uint32_t ip_id;
 		uint64_t sweep_next;
 		uint64_t sweep_period;
+		uint64_t nh_gen;
+		struct worker_nh nh[DP_MAX_PORTS][WORKER_NH];
 	} net;
 
 	struct stats_block *st;

@@ -505,6 +505,59 @@ static void send_errors(void)
 	tx_drain();
 }
 
+/* next_hop_mac keeps the MACs it found until the next flush: two next hops
+ * that share its entry, and a MAC the table changes between two flushes. */
+static void send_nh_cache(void)
+{
+	static const uint8_t mx[6] = { 2, 0, 0, 0, 0, 0x20 },
+			     my[6] = { 2, 0, 0, 0, 0, 0x24 },
+			     mz[6] = { 2, 0, 0, 0, 0, 0x2f };
+	static const struct neigh_ops ops; /* nothing waits on these */
+	struct dp_ip x = { .af = 4, .a = { 10, 0, 0, 20 } };
+	struct dp_ip y = { .af = 4, .a = { 10, 0, 0, 24 } }; /* x's entry */
+	struct dp_addr src, dx, dy;
+	struct rte_mbuf *fr[8];
+	unsigned got;
+
+	tx_drain();
+	CHECK_INT(neigh_learn(dp->ports[0].neigh, &x, (const void *)mx, true,
+			      rte_rdtsc(), &ops), 0);
+	CHECK_INT(neigh_learn(dp->ports[0].neigh, &y, (const void *)my, true,
+			      rte_rdtsc(), &ops), 0);
+	addr4(&src, ip4be(10, 0, 0, 1), 5060);
+	addr4(&dx, ip4be(10, 0, 0, 20), 5060);
+	addr4(&dy, ip4be(10, 0, 0, 24), 5060);
+	check_ctx = "next hops sharing a cache entry, one flush";
+	CHECK_INT(net_send(w, msg(big, 100), 0, &src, &dx), 0);
+	CHECK_INT(net_send(w, msg(big, 100), 0, &src, &dy), 0);
+	CHECK_INT(net_send(w, msg(big, 100), 0, &src, &dx), 0);
+	net_tx_flush(w);
+	got = tx_take(0, fr, 8);
+	CHECK_INT(got, 3);
+	for (unsigned i = 0; i < got; i++) {
+		flat(fr[i], fb);
+		CHECK(memcmp(fb, i == 1 ? my : mx, 6) == 0);
+	}
+	rte_pktmbuf_free_bulk(fr, got);
+
+	check_ctx = "a MAC changed between two flushes";
+	CHECK_INT(net_send(w, msg(big, 100), 0, &src, &dx), 0);
+	net_tx_flush(w);
+	CHECK_INT(neigh_learn(dp->ports[0].neigh, &x, (const void *)mz, false,
+			      rte_rdtsc(), &ops), 0);
+	CHECK_INT(net_send(w, msg(big, 100), 0, &src, &dx), 0);
+	net_tx_flush(w);
+	got = tx_take(0, fr, 8);
+	CHECK_INT(got, 2);
+	if (got == 2) {
+		flat(fr[0], fb);
+		CHECK(memcmp(fb, mx, 6) == 0);
+		flat(fr[1], fb);
+		CHECK(memcmp(fb, mz, 6) == 0);
+	}
+	rte_pktmbuf_free_bulk(fr, got);
+}
+
 void test_send(void)
 {
 	struct dp_addr src, dst;
@@ -550,6 +603,7 @@ void test_send(void)
 
 	send_offload();
 	send_errors();
+	send_nh_cache();
 }
 
 /* ---- resolution ---- */
