@@ -6,7 +6,8 @@
  *
  * The header section is scanned 64 bytes at a time with SIMD: one pass gives
  * a bitmask of line feeds and one of bytes a header may not hold (controls
- * other than HT, a CR not followed by LF, DEL). Lines are then walked by
+ * other than HT, a CR not followed by LF, DEL; a control right before a LF
+ * is left to the line walk, which looks at that byte anyway). Lines are then walked by
  * popping bits, and only header names are looked at byte by byte (with a
  * SIMD token test where available), so the cost per message is one vector
  * pass over the header bytes plus a small constant per header.
@@ -29,33 +30,32 @@ struct scan {
 	uint32_t first_bad; /* offset of the first forbidden byte seen, or ~0 */
 };
 
-/* Masks of one block of 64 bytes at p (all readable): line feeds, CRs, and
- * the other bytes a header may not hold (controls but HT, LF and CR; DEL). */
-static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint64_t *cr)
+/* Masks of one block of 64 bytes at p (all readable): line feeds, and the
+ * controls a header may not hold at that place but for the one before a line
+ * feed: all controls but HT and LF (a CR among them); DEL. */
+static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl)
 {
 #if defined(__AVX512BW__)
 	__m512i b = _mm512_loadu_si512((const void *)p);
 	__mmask64 l = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\n'));
-	__mmask64 r = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\r'));
 	__mmask64 t = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\t'));
 	__mmask64 c = _mm512_cmple_epu8_mask(b, _mm512_set1_epi8(0x1f));
 	__mmask64 d = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8(0x7f));
 	*lf = l;
-	*cr = r;
-	*ctl = (c & ~(l | r | t)) | d;
+	*ctl = (c & ~(l | t)) | d;
 #elif defined(__AVX2__)
 	/* Two halves, each byte classified by one nibble lookup: x =
-	 * lo_t[low nibble] & hi_t[high nibble] is 0x80 for LF, 0x40 for CR,
-	 * 1, 2 or 4 for a forbidden byte (0x00-0x0f but HT, LF and CR;
-	 * 0x10-0x1f; DEL) and 0 for any other. LF is then x's top bit, CR the
-	 * top bit of x + x, a forbidden byte that of ctl_t[x] (which a top bit
-	 * in x zeroes). The tables load from memory, where compares would need
-	 * splatted constants that GCC rebuilds at every block. */
+	 * lo_t[low nibble] & hi_t[high nibble] is 0x80 for LF, 1, 2, 4 or 8
+	 * for a control (0x00-0x0f but HT, LF and CR; 0x10-0x1f; DEL; CR)
+	 * and 0 for any other. LF is then x's top bit, a control that of
+	 * ctl_t[x] (which a top bit in x zeroes). The tables load from
+	 * memory, where compares would need splatted constants that GCC
+	 * rebuilds at every block. */
 	const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-#define LO_T 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, (char)0x82, 3, 3, 0x42, 3, 7
-#define HI_T (char)0xc1, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0
-#define CTL_T 0, (char)0x80, (char)0x80, 0, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+#define LO_T 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, (char)0x82, 3, 3, 0x0a, 3, 7
+#define HI_T (char)0x89, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0
+#define CTL_T 0, (char)0x80, (char)0x80, 0, (char)0x80, 0, 0, 0, (char)0x80, 0, 0, 0, 0, 0, 0, 0
 	const __m256i lo_t = _mm256_setr_epi8(LO_T, LO_T);
 	const __m256i hi_t = _mm256_setr_epi8(HI_T, HI_T);
 	const __m256i ctl_t = _mm256_setr_epi8(CTL_T, CTL_T);
@@ -71,42 +71,34 @@ static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint
 #define MASK64(f) ((uint64_t)(uint32_t)_mm256_movemask_epi8(f(xl)) | \
 		   (uint64_t)(uint32_t)_mm256_movemask_epi8(f(xh)) << 32)
 #define LF(x)  (x)
-#define CR(x)  _mm256_add_epi8((x), (x))
 #define CTL(x) _mm256_shuffle_epi8(ctl_t, (x))
 	*lf = MASK64(LF);
-	*cr = MASK64(CR);
 	*ctl = MASK64(CTL);
 #undef CTL
-#undef CR
 #undef LF
 #undef MASK64
 #elif defined(__SSE2__)
-	uint64_t ml = 0, mr = 0, mc = 0;
+	uint64_t ml = 0, mc = 0;
 	for (int q = 0; q < 4; q++) {
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
 		__m128i l = _mm_cmpeq_epi8(b, _mm_set1_epi8('\n'));
-		__m128i r = _mm_cmpeq_epi8(b, _mm_set1_epi8('\r'));
 		__m128i t = _mm_cmpeq_epi8(b, _mm_set1_epi8('\t'));
 		__m128i c = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x1f)), b);
 		__m128i d = _mm_cmpeq_epi8(b, _mm_set1_epi8(0x7f));
-		c = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(_mm_or_si128(l, r), t), c), d);
+		c = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(l, t), c), d);
 		ml |= (uint64_t)(uint16_t)_mm_movemask_epi8(l) << (16 * q);
-		mr |= (uint64_t)(uint16_t)_mm_movemask_epi8(r) << (16 * q);
 		mc |= (uint64_t)(uint16_t)_mm_movemask_epi8(c) << (16 * q);
 	}
 	*lf = ml;
-	*cr = mr;
 	*ctl = mc;
 #else
-	uint64_t l = 0, c = 0, r = 0;
+	uint64_t l = 0, c = 0;
 	for (int i = 0; i < 64; i++) {
 		uint8_t x = p[i];
 		l |= (uint64_t)(x == '\n') << i;
-		r |= (uint64_t)(x == '\r') << i;
-		c |= (uint64_t)((x < 0x20 && x != '\t' && x != '\n' && x != '\r') || x == 0x7f) << i;
+		c |= (uint64_t)((x < 0x20 && x != '\t' && x != '\n') || x == 0x7f) << i;
 	}
 	*lf = l;
-	*cr = r;
 	*ctl = c;
 #endif
 }
@@ -116,21 +108,24 @@ static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl, uint
 static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, uint64_t valid,
 			      unsigned skip)
 {
-	uint64_t lf, ctl, cr;
+	uint64_t lf, ctl;
 
-	blk_masks(p, &lf, &ctl, &cr);
+	blk_masks(p, &lf, &ctl);
 	lf >>= skip;
 	ctl >>= skip;
-	cr >>= skip;
 	lf &= valid;
-	/* A CR is allowed only right before a LF; the LF after bit 63 lives in
-	 * the next block, so look at that byte directly. A CR that is the
-	 * datagram's last byte is not judged: on a stream its LF may be on the
-	 * way, and a datagram that ends there is truncated anyway. */
+	/* A control right before a LF is not judged here but by next_line(),
+	 * which looks at that byte anyway: a CR is allowed there, and another
+	 * control is then the first forbidden byte (the scan passed the bytes
+	 * before it). So the scan needs no mask of CRs of its own. The LF
+	 * after bit 63 lives in the next block, so look at that byte directly.
+	 * A CR that is the datagram's last byte is not judged either: on a
+	 * stream its LF may be on the way, and a datagram that ends there is
+	 * truncated anyway. */
 	uint64_t lf_next = (lf >> 1) | (uint64_t)(left > 64 && s->buf[s->blk + 64] == '\n') << 63;
 	if (left <= 64)
-		lf_next |= 1ull << (left - 1);
-	uint64_t bad = (ctl | (cr & ~lf_next)) & valid;
+		lf_next |= (uint64_t)(s->buf[s->len - 1] == '\r') << (left - 1);
+	uint64_t bad = ctl & ~lf_next & valid;
 	if (__builtin_expect(bad != 0, 0)) {
 		/* No line reaches past a forbidden byte: the scan ends there, so
 		 * that the line loop needs no check of its own (line_error then
@@ -659,6 +654,12 @@ next_line(struct sip_msg *m, struct lines *l, const char *buf, const char *p, co
 		if (__builtin_expect((uint32_t)(*e - p) > l->max_line, 0))
 			return fail(m, SIP_ERR_LINE_TOO_LONG, p + l->max_line);
 	} else {
+		/* the control before a LF that the scan left to this test: the
+		 * first forbidden byte, as the scan passed the bytes before it */
+		uint8_t b = (uint8_t)lf[-1];
+		if ((b < 0x20 && b != '\t' && b != '\n') || b == 0x7f)
+			return line_error(m, (uint32_t)(lf - 1 - buf), l->end, l->max_line,
+					  (enum sip_err)l->cut, (uint32_t)(p - buf));
 		*e = lf;
 		if ((uint32_t)(*e - p) > l->max_line)
 			return fail(m, SIP_ERR_LINE_TOO_LONG, p + l->max_line);
