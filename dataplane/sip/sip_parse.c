@@ -223,11 +223,11 @@ static const struct {
  * name all come from the same register, with no branch on the name's
  * length. p must have 16 readable bytes (the caller checks) and start a
  * line, whose end is a CR or a LF (see next_line). Sets *nlp and
- * *idp and returns true for a name of 1..15 token bytes followed directly by
+ * *idp (and SIP_MSG_COMPACT in *flags for a known compact form) and returns true for a name of 1..15 token bytes followed directly by
  * ':'; returns false, deciding nothing, for anything else (a longer name,
  * whitespace before the colon, a malformed name, an empty line, a folded
  * one), which the general path then handles. */
-static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
+static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp, uint32_t *flags)
 {
 #if defined(__SSSE3__)
 	/* The line's end (CR or LF) is no token byte: the name stops there at
@@ -247,7 +247,10 @@ static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 	if (nl != slot >> 8) {
 		id = SIP_HDR_OTHER;
 	} else if (__builtin_expect(nl == 1, 0)) { /* sip_hdr_lc holds the full name */
-		id = (uint8_t)(p[0] | 0x20) == sip_hdr_compact[id] ? id : SIP_HDR_OTHER;
+		if ((uint8_t)(p[0] | 0x20) == sip_hdr_compact[id])
+			*flags |= SIP_MSG_COMPACT;
+		else
+			id = SIP_HDR_OTHER;
 	} else {
 		/* sip_hdr_lc is zero-padded past the name and no byte of lc is
 		 * zero (OR 0x20): no lane from nl on is equal, so a match is
@@ -260,7 +263,7 @@ static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp)
 	*idp = id;
 	return true;
 #else
-	(void)p, (void)nlp, (void)idp;
+	(void)p, (void)nlp, (void)idp, (void)flags;
 	return false;
 #endif
 }
@@ -597,6 +600,18 @@ static int fold_line(struct sip_msg *m, unsigned nh, const char *p, const char *
 	return 0;
 }
 
+/* fail_at() for the header line at p that is one too many. SIP_MSG_COMPACT
+ * is for the headers indexed, but the line was flagged as its name was
+ * read (off the usual path): flag again from those indexed. */
+static __attribute__((noinline)) int too_many(struct sip_msg *m, unsigned nh, const char *p)
+{
+	m->flags &= ~SIP_MSG_COMPACT;
+	for (unsigned i = 0; i < nh; i++)
+		if (m->hdrs[i].name_len == 1 && m->hdrs[i].id != SIP_HDR_OTHER)
+			m->flags |= SIP_MSG_COMPACT;
+	return fail_at(m, nh, SIP_ERR_TOO_MANY_HEADERS, p);
+}
+
 /* The walk from line to line: the scan, and the limits that a line end
  * must meet. */
 struct lines {
@@ -701,7 +716,7 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 		uint32_t nl;
 		unsigned id;
 		const char *c;
-		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, &nl, &id), 1)) {
+		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, &nl, &id, &m->flags), 1)) {
 			c = p + nl;
 		} else {
 			if (p == e)
@@ -723,28 +738,32 @@ static __attribute__((noinline)) int index_headers(struct sip_msg *m, const stru
 						       nl == 0 || nl > 255 ? p : c);
 			}
 			id = hdr_id_of(p, nl);
+			if (nl == 1 && id != SIP_HDR_OTHER)
+				m->flags |= SIP_MSG_COMPACT;
 		}
 		if (__builtin_expect(nh >= max_hdrs, 0))
-			return fail_at(m, nh, SIP_ERR_TOO_MANY_HEADERS, p);
+			return too_many(m, nh, p);
 
 		/* The value, trimmed: usually one SP after the colon and no
 		 * whitespace at its end, which cost a test each. The trailing
 		 * loop needs no bound but at an empty value, whose last byte
 		 * before e is the colon or the whitespace just skipped. */
 		const char *vs = c + 1 + (c[1] == ' ');
-		if (__builtin_expect(is_ws((uint8_t)*vs), 0))
-			while (is_ws((uint8_t)*++vs))
-				;
+		/* One compare each: no byte of a line is below SP but HT and
+		 * the line end (CR or LF, at an empty value), so these let
+		 * through a superset of the whitespace, which the loops then
+		 * test exactly. */
+		if (__builtin_expect((uint8_t)*vs <= ' ', 0))
+			while (is_ws((uint8_t)*vs))
+				vs++;
 		const char *ve = e;
-		if (__builtin_expect(is_ws((uint8_t)ve[-1]), 0))
+		if (__builtin_expect((uint8_t)ve[-1] <= ' ', 0))
 			while (ve > vs && is_ws((uint8_t)ve[-1]))
 				ve--;
 
 		unsigned idx = nh++;
 		hdr_store(&m->hdrs[idx], (uint32_t)(p - buf), nl, id, (uint32_t)(vs - buf),
 			  (uint32_t)(ve - vs));
-		if (__builtin_expect(nl == 1, 0) && id != SIP_HDR_OTHER)
-			m->flags |= SIP_MSG_COMPACT;
 		if (m->first[id] == SIP_HDR_NONE)
 			m->first[id] = (uint8_t)idx;
 		else if (sip_hdr_flags[id] & HDRF_SINGLE)

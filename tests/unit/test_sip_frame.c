@@ -142,6 +142,28 @@ static void test_limits(void)
 		if (r > 0)
 			CHECK_INT(msg.nhdrs, counts[i].n);
 	}
+	/* SIP_MSG_COMPACT is for the headers indexed: not for a compact one
+	 * that is one too many, but still for one before it. */
+	static const struct {
+		const char *name, *text;
+		uint32_t flag;
+	} compact_over[] = {
+		{"compact header one over", RLINE H_MAND "v: SIP/2.0/UDP h\r\n\r\n", 0},
+		{"compact header one over, another one", RLINE H_MAND "y: x\r\n\r\n", 0},
+		{"one-letter header one over, not a compact form", RLINE H_MAND "q: x\r\n\r\n", 0},
+		{"compact header one over, a compact one before",
+		 RLINE H_VIA H_FROM H_TO "i: x\r\n" H_CSEQ "v: SIP/2.0/UDP h\r\n\r\n",
+		 SIP_MSG_COMPACT},
+	};
+	for (unsigned i = 0; i < NELEM(compact_over); i++) {
+		check_ctx = compact_over[i].name;
+		sip_limits_default(&lim);
+		lim.max_hdrs = 5;
+		len = (int)strlen(compact_over[i].text);
+		r = parse_copy(compact_over[i].text, (uint32_t)len, &lim, 0, &msg);
+		CHECK_INT(r, -SIP_ERR_TOO_MANY_HEADERS);
+		CHECK_INT(msg.flags & SIP_MSG_COMPACT, compact_over[i].flag);
+	}
 
 	/* The index keeps a name's length in 8 bits: the longest it can hold
 	 * must work, all the way to sip_hdr_find(). */
