@@ -22,7 +22,46 @@
 
 /* ---- the 64-byte block scanner ---- */
 
+/* The constants of the AVX2 blk_masks(), made once a parse and kept in the
+ * scan state: GCC would build them again at every entry into the block loop,
+ * that is about once a block, as a header line is about as long as one. */
+struct blk_k {
+#if defined(__AVX2__) && !defined(__AVX512BW__)
+	__m256i lo_t, hi_t, ctl_t, nib;
+#else
+	char none;
+#endif
+};
+
+static inline struct blk_k blk_k_make(void)
+{
+	struct blk_k k;
+
+#if defined(__AVX2__) && !defined(__AVX512BW__)
+	/* Each byte is classified by two nibble lookups: x = lo_t[low nibble]
+	 * & hi_t[high nibble] is 0x80 for LF, 1, 2, 4 or 8 for a control
+	 * (0x00-0x0f but HT, LF and CR; 0x10-0x1f; DEL; CR) and 0 for any
+	 * other; ctl_t[x] has its top bit set for those controls. */
+#define LO_T 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, (char)0x82, 3, 3, 0x0a, 3, 7
+#define HI_T (char)0x89, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0
+#define CTL_T 0, (char)0x80, (char)0x80, 0, (char)0x80, 0, 0, 0, (char)0x80, 0, 0, 0, 0, 0, 0, 0
+	k.lo_t = _mm256_setr_epi8(LO_T, LO_T);
+	k.hi_t = _mm256_setr_epi8(HI_T, HI_T);
+	k.ctl_t = _mm256_setr_epi8(CTL_T, CTL_T);
+#undef CTL_T
+#undef HI_T
+#undef LO_T
+	k.nib = _mm256_set1_epi8(0x0f);
+	/* opaque from here on, so that they are not rebuilt where used */
+	__asm__("" : "+x"(k.lo_t), "+x"(k.hi_t), "+x"(k.ctl_t), "+x"(k.nib));
+#else
+	k.none = 0;
+#endif
+	return k;
+}
+
 struct scan {
+	struct blk_k k;
 	const uint8_t *buf;
 	uint32_t len;	   /* bytes to scan: the datagram, cut at a forbidden byte */
 	uint32_t blk;	   /* offset of the current block */
@@ -33,8 +72,10 @@ struct scan {
 /* Masks of one block of 64 bytes at p (all readable): line feeds, and the
  * controls a header may not hold at that place but for the one before a line
  * feed: all controls but HT and LF (a CR among them); DEL. */
-static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl)
+static inline void blk_masks(const uint8_t *p, const struct blk_k *k, uint64_t *lf,
+			     uint64_t *ctl)
 {
+	(void)k;
 #if defined(__AVX512BW__)
 	__m512i b = _mm512_loadu_si512((const void *)p);
 	__mmask64 l = _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8('\n'));
@@ -44,34 +85,21 @@ static inline void blk_masks(const uint8_t *p, uint64_t *lf, uint64_t *ctl)
 	*lf = l;
 	*ctl = (c & ~(l | t)) | d;
 #elif defined(__AVX2__)
-	/* Two halves, each byte classified by one nibble lookup: x =
-	 * lo_t[low nibble] & hi_t[high nibble] is 0x80 for LF, 1, 2, 4 or 8
-	 * for a control (0x00-0x0f but HT, LF and CR; 0x10-0x1f; DEL; CR)
-	 * and 0 for any other. LF is then x's top bit, a control that of
-	 * ctl_t[x] (which a top bit in x zeroes). The tables load from
-	 * memory, where compares would need splatted constants that GCC
-	 * rebuilds at every block. */
+	/* Two halves, each byte classified as blk_k_make() says. LF is then
+	 * x's top bit, a control that of ctl_t[x] (which a top bit in x
+	 * zeroes). The tables are lookups, where compares would need more
+	 * splatted constants. */
 	const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
-#define LO_T 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, (char)0x82, 3, 3, 0x0a, 3, 7
-#define HI_T (char)0x89, 2, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0
-#define CTL_T 0, (char)0x80, (char)0x80, 0, (char)0x80, 0, 0, 0, (char)0x80, 0, 0, 0, 0, 0, 0, 0
-	const __m256i lo_t = _mm256_setr_epi8(LO_T, LO_T);
-	const __m256i hi_t = _mm256_setr_epi8(HI_T, HI_T);
-	const __m256i ctl_t = _mm256_setr_epi8(CTL_T, CTL_T);
-#undef CTL_T
-#undef HI_T
-#undef LO_T
-	const __m256i nib = _mm256_set1_epi8(0x0f);
 #define CLASS(b) _mm256_and_si256( \
-			_mm256_shuffle_epi8(lo_t, _mm256_and_si256((b), nib)), \
-			_mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16((b), 4), nib)))
+			_mm256_shuffle_epi8(k->lo_t, _mm256_and_si256((b), k->nib)), \
+			_mm256_shuffle_epi8(k->hi_t, _mm256_and_si256(_mm256_srli_epi16((b), 4), k->nib)))
 	const __m256i xl = CLASS(lo), xh = CLASS(hi);
 #undef CLASS
 #define MASK64(f) ((uint64_t)(uint32_t)_mm256_movemask_epi8(f(xl)) | \
 		   (uint64_t)(uint32_t)_mm256_movemask_epi8(f(xh)) << 32)
 #define LF(x)  (x)
-#define CTL(x) _mm256_shuffle_epi8(ctl_t, (x))
+#define CTL(x) _mm256_shuffle_epi8(k->ctl_t, (x))
 	*lf = MASK64(LF);
 	*ctl = MASK64(CTL);
 #undef CTL
@@ -110,7 +138,7 @@ static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, u
 {
 	uint64_t lf, ctl;
 
-	blk_masks(p, &lf, &ctl);
+	blk_masks(p, &s->k, &lf, &ctl);
 	lf >>= skip;
 	ctl >>= skip;
 	lf &= valid;
@@ -181,9 +209,13 @@ static inline __attribute__((always_inline)) bool scan_next_block(struct scan *s
 {
 	do {
 		s->blk += 64;
-		if (s->blk >= s->len)
+		/* the usual block: whole, and the byte after it readable */
+		if (__builtin_expect(s->blk + 64 < s->len, 1))
+			scan_masks(s, s->buf + s->blk, 65, ~0ull, 0);
+		else if (s->blk >= s->len)
 			return false;
-		scan_load(s, false);
+		else
+			scan_load(s, false);
 	} while (s->lf == 0);
 	return true;
 }
@@ -229,14 +261,37 @@ static const struct {
  * directly by ':'; returns false, deciding nothing, for anything else (a
  * longer name, whitespace before the colon, a malformed name, an empty line,
  * a folded one), which the general path then handles. */
-static inline bool name_fast(const char *p, uint32_t *nlp, unsigned *idp, uint32_t *flags)
+/* The ':' splatted for name_fast(), made once by index_headers and opaque
+ * to GCC, which would otherwise build it again for every line. */
+struct name_k {
+#if defined(__SSSE3__)
+	__m128i colon;
+#else
+	char none;
+#endif
+};
+
+static inline struct name_k name_k_make(void)
+{
+	struct name_k k;
+#if defined(__SSSE3__)
+	k.colon = _mm_set1_epi8(':');
+	__asm__("" : "+x"(k.colon));
+#else
+	k.none = 0;
+#endif
+	return k;
+}
+
+static inline bool name_fast(const char *p, const struct name_k *k, uint32_t *nlp, unsigned *idp,
+			     uint32_t *flags)
 {
 #if defined(__SSSE3__)
 	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i lc = _mm_or_si128(b, _mm_set1_epi8(0x20));
 	/* nl: where the first ':' is, 32 when there is none */
 	unsigned nl = (unsigned)__builtin_ctz(
-		(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(':'))) | 1u << 31);
+		(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, k->colon)) | 1u << 31);
 	if (nl - 1 >= 15)
 		return false;
 
@@ -275,7 +330,7 @@ known:
 	*idp = id;
 	return true;
 #else
-	(void)p, (void)nlp, (void)idp, (void)flags;
+	(void)p, (void)k, (void)nlp, (void)idp, (void)flags;
 	return false;
 #endif
 }
@@ -737,6 +792,7 @@ index_loop(struct sip_msg *m, const struct lines *lp, const char *next, uint32_t
 	 * ends at a LF that the scan found, so the byte at e (CR or LF) stops
 	 * every whitespace loop below without a bounds check. */
 	unsigned nh = 0;
+	const struct name_k nk = name_k_make();
 	for (;;) {
 		p = next;
 		if ((rc = next_line(m, &l, buf, p, &e, &next, long_max)) <= 0) {
@@ -748,7 +804,7 @@ index_loop(struct sip_msg *m, const struct lines *lp, const char *next, uint32_t
 		uint32_t nl;
 		unsigned id;
 		const char *c;
-		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, &nl, &id, &m->flags), 1)) {
+		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, &nk, &nl, &id, &m->flags), 1)) {
 			c = p + nl;
 		} else {
 			if (p == e)
@@ -858,7 +914,7 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 	}
 
 	struct lines l = {
-		.s = {(const uint8_t *)buf, slen, 0, 0, UINT32_MAX},
+		.s = {blk_k_make(), (const uint8_t *)buf, slen, 0, 0, UINT32_MAX},
 		.end = slen,
 		.max_line = lim->max_line,
 		.cut = stream && len <= max_msg ? SIP_OK :
