@@ -209,13 +209,9 @@ static inline __attribute__((always_inline)) bool scan_next_block(struct scan *s
 {
 	do {
 		s->blk += 64;
-		/* the usual block: whole, and the byte after it readable */
-		if (__builtin_expect(s->blk + 64 < s->len, 1))
-			scan_masks(s, s->buf + s->blk, 65, ~0ull, 0);
-		else if (s->blk >= s->len)
+		if (s->blk >= s->len)
 			return false;
-		else
-			scan_load(s, false);
+		scan_load(s, false);
 	} while (s->lf == 0);
 	return true;
 }
