@@ -145,15 +145,19 @@ static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, u
 	/* A control right before a LF is not judged here but by next_line(),
 	 * which looks at that byte anyway: a CR is allowed there, and another
 	 * control is then the first forbidden byte (the scan passed the bytes
-	 * before it). So the scan needs no mask of CRs of its own. The LF
-	 * after bit 63 lives in the next block, so look at that byte directly.
-	 * A CR that is the datagram's last byte is not judged either: on a
-	 * stream its LF may be on the way, and a datagram that ends there is
-	 * truncated anyway. */
-	uint64_t lf_next = (lf >> 1) | (uint64_t)(left > 64 && s->buf[s->blk + 64] == '\n') << 63;
-	if (left <= 64)
-		lf_next |= (uint64_t)(s->buf[s->len - 1] == '\r') << (left - 1);
-	uint64_t bad = ctl & ~lf_next & valid;
+	 * before it). So the scan needs no mask of CRs of its own. */
+	uint64_t bad = ctl & ~(lf >> 1) & valid;
+	if (__builtin_expect(bad != 0, 0)) {
+		/* Two more controls are let through, looked at only here as
+		 * few blocks have a control in either place: the one at bit 63
+		 * when the next block starts with a LF, and a CR that is the
+		 * datagram's last byte: on a stream its LF may be on the way,
+		 * and a datagram that ends there is truncated anyway. */
+		if (left > 64 && s->buf[s->blk + 64] == '\n')
+			bad &= ~(1ull << 63);
+		if (left <= 64 && s->buf[s->len - 1] == '\r')
+			bad &= ~(1ull << (left - 1));
+	}
 	if (__builtin_expect(bad != 0, 0)) {
 		/* No line reaches past a forbidden byte: the scan ends there, so
 		 * that the line loop needs no check of its own (line_error then
