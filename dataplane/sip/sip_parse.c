@@ -385,16 +385,17 @@ enum sip_method sip_method_lookup(const char *p, uint32_t len)
 	return SIP_METHOD_OTHER;
 }
 
+/* Word compares, with the letters' case ignored by OR 0x20 (exact for the
+ * letters: only 'S' and 's' give 's'); "   " is the OR for three letters
+ * and an exact fourth byte. */
 static inline bool is_sip20(const char *p, uint32_t len)
 {
-	return len == 7 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
-	       (p[2] | 0x20) == 'p' && memcmp(p + 3, "/2.0", 4) == 0;
+	return len == 7 && (ld32(p) | ld32("   ")) == ld32("sip/") && ld32(p + 3) == ld32("/2.0");
 }
 
 static inline bool is_sip_slash(const char *p, const char *end)
 {
-	return end - p >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
-	       (p[2] | 0x20) == 'p' && p[3] == '/';
+	return end - p >= 4 && (ld32(p) | ld32("   ")) == ld32("sip/");
 }
 
 /* Sets the error and returns its negation, for one-line error exits. */
@@ -462,8 +463,9 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *e, c
 	/* The URI itself: a sip/sips/tel one must parse; another scheme must at
 	 * least be scheme ":" followed by URI characters (absoluteURI). */
 	uint32_t ul = (uint32_t)(usp - u);
-	if ((ul >= 4 && (ieq_lc(u, "sip:", 4) || ieq_lc(u, "tel:", 4))) ||
-	    (ul >= 5 && ieq_lc(u, "sips:", 5))) {
+	uint32_t w = ul >= 4 ? ld32(u) : 0;
+	if ((w | ld32("   ")) == ld32("sip:") || (w | ld32("   ")) == ld32("tel:") ||
+	    (ul >= 5 && (w | ld32("    ")) == ld32("sips") && u[4] == ':')) {
 		if (sip_uri_parse_lim(u, m->ruri.len, lim, &m->uri) < 0)
 			return fail(m, SIP_ERR_BAD_REQUEST_URI, u);
 	} else {
