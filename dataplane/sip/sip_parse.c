@@ -91,8 +91,10 @@ static inline void blk_masks(const uint8_t *p, const struct blk_k *k, uint64_t *
 	 * splatted constants. */
 	const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	/* The low nibble needs no mask: the shuffle takes a byte's low 4 bits
+	 * and gives 0 for one of 0x80-0xff, the class of those. */
 #define CLASS(b) _mm256_and_si256( \
-			_mm256_shuffle_epi8(k->lo_t, _mm256_and_si256((b), k->nib)), \
+			_mm256_shuffle_epi8(k->lo_t, (b)), \
 			_mm256_shuffle_epi8(k->hi_t, _mm256_and_si256(_mm256_srli_epi16((b), 4), k->nib)))
 	const __m256i xl = CLASS(lo), xh = CLASS(hi);
 #undef CLASS
