@@ -228,8 +228,9 @@ static inline unsigned hdr_id_of(const char *name, uint32_t len)
 static inline unsigned class_stops(__m128i b, const uint8_t *lo_tab)
 {
 	const __m128i nib = _mm_set1_epi8(0x0f);
-	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)lo_tab),
-				      _mm_and_si128(b, nib));
+	/* The low nibble needs no mask: the shuffle takes a byte's low 4 bits
+	 * and gives 0 for one of 0x80-0xff, which no class holds. */
+	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)lo_tab), b);
 	__m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)sip_nib_hi),
 				      _mm_and_si128(_mm_srli_epi16(b, 4), nib));
 	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
@@ -241,13 +242,15 @@ static inline uint32_t class_len(const char *p, const char *end, const char *lim
 {
 	const char *s = p;
 #if defined(__SSSE3__)
-	while (lim - p >= 16) {
+	/* whole steps inside the field (lim >= end), then one masked step */
+	for (; end - p >= 16; p += 16) {
 		unsigned stop = class_stops(_mm_loadu_si128((const __m128i *)(const void *)p), lo_tab);
-		if (end - p < 16)
-			stop |= ~0u << (end - p);
 		if (stop != 0)
 			return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop);
-		p += 16;
+	}
+	if (lim - p >= 16) {
+		unsigned stop = class_stops(_mm_loadu_si128((const __m128i *)(const void *)p), lo_tab);
+		return (uint32_t)(p - s) + (uint32_t)__builtin_ctz(stop | ~0u << (end - p));
 	}
 #else
 	(void)lim;
