@@ -240,10 +240,12 @@ static inline uint32_t scan_pop_lf(struct scan *s)
 /* For a name of each length (1..15): pick, the lanes of the four bytes that
  * hdr_slot() hashes, for one shuffle (the first, the third or the last when
  * there are fewer than three, the second-last or the first, the last); and
- * lanes, the mask of the name's lanes. */
+ * lanes, the mask of the name's lanes, with bit 16 set for one letter so
+ * that no compare of 16 lanes matches it: sip_hdr_lc holds the full name of
+ * a compact form. */
 #define NAME(n) {(uint32_t)((n) > 2 ? 2 : (n) - 1) << 8 | \
 		 (uint32_t)((n) > 1 ? (n) - 2 : 0) << 16 | (uint32_t)((n) - 1) << 24, \
-		 (1u << (n)) - 1}
+		 (1u << (n)) - 1 | (uint32_t)((n) == 1) << 16}
 static const struct {
 	uint32_t pick, lanes;
 } name_lanes[16] = {
@@ -309,18 +311,15 @@ static inline bool name_fast(const char *p, const struct name_k *k, uint32_t *nl
 	unsigned slot = sip_hdr_slot[hdr_slot_word(w, nl)];
 	unsigned id = slot & 0xff;
 	if (nl == slot >> 8) {
-		if (__builtin_expect(nl == 1, 0)) { /* sip_hdr_lc holds the full name */
-			if ((uint8_t)(p[0] | 0x20) == sip_hdr_compact[id]) {
-				*flags |= SIP_MSG_COMPACT;
-				goto known;
-			}
-		} else {
-			/* sip_hdr_lc is zero-padded past the name and no byte of
-			 * lc is zero (OR 0x20): no lane from nl on is equal, so a
-			 * match is exactly the name's lanes */
-			__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
-			if ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lc, c)) == name_lanes[nl].lanes)
-				goto known;
+		/* sip_hdr_lc is zero-padded past the name and no byte of lc is
+		 * zero (OR 0x20): no lane from nl on is equal, so a match is
+		 * exactly the name's lanes */
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
+		if ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lc, c)) == name_lanes[nl].lanes)
+			goto known;
+		if (__builtin_expect(nl == 1, 0) && (uint8_t)(p[0] | 0x20) == sip_hdr_compact[id]) {
+			*flags |= SIP_MSG_COMPACT;
+			goto known;
 		}
 	}
 	/* Another name: its nl bytes must all be token bytes. */
