@@ -245,7 +245,7 @@ static inline uint32_t scan_pop_lf(struct scan *s)
  * a compact form. */
 #define NAME(n) {(uint32_t)((n) > 2 ? 2 : (n) - 1) << 8 | \
 		 (uint32_t)((n) > 1 ? (n) - 2 : 0) << 16 | (uint32_t)((n) - 1) << 24, \
-		 (1u << (n)) - 1 | (uint32_t)((n) == 1) << 16}
+		 ((1u << (n)) - 1) | (uint32_t)((n) == 1) << 16}
 static const struct {
 	uint32_t pick, lanes;
 } name_lanes[16] = {
