@@ -63,9 +63,9 @@ static inline struct blk_k blk_k_make(void)
 struct scan {
 	struct blk_k k;
 	const uint8_t *buf;
-	uint32_t len;	   /* bytes to scan: the datagram, cut at a forbidden byte */
-	uint32_t blk;	   /* offset of the current block */
-	uint64_t lf;	   /* line feeds of the current block not yet returned */
+	const uint8_t *end; /* of the bytes to scan: the datagram, cut at a forbidden byte */
+	const uint8_t *at;  /* the current block */
+	uint64_t lf;	    /* line feeds of the current block not yet returned */
 	uint32_t first_bad; /* offset of the first forbidden byte seen, or ~0 */
 };
 
@@ -133,7 +133,7 @@ static inline void blk_masks(const uint8_t *p, const struct blk_k *k, uint64_t *
 #endif
 }
 
-/* Records the masks of the block at s->blk, whose bytes are at p + skip
+/* Records the masks of the block at s->at, whose bytes are at p + skip
  * (p holds 64 readable bytes). */
 static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, uint64_t valid,
 			      unsigned skip)
@@ -155,9 +155,9 @@ static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, u
 		 * when the next block starts with a LF, and a CR that is the
 		 * datagram's last byte: on a stream its LF may be on the way,
 		 * and a datagram that ends there is truncated anyway. */
-		if (left > 64 && s->buf[s->blk + 64] == '\n')
+		if (left > 64 && s->at[64] == '\n')
 			bad &= ~(1ull << 63);
-		if (left <= 64 && s->buf[s->len - 1] == '\r')
+		if (left <= 64 && s->end[-1] == '\r')
 			bad &= ~(1ull << (left - 1));
 	}
 	if (__builtin_expect(bad != 0, 0)) {
@@ -165,8 +165,8 @@ static inline void scan_masks(struct scan *s, const uint8_t *p, uint32_t left, u
 		 * that the line loop needs no check of its own (line_error then
 		 * tells the bad byte from a missing line end). */
 		unsigned at = (unsigned)__builtin_ctzll(bad);
-		s->first_bad = s->blk + at;
-		s->len = s->first_bad;
+		s->first_bad = (uint32_t)(s->at - s->buf) + at;
+		s->end = s->buf + s->first_bad;
 		lf &= (1ull << at) - 1;
 	}
 	s->lf = lf;
@@ -181,54 +181,55 @@ static __attribute__((noinline)) void copy_tail(uint8_t *tail, const uint8_t *p,
 	memcpy(tail, p, left);
 }
 
-/* Loads the block at s->blk: never reads outside the datagram. A short last
+/* Loads the block at s->at: never reads outside the datagram. A short last
  * block is read as the datagram's last 64 bytes, overlapping the block
  * before, with the masks shifted into place; only a datagram shorter than
  * 64 bytes is copied, which only the first block can be (first): the
  * others start at 64 or more, so the callers of those have no copy. */
 static inline __attribute__((always_inline)) void scan_load(struct scan *s, bool first)
 {
-	uint32_t left = s->len - s->blk;
+	uint32_t left = (uint32_t)(s->end - s->at);
 
 	if (__builtin_expect(left >= 64, 1)) {
-		scan_masks(s, s->buf + s->blk, left, ~0ull, 0);
-	} else if (!first || s->len >= 64) {
-		scan_masks(s, s->buf + s->len - 64, left, (1ull << left) - 1, 64 - left);
+		scan_masks(s, s->at, left, ~0ull, 0);
+	} else if (!first || s->end - s->buf >= 64) {
+		scan_masks(s, s->end - 64, left, (1ull << left) - 1, 64 - left);
 	} else {
 		uint8_t tail[64];
-		copy_tail(tail, s->buf + s->blk, left);
+		copy_tail(tail, s->at, left);
 		scan_masks(s, tail, left, (1ull << left) - 1, 0);
 	}
 }
 
-/* Starts the scan at 'from' (< s->len): line feeds before it are not returned. */
+/* Starts the scan at offset 'from' (before s->end): line feeds before it are
+ * not returned. */
 static inline void scan_start(struct scan *s, uint32_t from)
 {
-	s->blk = from & ~63u;
+	s->at = s->buf + (from & ~63u);
 	scan_load(s, true);
-	s->lf &= ~0ull << (from - s->blk);
+	s->lf &= ~0ull << (from & 63u);
 }
 
 /* Moves to the next block that holds a line feed; false when there is none
- * before s->len. */
+ * before s->end. */
 static inline __attribute__((always_inline)) bool scan_next_block(struct scan *s)
 {
 	do {
-		s->blk += 64;
-		if (s->blk >= s->len)
+		if (s->end - s->at <= 64)
 			return false;
+		s->at += 64;
 		scan_load(s, false);
 	} while (s->lf == 0);
 	return true;
 }
 
-/* Offset of the next line feed, each returned once and in order (the block
+/* The next line feed, each returned once and in order (the block
  * must hold one: see scan_next_block). A bit is cleared as its line feed is
  * returned, so the next one is the lowest bit left, whatever the line's
  * length. */
-static inline uint32_t scan_pop_lf(struct scan *s)
+static inline const char *scan_pop_lf(struct scan *s)
 {
-	uint32_t lf = s->blk + (uint32_t)__builtin_ctzll(s->lf);
+	const char *lf = (const char *)s->at + __builtin_ctzll(s->lf);
 
 	s->lf &= s->lf - 1;
 	return lf;
@@ -764,11 +765,11 @@ next_line(struct sip_msg *m, struct lines *l, const char *buf, const char *p, co
 		if (!scan_next_block(&l->s))
 			return line_error(m, l->s.first_bad, l->end, l->max_line,
 					  (enum sip_err)l->cut, (uint32_t)(p - buf));
-		lf = buf + scan_pop_lf(&l->s);
+		lf = scan_pop_lf(&l->s);
 		*next = lf + 1;
 		return line_at(m, l, buf, p, lf, e, true);
 	}
-	lf = buf + scan_pop_lf(&l->s);
+	lf = scan_pop_lf(&l->s);
 	*next = lf + 1;
 	return line_at(m, l, buf, p, lf, e, !long_max);
 }
@@ -917,7 +918,8 @@ int sip_parse(const char *buf, uint32_t len, const struct sip_limits *lim,
 	}
 
 	struct lines l = {
-		.s = {blk_k_make(), (const uint8_t *)buf, slen, 0, 0, UINT32_MAX},
+		.s = {blk_k_make(), (const uint8_t *)buf, (const uint8_t *)buf + slen,
+		      (const uint8_t *)buf, 0, UINT32_MAX},
 		.end = slen,
 		.max_line = lim->max_line,
 		.cut = stream && len <= max_msg ? SIP_OK :
