@@ -311,12 +311,13 @@ static inline bool name_fast(const char *p, const struct name_k *k, uint32_t *nl
 		_mm_shuffle_epi8(lc, _mm_cvtsi32_si128((int)name_lanes[nl].pick)));
 	unsigned slot = sip_hdr_slot[hdr_slot_word(w, nl)];
 	unsigned id = slot & 0xff;
-	if (nl == slot >> 8) {
+	if (__builtin_expect(nl == slot >> 8, 1)) {
 		/* sip_hdr_lc is zero-padded past the name and no byte of lc is
 		 * zero (OR 0x20): no lane from nl on is equal, so a match is
 		 * exactly the name's lanes */
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)sip_hdr_lc[id]);
-		if ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lc, c)) == name_lanes[nl].lanes)
+		if (__builtin_expect((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lc, c)) ==
+					     name_lanes[nl].lanes, 1))
 			goto known;
 		if (__builtin_expect(nl == 1, 0) && (uint8_t)(p[0] | 0x20) == sip_hdr_compact[id]) {
 			*flags |= SIP_MSG_COMPACT;
