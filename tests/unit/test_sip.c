@@ -375,6 +375,19 @@ static const struct hdr_row hdr_rows[] = {
 		 SIP_ERR_CSEQ_MISMATCH)},
 	{ERR_ROW("cseq extension mismatch", "FOO sip:b@example.com SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID
 		 "CSeq: 1 FOOX\r\n\r\n", SIP_ERR_CSEQ_MISMATCH)},
+	/* a CSeq method equal to the request's is taken without a lookup;
+	 * the compare goes by word, the last one overlapping */
+	{ERR_ROW("cseq method last byte", "REGISTER sip:b@example.com SIP/2.0\r\n" H_VIA H_FROM
+		 H_TO H_CID "CSeq: 1 REGISTEX\r\n\r\n", SIP_ERR_CSEQ_MISMATCH)},
+	{ERR_ROW("cseq three-letter method", "BYE sip:b@example.com SIP/2.0\r\n" H_VIA H_FROM H_TO
+		 H_CID "CSeq: 1 BYF\r\n\r\n", SIP_ERR_CSEQ_MISMATCH)},
+	{ERR_ROW("cseq one-letter method", "X sip:b@example.com SIP/2.0\r\n" H_VIA H_FROM H_TO H_CID
+		 "CSeq: 1 Y\r\n\r\n", SIP_ERR_CSEQ_MISMATCH)},
+	{ERR_ROW("cseq long extension mismatch", "ABCDEFGHIJKLMNOPQR sip:b@example.com SIP/2.0\r\n"
+		 H_VIA H_FROM H_TO H_CID "CSeq: 1 ABCDEFGHIXKLMNOPQR\r\n\r\n",
+		 SIP_ERR_CSEQ_MISMATCH)},
+	{OK_ROW("cseq long extension method", "ABCDEFGHIJKLMNOPQR sip:b@example.com SIP/2.0\r\n"
+		H_VIA H_FROM H_TO H_CID "CSeq: 1 ABCDEFGHIJKLMNOPQR\r\n\r\n"), NOF},
 
 	/* Call-ID: word ["@" word] */
 	{OK_ROW("call-id every word char", RLINE H_VIA H_FROM H_TO H_CSEQ
