@@ -7,10 +7,10 @@
  * The header section is scanned 64 bytes at a time with SIMD: one pass gives
  * a bitmask of line feeds and one of bytes a header may not hold (controls
  * other than HT, a CR not followed by LF, DEL; a control right before a LF
- * is left to the line walk, which looks at that byte anyway). Lines are then walked by
- * popping bits, and only header names are looked at byte by byte (with a
- * SIMD token test where available), so the cost per message is one vector
- * pass over the header bytes plus a small constant per header.
+ * is left to the line walk, which looks at that byte anyway). Lines are
+ * then walked by popping bits, and only header names are looked at byte by
+ * byte (with a SIMD token test where available), so the cost per message is
+ * one vector pass over the header bytes plus a small constant per header.
  */
 #include <string.h>
 
@@ -256,16 +256,6 @@ static const struct {
 #undef NAME
 #endif
 
-/* The usual header name, in one 16-byte load: the search for the ':', the
- * bytes of the hash, the compare with the canonical name and, for a name
- * that is none of those known, the token test all come from the same
- * register, with no branch on the name's length. p must have 16 readable
- * bytes (the caller checks) and start a line, whose end is a CR or a LF (see
- * next_line). Sets *nlp and *idp (and SIP_MSG_COMPACT in *flags for a known
- * compact form) and returns true for a name of 1..15 token bytes followed
- * directly by ':'; returns false, deciding nothing, for anything else (a
- * longer name, whitespace before the colon, a malformed name, an empty line,
- * a folded one), which the general path then handles. */
 /* The ':' splatted for name_fast(), made once by index_headers and opaque
  * to GCC, which would otherwise build it again for every line. */
 struct name_k {
@@ -288,6 +278,16 @@ static inline struct name_k name_k_make(void)
 	return k;
 }
 
+/* The usual header name, in one 16-byte load: the search for the ':', the
+ * bytes of the hash, the compare with the canonical name and, for a name
+ * that is none of those known, the token test all come from the same
+ * register, with no branch on the name's length. p must have 16 readable
+ * bytes (the caller checks) and start a line, whose end is a CR or a LF (see
+ * next_line). Sets *nlp and *idp (and SIP_MSG_COMPACT in *flags for a known
+ * compact form) and returns true for a name of 1..15 token bytes followed
+ * directly by ':'; returns false, deciding nothing, for anything else (a
+ * longer name, whitespace before the colon, a malformed name, an empty line,
+ * a folded one), which the general path then handles. */
 static inline bool name_fast(const char *p, const struct name_k *k, uint32_t *nlp, unsigned *idp,
 			     uint32_t *flags)
 {
@@ -831,7 +831,8 @@ index_loop(struct sip_msg *m, const struct lines *lp, const char *next, uint32_t
 		uint32_t nl;
 		unsigned id;
 		const char *c;
-		if (__builtin_expect((uintptr_t)p <= last16 && name_fast(p, &nk, &nl, &id, &m->flags), 1)) {
+		if (__builtin_expect((uintptr_t)p <= last16 &&
+					     name_fast(p, &nk, &nl, &id, &m->flags), 1)) {
 			c = p + nl;
 		} else {
 			if (p == e)
@@ -862,12 +863,11 @@ index_loop(struct sip_msg *m, const struct lines *lp, const char *next, uint32_t
 		/* The value, trimmed: usually one SP after the colon and no
 		 * whitespace at its end, which cost a test each. The trailing
 		 * loop needs no bound but at an empty value, whose last byte
-		 * before e is the colon or the whitespace just skipped. */
+		 * before e is the colon or the whitespace just skipped. No byte
+		 * of a line is below SP but HT and the line end (CR or LF, at
+		 * an empty value), so '<= SP' lets through a superset of the
+		 * whitespace, which the loops then test exactly. */
 		const char *vs = c + 2;
-		/* One compare each: no byte of a line is below SP but HT and
-		 * the line end (CR or LF, at an empty value), so these let
-		 * through a superset of the whitespace, which the loops then
-		 * test exactly. */
 		if (__builtin_expect(c[1] != ' ' || (uint8_t)*vs <= ' ', 0)) {
 			vs = c + 1;
 			while (is_ws((uint8_t)*vs))
