@@ -542,7 +542,7 @@ static void test_manual(void)
 	struct ban_deny *d = NULL;
 	uint64_t now_tsc = 5000000, hz = dp.tsc_hz;
 	int64_t now = 1790000000;
-	unsigned n = 0, dup = 0, hits = 0, bad = 0;
+	unsigned n = 0, dup = 0, hits = 0, bad = 0, src;
 	int rc;
 
 	check_ctx = "manual: none";
@@ -604,10 +604,22 @@ static void test_manual(void)
 	CHECK_INT(ban_deny_build(p, NP, now_tsc, now, hz, &d, &dup), -EEXIST);
 	CHECK_INT(dup, 1900);
 	CHECK(d == NULL);
-	/* the same address with another length is not a repeat */
-	p[1900].plen = (uint8_t)(p[17].plen == 1 ? 2 : p[17].plen - 1);
-	memset(&p[1900].net, 0, sizeof(p[1900].net)); /* 0/len: host bits clear */
-	p[1900].net.af = p[17].net.af;
+	/* a listed network with a shorter length (host bits cleared) is not a
+	 * repeat; the length is one no random prefix has with that network
+	 * already (a short one often has: then one shorter still) */
+	for (src = 17; p[src].plen < 8; src++)
+		;
+	p[1900] = p[src];
+	for (unsigned len = p[src].plen, taken = 1; taken && len > 1; len--) {
+		p[1900].plen = (uint8_t)(len - 1);
+		for (unsigned b = len - 1; b < 128; b++)
+			p[1900].net.a[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+		taken = 0;
+		for (unsigned j = 0; j < NP; j++)
+			taken |= j != 1900 && p[j].plen == p[1900].plen &&
+				 memcmp(&p[j].net, &p[1900].net, sizeof(p[1900].net)) == 0;
+	}
+	CHECK(p[1900].plen < p[src].plen);
 	CHECK_INT(ban_deny_build(p, NP, now_tsc, now, hz, &d, &dup), 0);
 	ban_deny_free(d);
 
