@@ -67,87 +67,78 @@ void pe_apply(const struct pedits *pe, const char *src, uint32_t len, char *out)
 }
 
 /* The pieces of the output: segment k of the input, [src, src + len), goes
- * to out (relative to the output's start), then the k-th insertion. */
+ * to src - d (relative to the output's start), then the k-th insertion. */
 struct pe_seg {
-	uint32_t src, len, out;
+	uint32_t src, len;
+	int64_t d;
 };
-
-/* Segments of the input between the edits; returns their count (edits + 1). */
-static unsigned pe_segments(const struct pedits *pe, uint32_t len, struct pe_seg *sg)
-{
-	uint32_t pos = 0, out = 0;
-	unsigned k;
-
-	for (k = 0; k < pe->n; k++) {
-		const struct pedit *e = &pe->e[k];
-
-		sg[k] = (struct pe_seg){pos, e->off - pos, out};
-		out += e->off - pos + e->ins_len;
-		pos = e->off + e->del;
-	}
-	sg[k] = (struct pe_seg){pos, len - pos, out};
-	return k + 1;
-}
 
 bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t left,
 		      uint32_t right, int32_t *start)
 {
 	struct pe_seg sg[PE_MAX + 1];
-	unsigned n = pe_segments(pe, len, sg);
-	int64_t newlen = (int64_t)sg[n - 1].out + sg[n - 1].len;
-	int64_t best = -1, best_moved = INT64_MAX;
+	unsigned n = pe->n + 1, big = 0;
+	uint32_t pos = 0, out = 0, total = 0, big_len = 0;
+	int64_t lo = -(int64_t)left, hi, o;
 
-	/* Each placement that leaves one segment where it is; the one moving
-	 * the fewest bytes wins. A request grows near its top (our Via and
-	 * Record-Route), so the tail usually stays; a response shrinks there,
-	 * so its status line moves down over our old Via. */
-	int64_t d[PE_MAX + 1]; /* where segment k would have to go: src - out */
-	int64_t kept = 0, total = 0;
-	unsigned big = 0;
-
+	/* The segments between the edits, their sum and the largest (the
+	 * first of the largest). Scalar loops throughout: a message has a
+	 * handful of segments, too few for vector code's set-up to pay. */
 	for (unsigned k = 0; k < n; k++) {
-		d[k] = (int64_t)sg[k].src - sg[k].out;
-		total += sg[k].len;
-		big = sg[k].len > sg[big].len ? k : big;
-	}
-	/* The usual case without trying each: when the placement that keeps
-	 * the largest segment keeps more than half of all bytes, no other
-	 * keeps as many */
-	for (unsigned k = 0; k < n; k++)
-		kept += d[k] == d[big] ? sg[k].len : 0;
-	if (2 * kept > total && d[big] >= -(int64_t)left &&
-	    d[big] + newlen <= (int64_t)len + right)
-		best = big;
-	for (unsigned c = 0; c < n && best < 0; c++) {
-		int64_t o = d[c], moved = 0;
+		uint32_t end = k < pe->n ? pe->e[k].off : len;
 
-		/* a placement depends on o alone: the one before was the same
-		 * (an edit that inserts as much as it deletes keeps o) */
-		if ((c > 0 && o == d[c - 1]) || o < -(int64_t)left ||
-		    o + newlen > (int64_t)len + right)
-			continue;
-		for (unsigned k = 0; k < n; k++)
-			moved += d[k] != o ? sg[k].len : 0;
-		if (moved < best_moved) {
-			best_moved = moved;
-			best = c;
+		sg[k] = (struct pe_seg){pos, end - pos, (int64_t)pos - out};
+		total += end - pos;
+		if (end - pos > big_len) {
+			big_len = end - pos;
+			big = k;
+		}
+		if (k < pe->n) {
+			out += end - pos + pe->e[k].ins_len;
+			pos = end + pe->e[k].del;
 		}
 	}
-	if (best < 0)
-		return false;
-	int64_t o = (int64_t)sg[best].src - sg[best].out;
+	/* the output starts at o, which must leave it within the room */
+	hi = (int64_t)len + right - ((int64_t)out + sg[n - 1].len);
 
+	/* The placement that keeps the largest segment where it is, when it
+	 * keeps more than half of the bytes (no other keeps as many; a
+	 * response, whose status line moves down over our old Via, and a
+	 * request that grew by less than the room in front, whose tail
+	 * stays); else the first placement that fits, which leaves the
+	 * segments before it in place (a request that grew by more, above
+	 * its start line). The largest segment's length alone settles it
+	 * when it is over half. */
+	o = sg[big].d;
+	if (o >= lo && o <= hi) {
+		uint64_t kept = big_len;
+
+		for (unsigned k = 0; k < n && 2 * kept <= total; k++)
+			kept += k != big && sg[k].d == o ? sg[k].len : 0;
+		if (2 * kept > total)
+			goto place;
+	}
+	for (unsigned c = 0;; c++) {
+		if (c == n)
+			return false;
+		if (sg[c].d >= lo && sg[c].d <= hi) {
+			o = sg[c].d;
+			break;
+		}
+	}
+place:
 	/* Segments that go down, first to last; up, last to first: each
 	 * destination then overlaps no source still to be read. */
 	for (unsigned k = 0; k < n; k++)
-		if (o + sg[k].out < sg[k].src)
-			memmove(buf + o + sg[k].out, buf + sg[k].src, sg[k].len);
+		if (sg[k].d > o)
+			memmove(buf + o + sg[k].src - sg[k].d, buf + sg[k].src, sg[k].len);
 	for (unsigned k = n; k-- > 0;)
-		if (o + sg[k].out > sg[k].src)
-			memmove(buf + o + sg[k].out, buf + sg[k].src, sg[k].len);
+		if (sg[k].d < o)
+			memmove(buf + o + sg[k].src - sg[k].d, buf + sg[k].src, sg[k].len);
 	for (unsigned k = 0; k + 1 < n; k++)
 		if (pe->e[k].ins_len)
-			memcpy(buf + o + sg[k].out + sg[k].len, pe->e[k].ins, pe->e[k].ins_len);
+			memcpy(buf + o + sg[k].src - sg[k].d + sg[k].len, pe->e[k].ins,
+			       pe->e[k].ins_len);
 	*start = (int32_t)o;
 	return true;
 }

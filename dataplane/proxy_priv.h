@@ -76,10 +76,11 @@ int32_t pe_sort(struct pedits *pe, uint32_t len);
 /* Copies [0, len) of src with the sorted edits applied into out. */
 void pe_apply(const struct pedits *pe, const char *src, uint32_t len, char *out);
 
-/* Applies the sorted edits to [0, len) of buf where it lies, moving the
- * fewest bytes: the result starts at buf + *start, which may be up to left
- * bytes before buf, and ends at most right bytes after buf + len. Returns
- * false, with buf untouched, when no placement fits; the caller copies. */
+/* Applies the sorted edits to [0, len) of buf where it lies, leaving one
+ * segment in place (the rule is at pe_apply_inplace): the result starts at
+ * buf + *start, which may be up to left bytes before buf, and ends at most
+ * right bytes after buf + len. Returns false, with buf untouched, when no
+ * placement fits; the caller copies. */
 bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t left,
 		      uint32_t right, int32_t *start);
 
