@@ -378,6 +378,17 @@ static bool via_is_ours(const struct dp *dp, struct sip_str v, const char *br)
 	return px_is_our_ip(dp, &ip) && worker_is_sip_port(dp, via.port ? via.port : 5060);
 }
 
+/* The Via header line after line k, or -1. Via is a header the parser
+ * knows, so its id alone names it: no call, and no name compare as
+ * sip_hdr_next() makes for the headers it does not know. */
+static int next_via(const struct sip_msg *m, int k)
+{
+	for (unsigned j = (unsigned)k + 1; j < m->nhdrs; j++)
+		if (m->hdrs[j].id == SIP_HDR_VIA)
+			return (int)j;
+	return -1;
+}
+
 /* RFC 3261 16.3 step 4: the request went through us before with the same
  * Request-URI, From, Call-ID and CSeq number: a loop (a spiral changes the
  * Request-URI). Our loop prefix can only stand at the start of a branch
@@ -396,7 +407,7 @@ static bool looped(const struct dp *dp, const struct sip_msg *m, const char *br,
 	if (top->branch.len >= plen && memcmp(top->branch.p, pre, plen) == 0 &&
 	    via_is_ours(dp, topval, top->branch.p))
 		return true;
-	for (const char *from = topval.p + topval.len; k >= 0; k = sip_hdr_next(m, k)) {
+	for (const char *from = topval.p + topval.len; k >= 0; k = next_via(m, k)) {
 		struct sip_str v = sip_hdr_value(m, (unsigned)k);
 		const char *p = v.p, *e = v.p + v.len, *f;
 
@@ -976,7 +987,7 @@ static void response(struct worker *w, struct dp_pkt *p, const struct sip_msg *m
 	 * the request passed. */
 	alone = br != NULL && (n = branch_ours(dp, in->role, br, e, &to)) != 0 && br + n == e;
 	if (alone) {
-		next = sip_hdr_next(m, (int)k) >= 0; /* another Via line below */
+		next = next_via(m, (int)k) >= 0; /* another Via line below */
 	} else {
 		sip_iter_init(&it);
 		if (sip_value_next(m, SIP_HDR_VIA, &it, &topval) != 1 ||
