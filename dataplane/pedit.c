@@ -320,7 +320,12 @@ void px_via_nat(struct pedits *pe, const char *base, struct sip_str val,
 uint32_t px_line_end(const struct sip_msg *m, unsigned i)
 {
 	const char *e = m->buf + m->hdrs[i].value_off + m->hdrs[i].value_len;
-	const char *lf = memchr(e, '\n', m->hdr_len - (uint32_t)(e - m->buf));
+	uint32_t left = m->hdr_len - (uint32_t)(e - m->buf);
+	const char *lf;
 
+	/* the value trimmed of LWS usually ends right at its CRLF */
+	if (left >= 2 && e[0] == '\r' && e[1] == '\n')
+		return (uint32_t)(e + 2 - m->buf);
+	lf = memchr(e, '\n', left);
 	return lf ? (uint32_t)(lf + 1 - m->buf) : m->hdr_len;
 }

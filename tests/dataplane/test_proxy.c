@@ -1435,6 +1435,33 @@ static void test_inplace(void)
 	CHECK(refused > 100);
 }
 
+/* px_line_end: just past each header line's LF, as a search for it from
+ * the value's end gives: CRLF right after the value, LWS before it, a bare
+ * LF, a folded value, an empty value. */
+static void test_line_end(void)
+{
+	static const char msg[] =
+		"OPTIONS sip:a@10.77.1.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 10.77.1.2;branch=z9hG4bK-le\r\n"
+		"Via: SIP/2.0/UDP 10.77.1.3;branch=z9hG4bK-le2 \t \r\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:a@x>;\r\n tag=1\r\n"
+		"To: <sip:b@x>\r\nSubject:\r\nSubject: \r\n"
+		"Call-ID: le@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct sip_msg m;
+
+	check_ctx = "px_line_end";
+	CHECK(sip_parse(msg, sizeof(msg) - 1, NULL, 0, &m) > 0);
+	CHECK(m.nhdrs == 10);
+	for (unsigned i = 0; i < m.nhdrs; i++) {
+		const char *e = m.buf + m.hdrs[i].value_off + m.hdrs[i].value_len;
+		const char *lf = memchr(e, '\n', m.hdr_len - (uint32_t)(e - m.buf));
+
+		CHECK(lf != NULL);
+		CHECK_INT(px_line_end(&m, i), lf + 1 - m.buf);
+	}
+}
+
 /* pe_sort against a plain stable insertion sort by the same order (an
  * offset; at one offset, insertions before a deletion): random lists with
  * many ties, in order, reversed and shuffled. */
@@ -1546,6 +1573,7 @@ int main(int argc, char **argv)
 	}
 	setup();
 	test_inplace();
+	test_line_end();
 	test_sort();
 	test_digits();
 	test_branch_hex();
