@@ -17,6 +17,7 @@ static inline bool pe_before(const struct pedit *a, const struct pedit *b)
 int32_t pe_sort(struct pedits *pe, uint32_t len)
 {
 	int32_t delta = 0;
+	uint64_t end = 0;
 
 	if (pe->overflow)
 		return INT32_MIN;
@@ -36,16 +37,17 @@ int32_t pe_sort(struct pedits *pe, uint32_t len)
 		} while (j > 0 && pe_before(&x, &pe->e[j - 1]));
 		pe->e[j] = x;
 	}
+	/* each edit starts at or after the end of the one before, so the last
+	 * ends last: only its end is compared with len */
 	for (unsigned i = 0; i < pe->n; i++) {
 		const struct pedit *e = &pe->e[i];
 
-		if (e->off + e->del > len)
+		if (e->off < end)
 			return INT32_MIN;
-		if (i + 1 < pe->n && e->off + e->del > pe->e[i + 1].off)
-			return INT32_MIN;
+		end = (uint64_t)e->off + e->del;
 		delta += (int32_t)e->ins_len - (int32_t)e->del;
 	}
-	return delta;
+	return end <= len ? delta : INT32_MIN;
 }
 
 void pe_apply(const struct pedits *pe, const char *src, uint32_t len, char *out)

@@ -1504,6 +1504,34 @@ static void test_sort(void)
 				CHECK_INT(it, -1);
 				break;
 			}
+	}
+
+	/* its verdict: the sorted edits must not overlap (one may start
+	 * where the one before ends) nor end after len; else INT32_MIN */
+	check_ctx = "pe_sort: overlapping edits and edits past the end refused";
+	for (unsigned it = 0; it < 20000; it++) {
+		struct pedits pe;
+		uint32_t len = RND(48);
+		int32_t want = 0, got;
+
+		pe_init(&pe);
+		for (unsigned k = RND(6); k > 0; k--) {
+			uint32_t off = RND(48), del = RND(4) ? RND(6) : 0;
+
+			pe_add(&pe, off, del, txt, RND(3));
+		}
+		got = pe_sort(&pe, len); /* sorted in place: checked below */
+		for (unsigned k = 0; k < pe.n; k++) {
+			const struct pedit *e = &pe.e[k];
+
+			if (e->off + e->del > len ||
+			    (k + 1 < pe.n && e->off + e->del > pe.e[k + 1].off)) {
+				want = INT32_MIN;
+				break;
+			}
+			want += (int32_t)e->ins_len - (int32_t)e->del;
+		}
+		CHECK_INT(got, want);
 #undef RND
 	}
 }
