@@ -345,26 +345,30 @@ static void test_loops(const struct res *inv)
 	CHECK_INT(r.p.step, DP_STEP_REPLY);
 	CHECK_INT(r.p.reply_code, 482);
 
-	check_ctx = "loop: our Via as the last header line, compact, others between: 482";
-	{
-		char *ours, *eol, *end;
-		size_t n;
+	/* our Via moved to the end, after n more header lines: each position
+	 * of the Via search's four-line steps */
+	for (unsigned n = 0; n < 9; n++) {
+		char *ours, *eol, *end, fill[128] = "";
+		size_t len;
 
+		check_ctx = "loop: our Via the last header line, compact, others between: 482";
+		for (unsigned i = 0; i < n; i++)
+			snprintf(fill + strlen(fill), sizeof(fill) - strlen(fill), "\r\nX-F%u: 1", i);
 		via_on_top(inv, kv, NULL, msg, sizeof(msg));
 		ours = strstr(msg, "\r\nVia: SIP/2.0/UDP 10.77.2.1:");
 		end = strstr(msg, "\r\n\r\n");
 		CHECK(ours != NULL && end != NULL && ours < end);
-		if (ours != NULL && end != NULL && ours < end) {
-			eol = strstr(ours + 2, "\r\n");
-			n = (size_t)(eol - ours);
-			snprintf(vi, sizeof(vi), "\r\nv: %.*s", (int)(n - 7), ours + 7);
-			memmove(ours, eol, (size_t)(end - eol));
-			snprintf(end - n, sizeof(msg) - (size_t)(end - n - msg), "%s\r\n\r\n", vi);
-			CHECK(strstr(msg, "\r\nv: SIP/2.0/UDP 10.77.2.1:") > strstr(msg, "\r\nCall-ID:"));
-			run(1, &kam, msg, &r);
-			CHECK_INT(r.p.step, DP_STEP_REPLY);
-			CHECK_INT(r.p.reply_code, 482);
-		}
+		if (ours == NULL || end == NULL || ours >= end)
+			break;
+		eol = strstr(ours + 2, "\r\n");
+		len = (size_t)(eol - ours);
+		snprintf(vi, sizeof(vi), "%s\r\nv: %.*s", fill, (int)(len - 7), ours + 7);
+		memmove(ours, eol, (size_t)(end - eol));
+		snprintf(end - len, sizeof(msg) - (size_t)(end - len - msg), "%s\r\n\r\n", vi);
+		CHECK(strstr(msg, "\r\nv: SIP/2.0/UDP 10.77.2.1:") > strstr(msg, "\r\nCall-ID:"));
+		run(1, &kam, msg, &r);
+		CHECK_INT(r.p.step, DP_STEP_REPLY);
+		CHECK_INT(r.p.reply_code, 482);
 	}
 
 	check_ctx = "spiral: the same INVITE with a new Request-URI goes on";
