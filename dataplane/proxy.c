@@ -506,23 +506,30 @@ static char *put_u16(char *o, unsigned v)
 	return o + px_utoa(o, v);
 }
 
-/* "<host>:<port>" of one of our ports for family af. */
+/* "<host>:<port>" of one of our ports for family af. The address string's
+ * whole array is copied (a fixed size: no libc call) and o moved by its
+ * length: insert_hop's 512 bytes have room past any line for it. */
 static char *put_us(char *o, const struct dp_port *pt, unsigned af, uint16_t port)
 {
-	if (af == 6)
-		o = put(o, pt->ip6_str, pt->ip6_len);
-	else
-		o = put(o, pt->ip4_str, pt->ip4_len);
+	if (af == 6) {
+		memcpy(o, pt->ip6_str, sizeof(pt->ip6_str));
+		o += pt->ip6_len;
+	} else {
+		memcpy(o, pt->ip4_str, sizeof(pt->ip4_str));
+		o += pt->ip4_len;
+	}
 	*o++ = ':';
 	return put_u16(o, port);
 }
 
-/* One Record-Route (or Path) URI with our flow token. */
+/* One Record-Route (or Path) URI with our flow token (tok holds
+ * TOKEN_FLOW_MAX bytes). */
 static char *put_rr_uri(char *o, const struct dp_port *pt, unsigned af,
 			uint16_t port, const char *tok, unsigned tlen, bool path)
 {
 	o = put(o, "<sip:", 5);
-	o = put(o, tok, tlen);
+	memcpy(o, tok, TOKEN_FLOW_MAX); /* as put_us() copies the address */
+	o += tlen;
 	*o++ = '@';
 	o = put_us(o, pt, af, port);
 	return path ? put(o, ";lr;ob>", 7) : put(o, ";lr>", 4);

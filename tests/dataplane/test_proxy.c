@@ -512,6 +512,41 @@ static void test_dialog_table(void)
 	CHECK_INT(dp.be->n, 2);
 }
 
+/* Our lines name our IPv6 address with its brackets on the side a client
+ * came from over IPv6: Record-Route's second URI, after the IPv4 one that
+ * faces the backend. */
+static void test_rr_ipv6(void)
+{
+	struct dp_addr src;
+	struct res r;
+	char rr[200], want[200];
+	const char *at;
+
+	check_ctx = "INVITE from an IPv6 client: Record-Route names [fd00:77:1::1]";
+	memset(&src, 0, sizeof(src));
+	src.ip.af = 6;
+	src.ip.a[0] = 0xfd;
+	src.ip.a[3] = 0x77;
+	src.ip.a[5] = 1;
+	src.ip.a[15] = 0x20;
+	src.port = 40000;
+	run(0, &src,
+	    "INVITE sip:bob@10.77.1.1 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP [fd00:77:1::20]:40000;branch=z9hG4bK-v6-1;rport\r\n"
+	    "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=f\r\nTo: <sip:bob@b>\r\n"
+	    "Call-ID: v6-1@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+	    &r);
+	CHECK_INT(r.p.step, DP_STEP_FORWARD);
+	CHECK(hdr_line(r.out, "\r\nRecord-Route: ", rr, sizeof(rr)) != NULL);
+	at = strchr(rr, '@');
+	CHECK(starts(rr, "<sip:") && at != NULL);
+	if (at == NULL)
+		return;
+	snprintf(want, sizeof(want), "<sip:%.*s@10.77.2.1:5060;lr>, <sip:%.*s@[fd00:77:1::1]:5060;lr>",
+		 (int)(at - rr - 5), rr + 5, (int)(at - rr - 5), rr + 5);
+	CHECK_STR(((struct sip_str){rr, (uint32_t)strlen(rr)}), want);
+}
+
 static void test_invite(void)
 {
 	struct res inv, can, reinv;
@@ -1614,6 +1649,7 @@ int main(int argc, char **argv)
 	test_rendezvous();
 	test_register();
 	test_invite();
+	test_rr_ipv6();
 	test_to_tag();
 	test_route_to_backend();
 	test_malformed();
