@@ -75,6 +75,42 @@ struct pe_seg {
 	int64_t d;
 };
 
+/* pe_apply_inplace's rule for one edit (a response's: our Via line cut),
+ * worked out for its two segments: [0, off) placed at 0, the rest at d1
+ * (del - ins_len). The rest when it is the longer and fits (it keeps more
+ * than half of the bytes), else the first that fits. */
+static bool pe_apply_one(const struct pedit *e, char *buf, uint32_t len, uint32_t left,
+			 uint32_t right, int32_t *start)
+{
+	uint32_t len0 = e->off, src1 = e->off + e->del, len1 = len - src1;
+	int64_t d1 = (int64_t)e->del - e->ins_len, o;
+	/* placed at d1 the output ends where the input does; at 0 it starts
+	 * there and must end within the room on the right */
+	bool fits1 = d1 >= -(int64_t)left;
+
+	if (len1 > len0 && fits1)
+		o = d1;
+	else if (0 <= (int64_t)right + d1)
+		o = 0;
+	else if (fits1)
+		o = d1;
+	else
+		return false;
+	/* down first to last, then up last to first, as below */
+	if (o < 0)
+		memmove(buf + o, buf, len0);
+	if (d1 > o)
+		memmove(buf + o + src1 - d1, buf + src1, len1);
+	if (d1 < o)
+		memmove(buf + o + src1 - d1, buf + src1, len1);
+	if (o > 0)
+		memmove(buf + o, buf, len0);
+	if (e->ins_len)
+		memcpy(buf + o + len0, e->ins, e->ins_len);
+	*start = (int32_t)o;
+	return true;
+}
+
 bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t left,
 		      uint32_t right, int32_t *start)
 {
@@ -82,6 +118,9 @@ bool pe_apply_inplace(const struct pedits *pe, char *buf, uint32_t len, uint32_t
 	unsigned n = pe->n + 1, big = 0;
 	uint32_t pos = 0, out = 0, total = 0, big_len = 0;
 	int64_t lo = -(int64_t)left, hi, o;
+
+	if (pe->n == 1)
+		return pe_apply_one(&pe->e[0], buf, len, left, right, start);
 
 	/* The segments between the edits, their sum and the largest (the
 	 * first of the largest). Scalar loops throughout: a message has a
