@@ -26,8 +26,8 @@
 #include "dp.h"
 
 /* CRC32C of len bytes at p, continuing *a and *b at once (be_pick hashes
- * a Call-ID under two seeds; token_crc() is the one-chain case, whose
- * other chain the compiler drops): the value of DPDK's rte_hash_crc(), by
+ * a Call-ID under two seeds; token_crc() below is the one-chain case):
+ * the value of DPDK's rte_hash_crc(), by
  * which the branch's hash (proxy.c) and the backend pick (backend.c) are
  * defined, without its test of the CPU at every step when the build's
  * target has SSE4.2 (then so has the CPU it runs on). */
@@ -84,10 +84,14 @@ static inline void token_crc2(const void *p, uint32_t len, uint32_t *a, uint32_t
 
 static inline uint32_t token_crc(const void *p, uint32_t len, uint32_t crc)
 {
-	uint32_t none = 0;
+#if defined(__SSE4_2__)
+	uint32_t none = 0; /* its chain is dropped by the compiler */
 
 	token_crc2(p, len, &crc, &none);
 	return crc;
+#else
+	return rte_hash_crc(p, len, crc); /* asm volatile: nothing is dropped */
+#endif
 }
 
 /* SipHash-2-4 (Aumasson, Bernstein) of len bytes under a 128-bit key. */
