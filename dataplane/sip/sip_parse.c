@@ -525,12 +525,18 @@ static int check_cseq(struct sip_msg *m)
 		m->cseq_method = m->method;
 		return 0;
 	}
-	uint32_t tl = token_len(ms, e, m->buf + m->hdr_len);
-	if (tl == 0 || ms + tl != e)
-		return fail(m, SIP_ERR_BAD_CSEQ, ms + tl);
+	/* A known method is a token byte for byte (the lookup compares whole
+	 * names), so only another gets the token test. */
+	uint32_t tl = (uint32_t)(e - ms);
+	enum sip_method id = sip_method_lookup(ms, tl);
+	if (id == SIP_METHOD_OTHER) {
+		tl = token_len(ms, e, m->buf + m->hdr_len);
+		if (tl == 0 || ms + tl != e)
+			return fail(m, SIP_ERR_BAD_CSEQ, ms + tl);
+	}
 	m->cseq = (uint32_t)n;
 	m->cseq_method_str = mkstr(ms, e);
-	m->cseq_method = (uint8_t)sip_method_lookup(ms, tl);
+	m->cseq_method = (uint8_t)id;
 	/* Known methods are recognised byte for byte, so equal ids mean equal
 	 * text; only extension methods need the bytes compared. */
 	if ((m->flags & SIP_MSG_REQUEST) &&

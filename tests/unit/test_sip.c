@@ -168,6 +168,18 @@ static void test_methods(void)
 		CHECK_INT(msg.cseq_method, methods[i].id);
 		CHECK(!(msg.flags & SIP_MSG_REQUEST));
 	}
+	/* A known name with more to it, or in another case, is an extension
+	 * in a response's CSeq (the lookup compares whole names). */
+	static const char *const ext[] = {"INVITEX", "invite", "BYE-", "REGISTER.", "ACKACK"};
+	for (unsigned i = 0; i < NELEM(ext); i++) {
+		int len = snprintf(buf, sizeof(buf),
+				   "SIP/2.0 200 OK\r\n" H_VIA H_FROM H_TO H_CID "CSeq: 7 %s\r\n\r\n",
+				   ext[i]);
+		check_ctx = ext[i];
+		CHECK_INT(parse_copy(buf, (uint32_t)len, NULL, 0, &msg), len);
+		CHECK_INT(msg.cseq_method, SIP_METHOD_OTHER);
+		CHECK_STR(msg.cseq_method_str, ext[i]);
+	}
 }
 
 struct sl_row {
@@ -388,6 +400,17 @@ static const struct hdr_row hdr_rows[] = {
 		 SIP_ERR_CSEQ_MISMATCH)},
 	{OK_ROW("cseq long extension method", "ABCDEFGHIJKLMNOPQR sip:b@example.com SIP/2.0\r\n"
 		H_VIA H_FROM H_TO H_CID "CSeq: 1 ABCDEFGHIJKLMNOPQR\r\n\r\n"), NOF},
+
+	/* a response's CSeq method that is a known name skips the token
+	 * test; one with a non-token byte after the name still fails it */
+	{ERR_AT("response cseq method then junk",
+		SLINE H_VIA H_FROM H_TO H_CID "CSeq: 1 INVITE;\r\n\r\n", 0, SIP_ERR_BAD_CSEQ,
+		(int64_t)sizeof(SLINE H_VIA H_FROM H_TO H_CID "CSeq: 1 INVITE") - 1)},
+	{ERR_AT("response cseq method not a token",
+		SLINE H_VIA H_FROM H_TO H_CID "CSeq: 1 BY(E\r\n\r\n", 0, SIP_ERR_BAD_CSEQ,
+		(int64_t)sizeof(SLINE H_VIA H_FROM H_TO H_CID "CSeq: 1 BY") - 1)},
+	{ERR_ROW("response cseq method then a space", SLINE H_VIA H_FROM H_TO H_CID
+		 "CSeq: 1 ACK x\r\n\r\n", SIP_ERR_BAD_CSEQ)},
 
 	/* Call-ID: word ["@" word] */
 	{OK_ROW("call-id every word char", RLINE H_VIA H_FROM H_TO H_CSEQ
